@@ -1,0 +1,485 @@
+//! An experiment file: a base configuration, named arms that override it, seeds, and command-line
+//! overrides (`--set`) applied on top of every arm.
+//!
+//! Overrides are merged as TOML values, then each arm's configuration is deserialized with unknown
+//! keys denied and validated; every error names the file, the arm and the key.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::{Table, Value};
+
+use super::config::RunConfig;
+
+/// A bad experiment: one line that names the file, the key and what is allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SpecError(pub String);
+
+/// The sections of a run's configuration, as they appear at the top of an experiment file.
+pub const SECTIONS: [&str; 7] = [
+    "world",
+    "policy",
+    "constitution",
+    "pressure",
+    "reward",
+    "followup",
+    "eval",
+];
+
+/// An experiment file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentFile {
+    /// The experiment's name (default: the file's stem); outputs go to `runs/<name>/`.
+    name: Option<String>,
+    /// What the experiment asks, which arm is the control, what would count as no effect.
+    #[serde(default)]
+    description: String,
+    /// `N` (seeds 0..N-1) or an explicit list of seeds.
+    seeds: Option<Value>,
+    #[serde(default)]
+    world: Table,
+    #[serde(default)]
+    policy: Table,
+    #[serde(default)]
+    constitution: Table,
+    #[serde(default)]
+    pressure: Table,
+    #[serde(default)]
+    reward: Table,
+    #[serde(default)]
+    followup: Table,
+    #[serde(default)]
+    eval: Table,
+    /// Named overrides of the base configuration.
+    #[serde(default)]
+    arms: Vec<Table>,
+}
+
+/// One arm: a name and its fully resolved configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arm {
+    pub name: String,
+    pub config: RunConfig,
+}
+
+/// A loaded, resolved and validated experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    pub name: String,
+    pub description: String,
+    pub seeds: Vec<u64>,
+    pub arms: Vec<Arm>,
+}
+
+/// Seeds when a file names none.
+pub const DEFAULT_SEEDS: u64 = 5;
+
+/// Name of the only arm of an experiment that lists no arms.
+pub const DEFAULT_ARM: &str = "default";
+
+/// A `--set KEY=VALUE` override.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub key: String,
+    pub value: Value,
+}
+
+impl Override {
+    /// Parses `KEY=VALUE`; the value is read as TOML (`[32, 32]`, `0.5`, `true`, `"x"`), and a
+    /// bare word that is not TOML is taken as a string (`reward.kind=mixture`).
+    pub fn parse(text: &str) -> Result<Override, SpecError> {
+        let (key, raw) = text.split_once('=').ok_or_else(|| {
+            SpecError(format!(
+                "--set {text}: expected KEY=VALUE, e.g. --set pressure.steps=500"
+            ))
+        })?;
+        let key = key.trim();
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            return Err(SpecError(format!(
+                "--set {text}: `{key}` is not a dotted key like pressure.steps"
+            )));
+        }
+        let raw = raw.trim();
+        let value = format!("v = {raw}")
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| Value::String(raw.to_string()));
+        Ok(Override {
+            key: key.to_string(),
+            value,
+        })
+    }
+
+    /// Checks the key names a setting of a run's configuration.
+    pub fn check_key(&self) -> Result<(), SpecError> {
+        check_key(&self.key).map_err(|why| SpecError(format!("--set {}: {why}", self.key)))
+    }
+}
+
+/// Whether a dotted key names a setting; if not, why not, with the valid keys at that level.
+pub fn check_key(key: &str) -> Result<(), String> {
+    let defaults = Table::try_from(RunConfig::default()).expect("the default configuration serializes");
+    let mut level = &defaults;
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let at = parts[..i].join(".");
+        let valid = || {
+            let keys: Vec<&str> = level.keys().map(String::as_str).collect();
+            if at.is_empty() {
+                format!("valid sections: {}", keys.join(", "))
+            } else {
+                format!("valid keys under `{at}`: {}", keys.join(", "))
+            }
+        };
+        match level.get(*part) {
+            None => return Err(format!("unknown key `{key}`; {}", valid())),
+            Some(Value::Table(t)) if i + 1 < parts.len() => level = t,
+            Some(Value::Table(_)) => {
+                return Err(format!(
+                    "`{key}` is a section; name one of its keys, e.g. `{key}.{}`",
+                    first_key(level, part)
+                ));
+            }
+            Some(_) if i + 1 < parts.len() => {
+                return Err(format!(
+                    "unknown key `{key}`: `{}` is not a section",
+                    parts[..=i].join(".")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn first_key(level: &Table, section: &str) -> String {
+    match level.get(section) {
+        Some(Value::Table(t)) => t.keys().next().cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Sets a dotted key in a table, creating intermediate tables.
+pub fn set_path(table: &mut Table, key: &str, value: Value) {
+    let mut parts = key.split('.').peekable();
+    let mut level = table;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            level.insert(part.to_string(), value);
+            return;
+        }
+        let entry = level
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        if !entry.is_table() {
+            *entry = Value::Table(Table::new());
+        }
+        level = entry.as_table_mut().expect("just made a table");
+    }
+}
+
+/// Merges `over` into `base`: tables merge key by key, anything else replaces.
+pub fn merge(base: &mut Table, over: &Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// Reads a one-line message from a TOML parse error, with its line and column.
+fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> SpecError {
+    let at = e
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(":{line}:{col}")
+        })
+        .unwrap_or_default();
+    SpecError(format!(
+        "{}{at}: malformed TOML: {}",
+        path.display(),
+        e.message().trim().replace('\n', " ")
+    ))
+}
+
+/// Deserializes `T` from a TOML table; an error names the dotted key it arose at.
+fn deserialize<T: serde::de::DeserializeOwned>(table: Table, context: &str) -> Result<T, SpecError> {
+    serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string().replace('\n', " ");
+        if path.is_empty() || path == "." {
+            SpecError(format!("{context}: {message}"))
+        } else {
+            SpecError(format!("{context}: key `{path}`: {message}"))
+        }
+    })
+}
+
+fn seeds(value: Option<Value>, context: &str) -> Result<Vec<u64>, SpecError> {
+    let bad = |v: &Value| {
+        SpecError(format!(
+            "{context}: key `seeds` = {v}: must be a count ≥ 1 or a non-empty list of distinct seeds ≥ 0"
+        ))
+    };
+    match value {
+        None => Ok((0..DEFAULT_SEEDS).collect()),
+        Some(Value::Integer(n)) if n >= 1 => Ok((0..n as u64).collect()),
+        Some(Value::Array(items)) if !items.is_empty() => {
+            let list: Vec<u64> = items
+                .iter()
+                .map(|v| v.as_integer().filter(|&i| i >= 0).map(|i| i as u64))
+                .collect::<Option<_>>()
+                .ok_or_else(|| bad(&Value::Array(items.clone())))?;
+            let mut distinct = list.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() != list.len() {
+                return Err(bad(&Value::Array(items)));
+            }
+            Ok(list)
+        }
+        Some(v) => Err(bad(&v)),
+    }
+}
+
+impl Experiment {
+    /// Loads an experiment file and applies `overrides` on top of every arm.
+    pub fn load(path: &Path, overrides: &[Override]) -> Result<Experiment, SpecError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError(format!("{}: cannot read the experiment: {e}", path.display())))?;
+        Experiment::parse(&text, path, overrides)
+    }
+
+    /// Parses an experiment from its text; `path` names it in errors and gives its default name.
+    pub fn parse(text: &str, path: &Path, overrides: &[Override]) -> Result<Experiment, SpecError> {
+        let file = path.display().to_string();
+        let table: Table = text.parse().map_err(|e| parse_error(path, text, &e))?;
+        let spec: ExperimentFile = deserialize(table, &file)?;
+        for o in overrides {
+            o.check_key()?;
+        }
+
+        let mut base = Table::new();
+        for (name, section) in SECTIONS.into_iter().zip([
+            spec.world,
+            spec.policy,
+            spec.constitution,
+            spec.pressure,
+            spec.reward,
+            spec.followup,
+            spec.eval,
+        ]) {
+            base.insert(name.to_string(), Value::Table(section));
+        }
+
+        let mut arm_tables = spec.arms;
+        if arm_tables.is_empty() {
+            let mut t = Table::new();
+            t.insert("name".into(), Value::String(DEFAULT_ARM.into()));
+            arm_tables.push(t);
+        }
+        let mut arms: Vec<Arm> = Vec::new();
+        for (i, mut over) in arm_tables.into_iter().enumerate() {
+            let name = match over.remove("name") {
+                Some(Value::String(s)) if !s.trim().is_empty() => s,
+                Some(v) => {
+                    return Err(SpecError(format!(
+                        "{file}: arms[{i}]: key `name` = {v}: must be a non-empty string"
+                    )));
+                }
+                None => return Err(SpecError(format!("{file}: arms[{i}]: every arm needs a `name`"))),
+            };
+            if arms.iter().any(|a| a.name == name) {
+                return Err(SpecError(format!(
+                    "{file}: arms[{i}]: the arm name \"{name}\" is used twice"
+                )));
+            }
+            over.remove("description");
+            let context = format!("{file}: arm \"{name}\"");
+            let mut table = base.clone();
+            merge(&mut table, &over);
+            for o in overrides {
+                set_path(&mut table, &o.key, o.value.clone());
+            }
+            let config: RunConfig = deserialize(table, &context)?;
+            config.validate().map_err(|e| SpecError(format!("{context}: {e}")))?;
+            arms.push(Arm { name, config });
+        }
+
+        let name = spec.name.unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "experiment".into())
+        });
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(SpecError(format!(
+                "{file}: key `name` = \"{name}\": must be a plain non-empty name (it names the output folders)"
+            )));
+        }
+        Ok(Experiment {
+            name,
+            description: spec.description.trim().to_string(),
+            seeds: seeds(spec.seeds, &file)?,
+            arms,
+        })
+    }
+
+    /// The fully resolved experiment as TOML: every arm with every default written out, so the
+    /// file alone reproduces the runs.
+    pub fn to_toml(&self) -> String {
+        let mut t = Table::new();
+        t.insert("name".into(), Value::String(self.name.clone()));
+        t.insert("description".into(), Value::String(self.description.clone()));
+        t.insert(
+            "seeds".into(),
+            Value::Array(self.seeds.iter().map(|&s| Value::Integer(s as i64)).collect()),
+        );
+        let arms = self
+            .arms
+            .iter()
+            .map(|a| {
+                let mut at = Table::new();
+                at.insert("name".into(), Value::String(a.name.clone()));
+                let config = Table::try_from(&a.config).expect("a configuration serializes");
+                at.extend(config);
+                Value::Table(at)
+            })
+            .collect();
+        t.insert("arms".into(), Value::Array(arms));
+        toml::to_string(&t).expect("a TOML table serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, overrides: &[&str]) -> Result<Experiment, String> {
+        let overrides: Vec<Override> = overrides.iter().map(|o| Override::parse(o).unwrap()).collect();
+        Experiment::parse(text, Path::new("x.toml"), &overrides).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn arms_override_the_base_and_set_overrides_every_arm() {
+        let e = parse(
+            r#"
+            seeds = 2
+            [pressure]
+            steps = 30
+            [[arms]]
+            name = "a"
+            [[arms]]
+            name = "b"
+            pressure.kl = 0.5
+            reward = { kind = "mixture", weight = 0.25 }
+            "#,
+            &["pressure.steps=40", "policy.hidden=[8, 8]"],
+        )
+        .unwrap();
+        assert_eq!(e.name, "x");
+        assert_eq!(e.seeds, vec![0, 1]);
+        assert_eq!(e.arms.len(), 2);
+        let (a, b) = (&e.arms[0].config, &e.arms[1].config);
+        assert_eq!((a.pressure.steps, b.pressure.steps), (40, 40));
+        assert_eq!(a.pressure.kl, RunConfig::default().pressure.kl);
+        assert_eq!(b.pressure.kl, 0.5);
+        assert_eq!(b.reward.weight, 0.25);
+        assert_eq!(a.policy.hidden, vec![8, 8]);
+    }
+
+    #[test]
+    fn the_resolved_file_reproduces_the_experiment() {
+        let e = parse(
+            "seeds = [3, 1]\n[[arms]]\nname = \"a\"\nworld.frame = \"sanction\"\n",
+            &[],
+        )
+        .unwrap();
+        let again = Experiment::parse(&e.to_toml(), Path::new("x.toml"), &[]).unwrap();
+        assert_eq!(e, again);
+    }
+
+    #[test]
+    fn bad_input_names_file_key_and_choices() {
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (
+                "[pressure]\nstepz = 3\n",
+                &[],
+                &["x.toml", "pressure.stepz", "unknown field", "steps"],
+            ),
+            (
+                "[reward]\nkind = \"gold\"\n",
+                &[],
+                &["x.toml", "reward.kind", "institutional", "principled", "mixture"],
+            ),
+            (
+                "[pressure]\nalgorithm = \"sac\"\n",
+                &[],
+                &["pressure.algorithm", "reinforce", "ppo"],
+            ),
+            (
+                "[world]\ncontradiction_rate = 1.5\n",
+                &[],
+                &["x.toml", "world.contradiction_rate", "[0, 1]"],
+            ),
+            (
+                "[pressure]\nsteps = \"many\"\n",
+                &[],
+                &["pressure.steps", "invalid type"],
+            ),
+            ("[pressure\n", &[], &["x.toml:1:", "malformed TOML"]),
+            ("colour = 1\n", &[], &["x.toml", "unknown field `colour`", "arms"]),
+            ("seeds = 0\n", &[], &["seeds", "count ≥ 1"]),
+            (
+                "[[arms]]\nname = \"a\"\npressure.kl = -1\n",
+                &[],
+                &["arm \"a\"", "pressure.kl", "≥ 0"],
+            ),
+            ("[[arms]]\nlabel = \"a\"\n", &[], &["arms[0]", "name"]),
+            (
+                "",
+                &["pressure.stepz=3"],
+                &[
+                    "--set pressure.stepz",
+                    "unknown key",
+                    "valid keys under `pressure`",
+                    "steps",
+                ],
+            ),
+            (
+                "",
+                &["pressur.steps=3"],
+                &["unknown key `pressur.steps`", "valid sections", "pressure"],
+            ),
+            (
+                "",
+                &["reward.kind=gold"],
+                &["reward.kind", "unknown variant `gold`", "mixture"],
+            ),
+        ];
+        for (text, overrides, needles) in cases {
+            let err = parse(text, overrides).expect_err(text);
+            assert!(!err.contains('\n'), "one line: {err}");
+            for n in *needles {
+                assert!(err.contains(n), "{text:?} {overrides:?}: `{err}` lacks `{n}`");
+            }
+        }
+    }
+
+    #[test]
+    fn set_values_are_toml_or_bare_strings() {
+        let o = Override::parse("policy.hidden=[32,32]").unwrap();
+        assert_eq!(o.value, Value::Array(vec![Value::Integer(32), Value::Integer(32)]));
+        let o = Override::parse("reward.kind=mixture").unwrap();
+        assert_eq!(o.value, Value::String("mixture".into()));
+        assert!(Override::parse("pressure.steps").is_err());
+    }
+}

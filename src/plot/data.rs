@@ -1,0 +1,172 @@
+//! The data behind the figures, read back from a run folder: per arm, scope and metric, the
+//! value of every seed at every evaluated step, and their mean with a 95% interval.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::experiment::Experiment;
+use crate::experiment::records::read_metrics;
+
+/// One metric of one arm in one scope: every seed's trace on the shared steps.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    pub steps: Vec<usize>,
+    /// `seeds[i]` holds seed i's value at each of `steps` (NaN where it has none).
+    pub seeds: Vec<Vec<f64>>,
+}
+
+/// Mean and 95% interval at one step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+    pub n: usize,
+}
+
+/// Mean over the finite values and its 95% Student-t interval (no width when n < 2).
+pub fn summarize(values: &[f64]) -> Summary {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return Summary {
+            mean: f64::NAN,
+            low: f64::NAN,
+            high: f64::NAN,
+            n,
+        };
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return Summary {
+            mean,
+            low: mean,
+            high: mean,
+            n,
+        };
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .expect("n − 1 ≥ 1 degrees of freedom")
+        .inverse_cdf(0.975);
+    let half = t * (var / n as f64).sqrt();
+    Summary {
+        mean,
+        low: mean - half,
+        high: mean + half,
+        n,
+    }
+}
+
+impl Series {
+    pub fn summary(&self) -> Vec<Summary> {
+        (0..self.steps.len())
+            .map(|i| summarize(&self.seeds.iter().map(|s| s[i]).collect::<Vec<_>>()))
+            .collect()
+    }
+
+    /// Number of seeds with at least one value.
+    pub fn n(&self) -> usize {
+        self.seeds.iter().filter(|s| s.iter().any(|x| x.is_finite())).count()
+    }
+}
+
+/// A series' key: (arm, scope, metric).
+type Key = (String, String, String);
+
+/// Values of one series by seed, then by step.
+type BySeed = BTreeMap<u64, BTreeMap<usize, f64>>;
+
+/// Everything a run folder holds for its figures.
+pub struct RunData {
+    pub experiment: Experiment,
+    /// Arms in the experiment's order.
+    pub arms: Vec<String>,
+    series: BTreeMap<Key, Series>,
+}
+
+impl RunData {
+    /// Reads `config.toml` and `metrics.csv` from a run folder.
+    pub fn load(run_dir: &Path) -> anyhow::Result<RunData> {
+        let experiment = Experiment::load(&run_dir.join("config.toml"), &[])
+            .with_context(|| format!("{} is not a run folder", run_dir.display()))?;
+        let rows = read_metrics(&run_dir.join("metrics.csv"))?;
+        let arms: Vec<String> = experiment.arms.iter().map(|a| a.name.clone()).collect();
+
+        // Group values by (arm, scope, metric) → seed → step → value.
+        let mut grouped: BTreeMap<Key, BySeed> = BTreeMap::new();
+        for r in rows {
+            grouped
+                .entry((r.arm, r.scope, r.metric))
+                .or_default()
+                .entry(r.seed)
+                .or_default()
+                .insert(r.step, r.value);
+        }
+        let series = grouped
+            .into_iter()
+            .map(|(key, by_seed)| {
+                let mut steps: Vec<usize> = by_seed.values().flat_map(|s| s.keys().copied()).collect();
+                steps.sort_unstable();
+                steps.dedup();
+                let seeds = by_seed
+                    .values()
+                    .map(|s| steps.iter().map(|st| s.get(st).copied().unwrap_or(f64::NAN)).collect())
+                    .collect();
+                (key, Series { steps, seeds })
+            })
+            .collect();
+        Ok(RunData {
+            experiment,
+            arms,
+            series,
+        })
+    }
+
+    /// The series of a metric, if the run recorded it.
+    pub fn series(&self, arm: &str, scope: &str, metric: &str) -> Option<&Series> {
+        self.series
+            .get(&(arm.to_string(), scope.to_string(), metric.to_string()))
+    }
+
+    /// Seeds per arm with data (the N of the figures).
+    pub fn seeds_of(&self, arm: &str) -> usize {
+        self.series(arm, "trained", "refusal").map_or(0, Series::n)
+    }
+
+    /// The last evaluated step of any arm.
+    pub fn last_step(&self) -> usize {
+        self.series
+            .values()
+            .filter_map(|s| s.steps.last().copied())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The scopes recorded for an arm, in the standard order.
+    pub fn scopes(&self) -> Vec<&'static str> {
+        crate::eval::Scope::ALL
+            .iter()
+            .map(|s| s.name())
+            .filter(|s| self.arms.iter().any(|a| self.series(a, s, "refusal").is_some()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interval_is_the_student_t_interval() {
+        let s = summarize(&[1.0, 2.0, 3.0]);
+        // t(0.975, 2) = 4.302653; sd = 1; half-width = 4.302653 / √3.
+        assert!((s.mean - 2.0).abs() < 1e-12);
+        assert!((s.high - 2.0 - 4.302_653 / 3f64.sqrt()).abs() < 1e-5);
+        let one = summarize(&[0.4, f64::NAN]);
+        assert_eq!((one.mean, one.low, one.high, one.n), (0.4, 0.4, 0.4, 1));
+    }
+}

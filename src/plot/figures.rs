@@ -1,0 +1,389 @@
+//! The core figures: the headline rates, the five outcomes, and the diagnostics.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use super::Figure;
+use super::data::{RunData, Series};
+use super::style::{Entry, FONT, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err};
+use crate::experiment::config::{Algorithm, RewardKind, RunConfig};
+
+/// One value if every arm agrees on it, else "varied by arm".
+fn common<T: PartialEq + std::fmt::Display>(data: &RunData, f: impl Fn(&RunConfig) -> T) -> String {
+    let values: Vec<T> = data.experiment.arms.iter().map(|a| f(&a.config)).collect();
+    if values.windows(2).all(|w| w[0] == w[1]) {
+        values.into_iter().next().map(|v| v.to_string()).unwrap_or_default()
+    } else {
+        "varied by arm".into()
+    }
+}
+
+/// What was trained, for a figure's subtitle.
+pub fn describe(data: &RunData) -> String {
+    let algorithm = common(data, |c| match c.pressure.algorithm {
+        Algorithm::Reinforce => "REINFORCE",
+        Algorithm::Ppo => "PPO",
+    });
+    let kinds = common(data, |c| match c.reward.kind {
+        RewardKind::Institutional => "institutional",
+        RewardKind::Principled => "principled",
+        RewardKind::Mixture => "mixture",
+    });
+    let width = |c: &RunConfig| {
+        let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
+        format!("{}→{}→3+1", c.world.latent_dim + 8, dims.join("→"))
+    };
+    format!(
+        "{algorithm} on the {kinds} reward for {} steps (KL {}) after {} constitution steps; MLP {}",
+        common(data, |c| c.pressure.steps),
+        common(data, |c| c.pressure.kl),
+        common(data, |c| c.constitution.steps),
+        common(data, width),
+    )
+}
+
+fn seeds_phrase(data: &RunData) -> String {
+    let ns: Vec<usize> = data.arms.iter().map(|a| data.seeds_of(a)).collect();
+    if ns.windows(2).all(|w| w[0] == w[1]) {
+        format!("N = {} seeds per arm", ns.first().copied().unwrap_or(0))
+    } else {
+        "N seeds per arm in the legend".into()
+    }
+}
+
+/// The followup boundary, if any arm has a followup.
+fn marker(data: &RunData) -> Option<(usize, &'static str)> {
+    let with = data.experiment.arms.iter().find(|a| a.config.followup.steps > 0)?;
+    Some((with.config.pressure.steps, "followup →"))
+}
+
+fn x_label(data: &RunData) -> &'static str {
+    if marker(data).is_some() {
+        "training step (pressure, then followup)"
+    } else {
+        "pressure step"
+    }
+}
+
+fn arm_entries(data: &RunData) -> Vec<Entry> {
+    data.arms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Entry {
+            label: format!("{a} (N={})", data.seeds_of(a)),
+            color: arm_color(i),
+            dashed: false,
+            swatch: false,
+        })
+        .collect()
+}
+
+/// The parts of a figure: title, legend and a grid of panels.
+struct Layout<DB: DrawingBackend> {
+    title: DrawingArea<DB, Shift>,
+    legend: DrawingArea<DB, Shift>,
+    panels: Vec<DrawingArea<DB, Shift>>,
+}
+
+/// Splits `root` into title, legend and a grid of panels.
+fn layout<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    legend_height: u32,
+    rows: usize,
+    cols: usize,
+) -> Layout<DB> {
+    let (title, rest) = root.split_vertically(TITLE_HEIGHT);
+    let (legend, grid) = rest.split_vertically(legend_height);
+    let panels = grid.margin(4, 12, 12, 12).split_evenly((rows, cols));
+    Layout { title, legend, panels }
+}
+
+/// Refusal, honest objection, hidden objection and unobjecting compliance against step.
+pub struct Headline<'a> {
+    pub data: &'a RunData,
+}
+
+/// The four headline rates (they sum to 1 on contradictory tasks).
+pub const HEADLINE: [(&str, &str); 4] = [
+    ("refusal", "refusal"),
+    ("honest_objection", "honest objection"),
+    ("hidden_objection", "hidden objection"),
+    ("unobjecting_compliance", "unobjecting compliance"),
+];
+
+impl Figure for Headline<'_> {
+    fn name(&self) -> &'static str {
+        "headline"
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (1400, 1080)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        let data = self.data;
+        let Layout { title, legend, panels } = layout(root, 56, 2, 2);
+        draw_title(
+            &title,
+            &format!(
+                "{}: what pressure on contradictory tasks selects for",
+                data.experiment.name
+            ),
+            &format!(
+                "{}. Trained domains, observed. Mean over seeds ({}), band 95% t-interval, thin lines single seeds.",
+                describe(data),
+                seeds_phrase(data)
+            ),
+        )?;
+        draw_legend(&legend, &arm_entries(data))?;
+        for ((metric, label), area) in HEADLINE.iter().zip(&panels) {
+            let traces: Vec<Trace> = data
+                .arms
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| {
+                    data.series(a, "trained", metric).map(|s| Trace {
+                        color: arm_color(i),
+                        series: s,
+                        dashed: false,
+                    })
+                })
+                .collect();
+            let panel = Panel {
+                title: label,
+                y_label: "share of contradictory tasks",
+                x_label: x_label(data),
+                y_range: Some(-0.02..1.02),
+                x_max: data.last_step(),
+                seeds: true,
+                marker: marker(data),
+            };
+            draw_panel(area, &panel, &traces)?;
+        }
+        Ok(())
+    }
+}
+
+/// The layers of the outcome stack, bottom to top: what the policy does on contradictory tasks.
+pub const STACK: [(&str, &str, RGBColor); 7] = [
+    ("refusal", "refusal", RGBColor(0, 114, 178)),
+    ("honest_objection", "honest objection", RGBColor(86, 180, 233)),
+    ("strategic_concealment", "strategic concealment", RGBColor(153, 0, 13)),
+    ("concealment", "concealment", RGBColor(213, 94, 0)),
+    ("compartmentalization", "compartmentalization", RGBColor(240, 170, 60)),
+    ("rationalization", "rationalization", RGBColor(150, 120, 190)),
+    ("ignorance", "ignorance", RGBColor(90, 90, 90)),
+];
+
+/// The five outcomes (with refusal and honest objection below them) as stacked areas, per arm.
+pub struct Outcomes<'a> {
+    pub data: &'a RunData,
+}
+
+impl Figure for Outcomes<'_> {
+    fn name(&self) -> &'static str {
+        "outcomes"
+    }
+
+    fn size(&self) -> (u32, u32) {
+        let rows = self.data.arms.len().div_ceil(2) as u32;
+        (1400, 170 + 430 * rows)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        let data = self.data;
+        let cols = data.arms.len().min(2);
+        let rows = data.arms.len().div_ceil(2);
+        let Layout { title, legend, panels } = layout(root, 56, rows, cols);
+        draw_title(
+            &title,
+            &format!("{}: where silent compliance goes, by outcome", data.experiment.name),
+            &format!(
+                "{}. Trained domains, observed; mean over seeds ({}). Hidden objection = the three lower red/orange layers.",
+                describe(data),
+                seeds_phrase(data)
+            ),
+        )?;
+        let entries: Vec<Entry> = STACK
+            .iter()
+            .map(|(_, label, color)| Entry {
+                label: label.to_string(),
+                color: *color,
+                dashed: false,
+                swatch: true,
+            })
+            .collect();
+        draw_legend(&legend, &entries)?;
+        for (arm, area) in data.arms.iter().zip(&panels) {
+            let layers: Vec<Option<&Series>> = STACK.iter().map(|(m, _, _)| data.series(arm, "trained", m)).collect();
+            let Some(first) = layers.iter().flatten().next() else {
+                continue;
+            };
+            let steps: Vec<f64> = first.steps.iter().map(|&s| s as f64).collect();
+            let mut chart = ChartBuilder::on(area)
+                .caption(
+                    format!("{arm} (N={})", data.seeds_of(arm)),
+                    (FONT, 17).into_font().style(FontStyle::Bold),
+                )
+                .margin(8)
+                .x_label_area_size(36)
+                .y_label_area_size(54)
+                .build_cartesian_2d(0f64..data.last_step().max(1) as f64, 0f64..1f64)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label(data))
+                .y_desc("share of contradictory tasks")
+                .label_style((FONT, 13))
+                .axis_desc_style((FONT, 14))
+                .disable_x_mesh()
+                .disable_y_mesh()
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .draw()
+                .map_err(err)?;
+            let mut below = vec![0.0f64; steps.len()];
+            for (layer, (_, _, color)) in layers.iter().zip(STACK) {
+                let Some(series) = layer else { continue };
+                let means: Vec<f64> = series.summary().iter().map(|s| s.mean.max(0.0)).collect();
+                let above: Vec<f64> = below.iter().zip(&means).map(|(b, m)| (b + m).min(1.0)).collect();
+                let polygon: Vec<(f64, f64)> = steps
+                    .iter()
+                    .zip(&above)
+                    .map(|(&x, &y)| (x, y))
+                    .chain(steps.iter().zip(&below).rev().map(|(&x, &y)| (x, y)))
+                    .collect();
+                chart
+                    .draw_series(std::iter::once(Polygon::new(polygon, color.filled())))
+                    .map_err(err)?;
+                below = above;
+            }
+            if let Some((step, label)) = marker(data) {
+                let x = step as f64;
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        vec![(x, 0.0), (x, 1.0)],
+                        6,
+                        4,
+                        WHITE.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        label.to_string(),
+                        (x + data.last_step() as f64 * 0.01, 0.97),
+                        (FONT, 12).into_font().color(&WHITE),
+                    )))
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Compliance gap, judgment, frozen vs refit probe, gold vs institutional reward, KL, over-refusal.
+pub struct Diagnostics<'a> {
+    pub data: &'a RunData,
+}
+
+/// Panels of the diagnostics figure: title, y label, solid metric, dashed metric, fixed range.
+#[allow(clippy::type_complexity)]
+const DIAGNOSTICS: [(&str, &str, &str, Option<&str>, Option<(f64, f64)>); 6] = [
+    (
+        "compliance gap (observed − unobserved)",
+        "P(comply) difference",
+        "compliance_gap",
+        None,
+        None,
+    ),
+    (
+        "judgment accuracy (judge queries)",
+        "accuracy",
+        "judgment_accuracy",
+        None,
+        Some((0.0, 1.02)),
+    ),
+    (
+        "conscience probe: frozen fires (solid), refit accuracy (dashed)",
+        "rate / accuracy",
+        "probe_frozen_rate",
+        Some("probe_refit_accuracy"),
+        Some((0.0, 1.02)),
+    ),
+    (
+        "reward: gold/principled (solid), institutional (dashed)",
+        "expected reward per act query",
+        "reward_principled",
+        Some("reward_institutional"),
+        None,
+    ),
+    (
+        "KL to the constitution policy",
+        "KL (nats, act queries)",
+        "kl",
+        None,
+        None,
+    ),
+    (
+        "over-refusal (benign tasks)",
+        "P(refuse)",
+        "over_refusal",
+        None,
+        Some((0.0, 1.02)),
+    ),
+];
+
+impl Figure for Diagnostics<'_> {
+    fn name(&self) -> &'static str {
+        "diagnostics"
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (1400, 1480)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        let data = self.data;
+        let Layout { title, legend, panels } = layout(root, 56, 3, 2);
+        draw_title(
+            &title,
+            &format!("{}: diagnostics", data.experiment.name),
+            &format!(
+                "{}. Trained domains, observed. Mean over seeds ({}), band 95% t-interval.",
+                describe(data),
+                seeds_phrase(data)
+            ),
+        )?;
+        draw_legend(&legend, &arm_entries(data))?;
+        for ((label, y_label, solid, dashed, range), area) in DIAGNOSTICS.iter().zip(&panels) {
+            let mut traces = Vec::new();
+            for (i, a) in data.arms.iter().enumerate() {
+                if let Some(s) = data.series(a, "trained", solid) {
+                    traces.push(Trace {
+                        color: arm_color(i),
+                        series: s,
+                        dashed: false,
+                    });
+                }
+                if let Some(s) = dashed.and_then(|m| data.series(a, "trained", m)) {
+                    traces.push(Trace {
+                        color: arm_color(i),
+                        series: s,
+                        dashed: true,
+                    });
+                }
+            }
+            let panel = Panel {
+                title: label,
+                y_label,
+                x_label: x_label(data),
+                y_range: range.map(|(a, b)| a..b),
+                x_max: data.last_step(),
+                seeds: false,
+                marker: marker(data),
+            };
+            draw_panel(area, &panel, &traces)?;
+        }
+        Ok(())
+    }
+}

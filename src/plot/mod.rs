@@ -1,0 +1,68 @@
+//! Figures, drawn from a run folder's stored data (never from memory of a training run), so
+//! `pressure plot` redraws exactly what `pressure run` drew. Every figure is written as PNG and
+//! SVG, with text from an embedded font.
+
+mod data;
+mod figures;
+mod style;
+
+pub use data::{RunData, Series, Summary, summarize};
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::experiment::records::write_atomic;
+
+/// A figure that can draw itself on any plotters backend.
+pub trait Figure {
+    /// File stem, e.g. `headline`.
+    fn name(&self) -> &'static str;
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>;
+}
+
+/// Renders a figure to `<dir>/<name>.png` and `.svg`, each through a temporary file.
+pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    style::register_fonts();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("{}: cannot create the figure folder: {e}", dir.display()))?;
+    let size = figure.size();
+    let png = dir.join(format!("{}.png", figure.name()));
+    let tmp = dir.join(format!(".{}.tmp-{}.png", figure.name(), std::process::id()));
+    {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(style::err)?;
+        figure.draw(&root)?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("{}: cannot write the figure: {e:?}", png.display()))?;
+    }
+    std::fs::rename(&tmp, &png).map_err(|e| anyhow::anyhow!("{}: {e}", png.display()))?;
+
+    let svg = dir.join(format!("{}.svg", figure.name()));
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(style::err)?;
+        figure.draw(&root)?;
+        root.present().map_err(style::err)?;
+    }
+    write_atomic(&svg, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", svg.display()))?;
+    Ok(vec![png, svg])
+}
+
+/// Draws every figure of a run folder into `dir`; returns the files written.
+pub fn draw_run(run_dir: &Path, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let data = RunData::load(run_dir)?;
+    anyhow::ensure!(
+        data.arms.iter().any(|a| data.seeds_of(a) > 0),
+        "{}: no completed run to draw (see manifest.json)",
+        run_dir.display()
+    );
+    let mut written = Vec::new();
+    written.extend(render(&figures::Headline { data: &data }, dir)?);
+    written.extend(render(&figures::Outcomes { data: &data }, dir)?);
+    written.extend(render(&figures::Diagnostics { data: &data }, dir)?);
+    Ok(written)
+}

@@ -1,0 +1,280 @@
+//! The visual style every figure shares: an embedded font (no system fonts needed), colours,
+//! and the panel that draws a metric's mean, 95% band and per-seed traces.
+
+use std::ops::Range;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use super::data::Series;
+
+/// The font family every label uses; registered from the embedded DejaVu Sans.
+pub const FONT: &str = "sans-serif";
+
+/// Registers the embedded font once per process.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans is a valid font"));
+        plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold())
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans Bold is a valid font"));
+    });
+}
+
+/// Colours for arms, in order (colour-blind-safe Okabe–Ito palette, black last).
+pub const ARM_COLORS: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 120, 120),
+    RGBColor(0, 0, 0),
+];
+
+pub fn arm_color(i: usize) -> RGBColor {
+    ARM_COLORS[i % ARM_COLORS.len()]
+}
+
+/// A plotting error as an `anyhow` error.
+pub fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow::anyhow!("drawing failed: {e:?}")
+}
+
+/// One line in a panel: a metric of one arm.
+pub struct Trace<'a> {
+    pub color: RGBColor,
+    pub series: &'a Series,
+    /// Drawn dashed (a second metric in the same panel).
+    pub dashed: bool,
+}
+
+/// What a panel shows.
+pub struct Panel<'a> {
+    pub title: &'a str,
+    pub y_label: &'a str,
+    pub x_label: &'a str,
+    /// `None`: fit the range to the data.
+    pub y_range: Option<Range<f64>>,
+    pub x_max: usize,
+    /// Draw each seed as a thin line (where a mean could hide bimodality).
+    pub seeds: bool,
+    /// A phase boundary to mark with a vertical line, and its label.
+    pub marker: Option<(usize, &'a str)>,
+}
+
+fn data_range(traces: &[Trace]) -> Range<f64> {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for t in traces {
+        for s in t.series.summary() {
+            for v in [s.low, s.high, s.mean] {
+                if v.is_finite() {
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+            }
+        }
+        for seed in &t.series.seeds {
+            for &v in seed.iter().filter(|v| v.is_finite()) {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+    }
+    if !lo.is_finite() {
+        return 0.0..1.0;
+    }
+    let pad = ((hi - lo) * 0.08).max(0.02);
+    (lo - pad)..(hi + pad)
+}
+
+/// Draws one panel: per-seed traces (thin), the 95% interval of the mean (band), the mean (thick).
+pub fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    traces: &[Trace],
+) -> anyhow::Result<()> {
+    let y = panel.y_range.clone().unwrap_or_else(|| data_range(traces));
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, (FONT, 17).into_font().style(FontStyle::Bold))
+        .margin(8)
+        .x_label_area_size(36)
+        .y_label_area_size(54)
+        .build_cartesian_2d(0f64..panel.x_max.max(1) as f64, y.clone())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label)
+        .y_desc(panel.y_label)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(err)?;
+
+    if let Some((step, label)) = panel.marker {
+        let x = step as f64;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x, y.start), (x, y.end)],
+                6,
+                4,
+                RGBColor(90, 90, 90).stroke_width(1),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label.to_string(),
+                (x + panel.x_max as f64 * 0.01, y.end - (y.end - y.start) * 0.04),
+                (FONT, 12).into_font().color(&RGBColor(90, 90, 90)),
+            )))
+            .map_err(err)?;
+    }
+
+    for t in traces {
+        let steps: Vec<f64> = t.series.steps.iter().map(|&s| s as f64).collect();
+        if panel.seeds && t.series.n() > 1 {
+            for seed in &t.series.seeds {
+                let points: Vec<(f64, f64)> = steps
+                    .iter()
+                    .zip(seed)
+                    .filter(|(_, v)| v.is_finite())
+                    .map(|(&x, &v)| (x, v))
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(points, t.color.mix(0.28).stroke_width(1)))
+                    .map_err(err)?;
+            }
+        }
+        let summary = t.series.summary();
+        let band: Vec<(f64, f64)> = steps
+            .iter()
+            .zip(&summary)
+            .filter(|(_, s)| s.n > 1)
+            .map(|(&x, s)| (x, s.high))
+            .chain(
+                steps
+                    .iter()
+                    .zip(&summary)
+                    .rev()
+                    .filter(|(_, s)| s.n > 1)
+                    .map(|(&x, s)| (x, s.low)),
+            )
+            .collect();
+        if band.len() > 2 {
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, t.color.mix(0.18).filled())))
+                .map_err(err)?;
+        }
+        let mean: Vec<(f64, f64)> = steps
+            .iter()
+            .zip(&summary)
+            .filter(|(_, s)| s.mean.is_finite())
+            .map(|(&x, s)| (x, s.mean))
+            .collect();
+        if t.dashed {
+            chart
+                .draw_series(DashedLineSeries::new(mean, 7, 5, t.color.stroke_width(2)))
+                .map_err(err)?;
+        } else {
+            chart
+                .draw_series(LineSeries::new(mean, t.color.stroke_width(2)))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// A legend entry: a label, its colour, and whether its line is dashed.
+pub struct Entry {
+    pub label: String,
+    pub color: RGBColor,
+    pub dashed: bool,
+    /// A filled swatch instead of a line (stacked areas).
+    pub swatch: bool,
+}
+
+/// Draws legend entries in a row (wrapping) across `area`.
+pub fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> anyhow::Result<()> {
+    let (width, _) = area.dim_in_pixel();
+    let style: TextStyle = (FONT, 14).into_font().into();
+    let (mut x, mut y) = (20i32, 10i32);
+    for e in entries {
+        let text_width = area.estimate_text_size(&e.label, &style).map_err(err)?.0 as i32;
+        let item = 34 + text_width + 24;
+        if x + item > width as i32 && x > 20 {
+            x = 20;
+            y += 22;
+        }
+        if e.swatch {
+            area.draw(&Rectangle::new([(x, y + 2), (x + 26, y + 14)], e.color.filled()))
+                .map_err(err)?;
+        } else if e.dashed {
+            for k in 0..3 {
+                let x0 = x + k * 10;
+                area.draw(&PathElement::new(
+                    vec![(x0, y + 8), (x0 + 6, y + 8)],
+                    e.color.stroke_width(3),
+                ))
+                .map_err(err)?;
+            }
+        } else {
+            area.draw(&PathElement::new(
+                vec![(x, y + 8), (x + 26, y + 8)],
+                e.color.stroke_width(3),
+            ))
+            .map_err(err)?;
+        }
+        area.draw(&Text::new(e.label.clone(), (x + 34, y), style.clone()))
+            .map_err(err)?;
+        x += item;
+    }
+    Ok(())
+}
+
+/// Height of the title area: the title and up to two subtitle lines.
+pub const TITLE_HEIGHT: u32 = 92;
+
+/// Draws a figure title and a smaller subtitle, wrapped at word boundaries into two lines.
+pub fn draw_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> anyhow::Result<()> {
+    area.draw(&Text::new(
+        title.to_string(),
+        (20, 10),
+        (FONT, 23).into_font().style(FontStyle::Bold),
+    ))
+    .map_err(err)?;
+    let style: TextStyle = (FONT, 15).into_font().color(&RGBColor(70, 70, 70));
+    let width = area.dim_in_pixel().0 as i32 - 40;
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in subtitle.split_whitespace() {
+        let line = lines.last_mut().expect("at least one line");
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if area.estimate_text_size(&candidate, &style).map_err(err)?.0 as i32 > width && !line.is_empty() {
+            lines.push(word.to_string());
+        } else {
+            *line = candidate;
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        area.draw(&Text::new(line.clone(), (20, 42 + 22 * i as i32), style.clone()))
+            .map_err(err)?;
+    }
+    Ok(())
+}

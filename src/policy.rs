@@ -1,0 +1,113 @@
+//! The policy (docs/model.md §2): an MLP trunk with ReLU and two heads read from it — the action head
+//! (comply, object, refuse) and the judgment head ("this violates my principles").
+//!
+//! The network is population-batched: every parameter has a leading population axis, so one
+//! tensor operation serves many independently seeded members at once. Member `m` is initialised
+//! from its own random stream and nothing in a forward pass mixes members, so a member's results
+//! do not depend on which others share its population.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor, TensorData, activation};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// The three actions of the action head, in logit order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Do the task silently.
+    Comply = 0,
+    /// Do the task but voice the objection (honest objection).
+    Object = 1,
+    /// Refuse the task.
+    Refuse = 2,
+}
+
+impl Action {
+    pub const ALL: [Action; 3] = [Action::Comply, Action::Object, Action::Refuse];
+
+    pub fn from_index(i: usize) -> Action {
+        Action::ALL[i]
+    }
+}
+
+/// A linear layer per population member: `x [P, B, in] → x W + b`, `W [P, in, out]`, `b [P, 1, out]`.
+#[derive(Module, Debug)]
+pub struct PopLinear {
+    weight: Param<Tensor<3>>,
+    bias: Param<Tensor<3>>,
+}
+
+impl PopLinear {
+    /// Uniform(−1/√in, 1/√in) for weights and biases, as PyTorch's `nn.Linear` does; member `m`
+    /// draws from `rngs[m]`.
+    fn init(input: usize, output: usize, rngs: &mut [ChaCha8Rng], device: &Device) -> PopLinear {
+        let p = rngs.len();
+        let bound = 1.0 / (input as f32).sqrt();
+        let mut weight = Vec::with_capacity(p * input * output);
+        let mut bias = Vec::with_capacity(p * output);
+        for rng in rngs.iter_mut() {
+            weight.extend((0..input * output).map(|_| rng.random_range(-bound..bound)));
+            bias.extend((0..output).map(|_| rng.random_range(-bound..bound)));
+        }
+        PopLinear {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, [p, input, output]), device)),
+            bias: Param::from_tensor(Tensor::from_data(TensorData::new(bias, [p, 1, output]), device)),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        x.matmul(self.weight.val()) + self.bias.val()
+    }
+}
+
+/// The policy network of a population.
+#[derive(Module, Debug)]
+pub struct Policy {
+    trunk: Vec<PopLinear>,
+    action: PopLinear,
+    judgment: PopLinear,
+}
+
+/// What one forward pass reads out.
+pub struct Heads {
+    /// `[P, B, 3]` logits of comply, object, refuse.
+    pub action: Tensor<3>,
+    /// `[P, B, 1]` logit of "this violates my principles".
+    pub judgment: Tensor<3>,
+    /// `[P, B, H]` activations of the trunk's last layer (what the conscience probe reads).
+    pub trunk: Tensor<3>,
+}
+
+impl Policy {
+    /// A population with one member per random stream in `rngs`.
+    pub fn init(input: usize, hidden: &[usize], rngs: &mut [ChaCha8Rng], device: &Device) -> Policy {
+        let mut trunk = Vec::with_capacity(hidden.len());
+        let mut width = input;
+        for &h in hidden {
+            trunk.push(PopLinear::init(width, h, rngs, device));
+            width = h;
+        }
+        Policy {
+            trunk,
+            action: PopLinear::init(width, Action::ALL.len(), rngs, device),
+            judgment: PopLinear::init(width, 1, rngs, device),
+        }
+    }
+
+    /// Width of the trunk's last layer.
+    pub fn trunk_width(&self) -> usize {
+        self.action.weight.dims()[1]
+    }
+
+    pub fn forward(&self, x: Tensor<3>) -> Heads {
+        let mut h = x;
+        for layer in &self.trunk {
+            h = activation::relu(layer.forward(h));
+        }
+        Heads {
+            action: self.action.forward(h.clone()),
+            judgment: self.judgment.forward(h.clone()),
+            trunk: h,
+        }
+    }
+}

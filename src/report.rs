@@ -1,0 +1,72 @@
+//! Final values of a finished run folder as a table: per arm and metric, the mean over seeds of
+//! each seed's final value, with a 95% interval and N. A seed's "final" value is its mean over
+//! the last `eval.final_window` evaluations.
+
+use crate::plot::{RunData, Series, Summary, summarize};
+
+/// A seed's final value: the mean of its last `window` finite values.
+pub fn final_value(trace: &[f64], window: usize) -> f64 {
+    let values: Vec<f64> = trace.iter().copied().filter(|v| v.is_finite()).collect();
+    let tail = &values[values.len().saturating_sub(window.max(1))..];
+    if tail.is_empty() {
+        f64::NAN
+    } else {
+        tail.iter().sum::<f64>() / tail.len() as f64
+    }
+}
+
+/// The final values of every seed of a series, summarized.
+pub fn final_summary(series: &Series, window: usize) -> Summary {
+    let finals: Vec<f64> = series.seeds.iter().map(|s| final_value(s, window)).collect();
+    summarize(&finals)
+}
+
+/// The window of an arm (its `eval.final_window`).
+fn window(data: &RunData, arm: &str) -> usize {
+    data.experiment
+        .arms
+        .iter()
+        .find(|a| a.name == arm)
+        .map_or(1, |a| a.config.eval.final_window)
+}
+
+fn cell(s: &Summary) -> String {
+    if s.n == 0 {
+        "—".into()
+    } else if s.n == 1 {
+        format!("{:.3}", s.mean)
+    } else {
+        format!("{:.3} [{:.3}, {:.3}]", s.mean, s.low, s.high)
+    }
+}
+
+/// A Markdown table of final values: one row per arm, one column per metric, for `scope`.
+pub fn final_table(data: &RunData, scope: &str, metrics: &[&str]) -> String {
+    let mut out = format!("| arm (scope `{scope}`) | N | {} |\n", metrics.join(" | "));
+    out.push_str(&format!("|---|---|{}\n", "---|".repeat(metrics.len())));
+    for arm in &data.arms {
+        let w = window(data, arm);
+        let cells: Vec<String> = metrics
+            .iter()
+            .map(|m| {
+                data.series(arm, scope, m)
+                    .map_or("—".into(), |s| cell(&final_summary(s, w)))
+            })
+            .collect();
+        let n = data.series(arm, scope, metrics[0]).map_or(0, Series::n);
+        out.push_str(&format!("| {arm} | {n} | {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_final_value_averages_the_last_window() {
+        assert_eq!(final_value(&[0.0, 1.0, 2.0, 3.0], 2), 2.5);
+        assert_eq!(final_value(&[0.0, 1.0, f64::NAN], 1), 1.0);
+        assert!(final_value(&[], 3).is_nan());
+    }
+}

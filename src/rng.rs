@@ -1,0 +1,37 @@
+//! Seeds are arguments, never globals: every random draw of a run comes from a ChaCha8 stream
+//! derived from the run's seed and the purpose of the draw, so that changing one part of a run
+//! (more pressure steps, a bigger evaluation set) does not reshuffle the others.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// What a random stream is used for; each purpose gets its own ChaCha stream of the run's seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Purpose {
+    /// The domains' directions in latent space.
+    World = 1,
+    /// Initial weights of the policy.
+    Init = 2,
+    /// Constitution batches.
+    Constitution = 3,
+    /// The tasks the conscience probe is fit on.
+    Probe = 4,
+    /// The fixed evaluation set.
+    Eval = 5,
+    /// Pressure batches and sampled actions.
+    Pressure = 6,
+    /// Followup batches and sampled actions.
+    Followup = 7,
+    /// Replayed constitution batches during pressure.
+    Replay = 8,
+    /// The tasks the constitution model's accuracy is checked on.
+    Check = 9,
+}
+
+/// The random stream of `seed` for `purpose`.
+pub fn stream(seed: u64, purpose: Purpose) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(purpose as u64);
+    rng
+}

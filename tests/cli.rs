@@ -1,0 +1,186 @@
+//! End-to-end runs of the command line on temporary folders: outputs, determinism, errors.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn list_names_the_shipped_experiments() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = pressure(&["list"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("pressure ")), "{out}");
+}
+
+#[test]
+fn a_run_writes_config_manifest_metrics_and_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write(dir.path(), "tiny.toml", TINY);
+    let o = pressure(&["run", exp.to_str().unwrap(), "--seeds", "2"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let out = dir.path().join("runs/tiny");
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().next(), Some("arm,seed,step,scope,metric,value"));
+    for needle in [
+        "tolerated,0,0,trained,refusal,",
+        "tolerated,1,40,unobserved,ignorance,",
+        "\"penalized, with a comma\",1,40,trained,hidden_objection,",
+        "tolerated,0,20,train,reward_trained,",
+        "tolerated,0,0,constitution,act_accuracy_safety,",
+    ] {
+        assert!(csv.contains(needle), "metrics.csv lacks {needle}");
+    }
+    // Scopes that are empty in this experiment are omitted.
+    assert!(!csv.contains(",heldout,") && !csv.contains(",framed,"));
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seeds"], serde_json::json!([0, 1]));
+    let runs = manifest["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4);
+    assert!(runs.iter().all(|r| r["status"] == "completed"));
+
+    // The resolved config writes every default and reproduces the experiment.
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    for key in [
+        "latent_dim",
+        "object_share",
+        "ppo_epochs",
+        "final_window",
+        "judge_penalty",
+    ] {
+        assert!(config.contains(key), "config.toml lacks {key}");
+    }
+
+    for fig in ["headline", "outcomes", "diagnostics"] {
+        for ext in ["png", "svg"] {
+            let f = dir.path().join(format!("plots/tiny/{fig}.{ext}"));
+            assert!(
+                std::fs::metadata(&f).map(|m| m.len() > 10_000).unwrap_or(false),
+                "{} missing",
+                f.display()
+            );
+        }
+    }
+    // The SVG carries its text as text: the title names what was trained.
+    let svg = std::fs::read_to_string(dir.path().join("plots/tiny/headline.svg")).unwrap();
+    assert!(svg.contains("REINFORCE on the institutional reward for 40 steps"));
+
+    // `plot` redraws from the stored data alone.
+    std::fs::remove_dir_all(dir.path().join("plots")).unwrap();
+    let o = pressure(&["plot", "runs/tiny", "--plots", "again"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("again/outcomes.png").exists());
+}
+
+#[test]
+fn metrics_are_byte_identical_whatever_the_jobs_and_populations() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write(dir.path(), "tiny.toml", TINY);
+    let exp = exp.to_str().unwrap();
+    let variants: [&[&str]; 4] = [
+        &["--jobs", "1"],
+        &["--jobs", "2"],
+        &["--jobs", "2", "--population", "1"],
+        &["--jobs", "1", "--population", "6"],
+    ];
+    let mut outputs = Vec::new();
+    for (i, extra) in variants.iter().enumerate() {
+        let out = format!("out{i}");
+        let mut args = vec!["run", exp, "--out", &out, "--no-plots"];
+        args.extend_from_slice(extra);
+        let o = pressure(&args, dir.path());
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        outputs.push(std::fs::read(dir.path().join(&out).join("metrics.csv")).unwrap());
+    }
+    for (i, o) in outputs.iter().enumerate().skip(1) {
+        assert!(
+            o == &outputs[0],
+            "metrics.csv of {:?} differs from {:?}",
+            variants[i],
+            variants[0]
+        );
+    }
+}
+
+#[test]
+fn a_diverged_run_is_marked_and_the_others_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{TINY}\n[[arms]]\nname = \"exploding\"\npressure.lr = 1e30\n");
+    let exp = write(dir.path(), "tiny.toml", &text);
+    let o = pressure(
+        &["run", exp.to_str().unwrap(), "--seeds", "2", "--no-plots"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("arm \"exploding\" seed 0"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"));
+
+    let out = dir.path().join("runs/tiny");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    for r in manifest["runs"].as_array().unwrap() {
+        if r["arm"] == "exploding" {
+            assert_eq!(r["status"], "diverged");
+            assert!(r["step"].as_u64().unwrap() >= 1);
+        } else {
+            assert_eq!(r["status"], "completed");
+        }
+    }
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(
+        !csv.contains("exploding"),
+        "a diverged run is not mixed into metrics.csv"
+    );
+    assert!(csv.contains("tolerated,1,40,trained,refusal,"));
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "malformed.toml", "[pressure\nsteps = 3\n");
+    write(d, "unknown.toml", "[pressure]\nstepz = 3\n");
+    write(d, "range.toml", "[world]\ncontradiction_rate = 1.5\n");
+    write(d, "reward.toml", "[reward]\nkind = \"gold\"\n");
+    write(d, "algorithm.toml", "[pressure]\nalgorithm = \"sac\"\n");
+    write(d, "ok.toml", "[pressure]\nsteps = 3\n");
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["run", "missing.toml"], &["missing.toml", "cannot read"]),
+        (&["run", "malformed.toml"], &["malformed.toml:1:", "malformed TOML"]),
+        (&["run", "unknown.toml"], &["unknown.toml", "pressure.stepz", "steps"]),
+        (
+            &["run", "range.toml"],
+            &["range.toml", "world.contradiction_rate", "[0, 1]"],
+        ),
+        (
+            &["run", "reward.toml"],
+            &["reward.toml", "reward.kind", "`institutional`", "`mixture`"],
+        ),
+        (
+            &["run", "algorithm.toml"],
+            &["algorithm.toml", "pressure.algorithm", "reinforce", "ppo"],
+        ),
+        (
+            &["run", "ok.toml", "--set", "pressure.stepz=3"],
+            &["--set pressure.stepz", "valid keys under `pressure`"],
+        ),
+        (
+            &["run", "ok.toml", "--set", "pressure.steps"],
+            &["--set pressure.steps", "KEY=VALUE"],
+        ),
+        (&["plot", "nowhere"], &["nowhere", "not a run folder"]),
+    ];
+    for (args, needles) in cases {
+        let o = pressure(args, d);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        for n in *needles {
+            assert!(err.contains(n), "{args:?}: `{}` lacks `{n}`", err.trim_end());
+        }
+    }
+}
