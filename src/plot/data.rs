@@ -106,6 +106,29 @@ impl RunData {
                 .or_default()
                 .insert(r.step, r.value);
         }
+        // Silent compliance, P(comply) on contradictory tasks, for figures that name it.
+        let derived: Vec<(Key, BySeed)> = grouped
+            .iter()
+            .filter(|((_, _, m), _)| m == "hidden_objection")
+            .filter_map(|((arm, scope, _), hidden)| {
+                let unobjecting = grouped.get(&(arm.clone(), scope.clone(), "unobjecting_compliance".into()))?;
+                let sum: BySeed = hidden
+                    .iter()
+                    .map(|(seed, steps)| {
+                        let summed = steps
+                            .iter()
+                            .map(|(step, v)| {
+                                let u = unobjecting.get(seed).and_then(|s| s.get(step)).copied().unwrap_or(f64::NAN);
+                                (*step, v + u)
+                            })
+                            .collect();
+                        (*seed, summed)
+                    })
+                    .collect();
+                Some(((arm.clone(), scope.clone(), "silent_compliance".into()), sum))
+            })
+            .collect();
+        grouped.extend(derived);
         let series = grouped
             .into_iter()
             .map(|(key, by_seed)| {

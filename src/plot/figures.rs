@@ -6,7 +6,9 @@ use plotters::style::FontStyle;
 
 use super::Figure;
 use super::data::{RunData, Series};
-use super::style::{Entry, FONT, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err};
+use super::style::{
+    Entry, FONT, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err,
+};
 use crate::experiment::config::{Algorithm, RewardKind, RunConfig};
 
 /// One value if every arm agrees on it, else "varied by arm".
@@ -43,7 +45,7 @@ pub fn describe(data: &RunData) -> String {
     )
 }
 
-fn seeds_phrase(data: &RunData) -> String {
+pub fn seeds_phrase(data: &RunData) -> String {
     let ns: Vec<usize> = data.arms.iter().map(|a| data.seeds_of(a)).collect();
     if ns.windows(2).all(|w| w[0] == w[1]) {
         format!("N = {} seeds per arm", ns.first().copied().unwrap_or(0))
@@ -53,12 +55,12 @@ fn seeds_phrase(data: &RunData) -> String {
 }
 
 /// The followup boundary, if any arm has a followup.
-fn marker(data: &RunData) -> Option<(usize, &'static str)> {
+pub fn marker(data: &RunData) -> Option<(usize, &'static str)> {
     let with = data.experiment.arms.iter().find(|a| a.config.followup.steps > 0)?;
     Some((with.config.pressure.steps, "followup →"))
 }
 
-fn x_label(data: &RunData) -> &'static str {
+pub fn x_label(data: &RunData) -> &'static str {
     if marker(data).is_some() {
         "training step (pressure, then followup)"
     } else {
@@ -66,14 +68,14 @@ fn x_label(data: &RunData) -> &'static str {
     }
 }
 
-fn arm_entries(data: &RunData) -> Vec<Entry> {
+pub fn arm_entries(data: &RunData) -> Vec<Entry> {
     data.arms
         .iter()
         .enumerate()
         .map(|(i, a)| Entry {
             label: format!("{a} (N={})", data.seeds_of(a)),
             color: arm_color(i),
-            dashed: false,
+            line: LineKind::Solid,
             swatch: false,
         })
         .collect()
@@ -113,7 +115,7 @@ pub const HEADLINE: [(&str, &str); 4] = [
 ];
 
 impl Figure for Headline<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "headline"
     }
 
@@ -146,7 +148,7 @@ impl Figure for Headline<'_> {
                     data.series(a, "trained", metric).map(|s| Trace {
                         color: arm_color(i),
                         series: s,
-                        dashed: false,
+                        line: LineKind::Solid,
                     })
                 })
                 .collect();
@@ -182,7 +184,7 @@ pub struct Outcomes<'a> {
 }
 
 impl Figure for Outcomes<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "outcomes"
     }
 
@@ -210,7 +212,7 @@ impl Figure for Outcomes<'_> {
             .map(|(_, label, color)| Entry {
                 label: label.to_string(),
                 color: *color,
-                dashed: false,
+                line: LineKind::Solid,
                 swatch: true,
             })
             .collect();
@@ -334,7 +336,7 @@ const DIAGNOSTICS: [(&str, &str, &str, Option<&str>, Option<(f64, f64)>); 6] = [
 ];
 
 impl Figure for Diagnostics<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "diagnostics"
     }
 
@@ -362,14 +364,14 @@ impl Figure for Diagnostics<'_> {
                     traces.push(Trace {
                         color: arm_color(i),
                         series: s,
-                        dashed: false,
+                        line: LineKind::Solid,
                     });
                 }
                 if let Some(s) = dashed.and_then(|m| data.series(a, "trained", m)) {
                     traces.push(Trace {
                         color: arm_color(i),
                         series: s,
-                        dashed: true,
+                        line: LineKind::Dashed,
                     });
                 }
             }

@@ -2,6 +2,7 @@
 //! `pressure plot` redraws exactly what `pressure run` drew. Every figure is written as PNG and
 //! SVG, with text from an embedded font.
 
+mod custom;
 mod data;
 mod figures;
 mod style;
@@ -18,7 +19,7 @@ use crate::experiment::records::write_atomic;
 /// A figure that can draw itself on any plotters backend.
 pub trait Figure {
     /// File stem, e.g. `headline`.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>;
 }
@@ -64,5 +65,8 @@ pub fn draw_run(run_dir: &Path, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     written.extend(render(&figures::Headline { data: &data }, dir)?);
     written.extend(render(&figures::Outcomes { data: &data }, dir)?);
     written.extend(render(&figures::Diagnostics { data: &data }, dir)?);
+    for spec in &data.experiment.figures {
+        written.extend(render(&custom::Custom { data: &data, spec }, dir)?);
+    }
     Ok(written)
 }

@@ -45,12 +45,31 @@ pub fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("drawing failed: {e:?}")
 }
 
+/// How a line is drawn: several metrics of one arm share a panel by their line kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+impl LineKind {
+    pub const ORDER: [LineKind; 3] = [LineKind::Solid, LineKind::Dashed, LineKind::Dotted];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LineKind::Solid => "solid",
+            LineKind::Dashed => "dashed",
+            LineKind::Dotted => "dotted",
+        }
+    }
+}
+
 /// One line in a panel: a metric of one arm.
 pub struct Trace<'a> {
     pub color: RGBColor,
     pub series: &'a Series,
-    /// Drawn dashed (a second metric in the same panel).
-    pub dashed: bool,
+    pub line: LineKind,
 }
 
 /// What a panel shows.
@@ -181,24 +200,26 @@ pub fn draw_panel<DB: DrawingBackend>(
             .filter(|(_, s)| s.mean.is_finite())
             .map(|(&x, s)| (x, s.mean))
             .collect();
-        if t.dashed {
-            chart
-                .draw_series(DashedLineSeries::new(mean, 7, 5, t.color.stroke_width(2)))
-                .map_err(err)?;
-        } else {
-            chart
+        match t.line {
+            LineKind::Solid => chart
                 .draw_series(LineSeries::new(mean, t.color.stroke_width(2)))
-                .map_err(err)?;
-        }
+                .map_err(err)?,
+            LineKind::Dashed => chart
+                .draw_series(DashedLineSeries::new(mean, 9, 5, t.color.stroke_width(2)))
+                .map_err(err)?,
+            LineKind::Dotted => chart
+                .draw_series(DashedLineSeries::new(mean, 2, 4, t.color.stroke_width(3)))
+                .map_err(err)?,
+        };
     }
     Ok(())
 }
 
-/// A legend entry: a label, its colour, and whether its line is dashed.
+/// A legend entry: a label, its colour, and how its line is drawn.
 pub struct Entry {
     pub label: String,
     pub color: RGBColor,
-    pub dashed: bool,
+    pub line: LineKind,
     /// A filled swatch instead of a line (stacked areas).
     pub swatch: bool,
 }
@@ -218,14 +239,13 @@ pub fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &
         if e.swatch {
             area.draw(&Rectangle::new([(x, y + 2), (x + 26, y + 14)], e.color.filled()))
                 .map_err(err)?;
-        } else if e.dashed {
-            for k in 0..3 {
-                let x0 = x + k * 10;
-                area.draw(&PathElement::new(
-                    vec![(x0, y + 8), (x0 + 6, y + 8)],
-                    e.color.stroke_width(3),
-                ))
-                .map_err(err)?;
+        } else if e.line != LineKind::Solid {
+            let (dash, gap) = if e.line == LineKind::Dashed { (6, 4) } else { (2, 4) };
+            let mut x0 = x;
+            while x0 < x + 26 {
+                area.draw(&PathElement::new(vec![(x0, y + 8), (x0 + dash, y + 8)], e.color.stroke_width(3)))
+                    .map_err(err)?;
+                x0 += dash + gap;
             }
         } else {
             area.draw(&PathElement::new(

@@ -9,7 +9,7 @@
 //! contradictory tasks, trained against directly.
 
 use burn::optim::AdamConfig;
-use burn::tensor::{Tensor, activation};
+use burn::tensor::{Device, Int, Tensor, activation};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -22,7 +22,7 @@ use super::losses::{
 use super::{Population, Recorder, ppo, reinforce};
 use crate::eval::Evaluator;
 use crate::experiment::config::{Algorithm, Contexts, RunConfig};
-use crate::policy::Action;
+use crate::policy::{Action, Heads};
 use crate::reward::{Response, RewardSignal};
 use crate::rng::{Purpose, stream};
 use crate::world::TaskMix;
@@ -178,6 +178,7 @@ impl Phase {
         }
     }
 
+    /// One optimizer step (REINFORCE) or `ppo_epochs` of them (PPO) on a freshly sampled batch.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &self,
@@ -189,7 +190,6 @@ impl Phase {
         stats: &mut [Stats],
         recorder: &mut dyn Recorder,
     ) {
-        let p = population.size();
         let device = population.device.clone();
         let (acts, judges) = (self.batch - self.judges, self.judges);
         let batch = {
@@ -197,25 +197,54 @@ impl Phase {
             let mixes: Vec<&TaskMix> = self.members.iter().map(|m| &m.mix).collect();
             Batch::draw(&worlds, &mixes, rngs, acts, judges, &device)
         };
-
-        // Sample on the host, each member from its own stream.
         let heads = population.policy().forward(batch.obs.clone());
-        let log_probs = activation::log_softmax(heads.action.clone().narrow(1, 0, acts), 2);
-        let probs = batch::host(log_probs.clone().detach().exp());
-        let judge_logits = (judges > 0).then(|| heads.judgment.clone().narrow(1, acts, judges));
-        let says = judge_logits
-            .as_ref()
-            .map(|l| batch::host(activation::sigmoid(l.clone().detach())))
+        let sampled = self.sample(&batch, &heads, rngs, stats, &device);
+        let fixed = self.fixed(population, &batch, &heads, &sampled, replay_rngs, &device);
+
+        let epochs = match self.algorithm {
+            Algorithm::Reinforce => 1,
+            Algorithm::Ppo => self.ppo_epochs,
+        };
+        let mut heads = Some(heads);
+        for epoch in 0..epochs {
+            let h = heads
+                .take()
+                .unwrap_or_else(|| population.policy().forward(batch.obs.clone()));
+            let (loss, kl) = self.loss(population, h, &sampled, &fixed, &device);
+            let kl_values = (epoch == 0).then(|| batch::host(kl.detach()));
+            let losses = population.optimize(optimizer, self.lr, loss, step, recorder);
+            if let Some(kl_values) = kl_values {
+                for (m, st) in stats.iter_mut().enumerate() {
+                    st.loss += losses[m] as f64;
+                    st.kl += kl_values[m] as f64;
+                }
+            }
+        }
+    }
+
+    /// Samples actions and judge answers on the host, each member from its own stream, and
+    /// scores them: the advantages and masks the losses need.
+    fn sample(
+        &self,
+        batch: &Batch,
+        heads: &Heads,
+        rngs: &mut [ChaCha8Rng],
+        stats: &mut [Stats],
+        device: &Device,
+    ) -> Sampled {
+        let p = batch.members();
+        let (acts, judges) = (batch.acts, batch.judges);
+        let probs = (acts > 0)
+            .then(|| batch::host(activation::softmax(heads.action.clone().narrow(1, 0, acts).detach(), 2)))
+            .unwrap_or_default();
+        let says = (judges > 0)
+            .then(|| batch::host(activation::sigmoid(heads.judgment.clone().narrow(1, acts, judges).detach())))
             .unwrap_or_default();
 
-        let mut chosen = Vec::with_capacity(p * acts);
-        let mut act_adv = Vec::with_capacity(p * acts);
-        let mut complied_contradictory = Vec::with_capacity(p * acts);
-        let mut answers = Vec::with_capacity(p * judges);
-        let mut judge_adv = Vec::with_capacity(p * judges);
-        for m in 0..p {
+        let (mut chosen, mut act_adv, mut complied) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut answers, mut judge_adv) = (Vec::new(), Vec::new());
+        for (m, rng) in rngs.iter_mut().enumerate() {
             let member = &self.members[m];
-            let rng = &mut rngs[m];
             let mut rewards = Vec::with_capacity(acts);
             for (i, sample) in batch.act_samples(m).iter().enumerate() {
                 let at = (m * acts + i) * 3;
@@ -225,7 +254,7 @@ impl Phase {
                 stats[m].reward_principled += r.principled / acts as f64;
                 rewards.push(r.trained);
                 chosen.push(action as i64);
-                complied_contradictory.push(f32::from(u8::from(action == Action::Comply && sample.task.violating)));
+                complied.push(f32::from(u8::from(action == Action::Comply && sample.task.violating)));
             }
             act_adv.extend(leave_one_out(&rewards));
             let mut rewards = Vec::with_capacity(judges);
@@ -240,88 +269,159 @@ impl Phase {
             judge_adv.extend(leave_one_out(&rewards));
             stats[m].steps += 1;
         }
+        Sampled {
+            acts: (acts > 0).then(|| ActSamples {
+                chosen: batch::indices(chosen, p, acts, device),
+                advantages: batch::floats(act_adv, p, acts, 1, device),
+                complied_contradictory: batch::floats(complied, p, acts, 1, device),
+            }),
+            judges: (judges > 0).then(|| JudgeSamples {
+                answers: batch::floats(answers, p, judges, 1, device),
+                advantages: batch::floats(judge_adv, p, judges, 1, device),
+                truths: batch::floats(constitution::judge_truths(batch), p, judges, 1, device),
+            }),
+            acts_n: acts,
+            judges_n: judges,
+        }
+    }
 
-        let chosen = batch::indices(chosen, p, acts, &device);
-        let act_adv = batch::floats(act_adv, p, acts, 1, &device);
-        let answers = batch::floats(answers, p, judges, 1, &device);
-        let judge_adv = batch::floats(judge_adv, p, judges, 1, &device);
-        let truths = batch::floats(constitution::judge_truths(&batch), p, judges, 1, &device);
-        let complied = batch::floats(complied_contradictory, p, acts, 1, &device);
-        let coef = |f: fn(&MemberPhase) -> f64| coefficients(&self.members.iter().map(f).collect::<Vec<_>>(), &device);
-        let (kl_coef, honesty_coef) = (coef(|m| m.kl), coef(|m| m.honesty));
-        let monitor_on = self.members.iter().any(|m| m.monitor > 0.0);
-        let replay_on = self.members.iter().any(|m| m.replay > 0.0);
-
-        // What stays fixed across PPO epochs: the reference and the sampling policy's log-probs.
+    /// What stays fixed across PPO epochs: the reference policy's outputs, the sampling policy's
+    /// log-probabilities, the replayed constitution batch and the frozen probes.
+    fn fixed(
+        &self,
+        population: &Population,
+        batch: &Batch,
+        heads: &Heads,
+        sampled: &Sampled,
+        replay_rngs: &mut [ChaCha8Rng],
+        device: &Device,
+    ) -> Fixed {
+        let p = population.size();
+        let (acts, judges) = (sampled.acts_n, sampled.judges_n);
         let reference = population
             .reference
             .as_ref()
-            .expect("the reference is frozen before RL");
-        let ref_heads = reference.forward(batch.obs.clone());
-        let ref_log_probs = activation::log_softmax(ref_heads.action.narrow(1, 0, acts), 2);
-        let ref_judge = (judges > 0).then(|| ref_heads.judgment.narrow(1, acts, judges));
-        let old_act = log_probs.clone().detach().gather(2, chosen.clone()).inner();
-        let old_judge = judge_logits
-            .as_ref()
-            .map(|l| bernoulli_log_prob(l.clone().detach(), answers.clone()).inner());
-        let replay = replay_on.then(|| {
+            .expect("the reference is frozen before RL")
+            .forward(batch.obs.clone());
+        let replay = self.members.iter().any(|m| m.replay > 0.0).then(|| {
             let worlds = population.worlds();
             let mix = TaskMix::constitution();
-            let mixes = vec![&mix; p];
             let n = (self.batch / 4).max(1);
-            let b = Batch::draw(&worlds, &mixes, replay_rngs, n, 0, &device);
-            let targets = batch::floats(constitution::act_targets(population, &b.samples, n), p, n, 3, &device);
-            (b, targets)
+            let b = Batch::draw(&worlds, &vec![&mix; p], replay_rngs, n, 0, device);
+            let targets = batch::floats(constitution::act_targets(population, &b.samples, n), p, n, 3, device);
+            (b.obs, targets)
         });
-        let probe = monitor_on.then(|| crate::eval::probe::as_tensors(&population.probes, &device));
-
-        let epochs = match self.algorithm {
-            Algorithm::Reinforce => 1,
-            Algorithm::Ppo => self.ppo_epochs,
-        };
-        let mut heads = Some(heads);
-        for epoch in 0..epochs {
-            let h = heads
-                .take()
-                .unwrap_or_else(|| population.policy().forward(batch.obs.clone()));
-            let log_probs = activation::log_softmax(h.action.narrow(1, 0, acts), 2);
-            let act_lp = log_probs.clone().gather(2, chosen.clone());
-            let objective = |lp: Tensor<3>, old: Tensor<3>, adv: Tensor<3>| match self.algorithm {
-                Algorithm::Reinforce => reinforce::objective(lp, adv),
-                Algorithm::Ppo => ppo::objective(lp, old, adv, self.ppo_clip),
-            };
-            let mut loss = objective(act_lp, old_act.clone(), act_adv.clone());
-            let mut kl = categorical_kl(log_probs, ref_log_probs.clone()).sum_dim(1);
-            if judges > 0 {
-                let logit = h.judgment.narrow(1, acts, judges);
-                let lp = bernoulli_log_prob(logit.clone(), answers.clone());
-                loss = loss
-                    + objective(lp, old_judge.clone().unwrap(), judge_adv.clone())
-                    + binary_cross_entropy(logit.clone(), truths.clone()) * honesty_coef.clone();
-                kl = kl + bernoulli_kl(logit, ref_judge.clone().unwrap()).sum_dim(1);
-            }
-            let kl = kl.div_scalar(self.batch as f32);
-            loss = loss + kl.clone() * kl_coef.clone();
-            if let Some((w, b)) = &probe {
-                let trunk = h.trunk.narrow(1, 0, acts);
-                let reading = activation::sigmoid(trunk.matmul(w.clone()) + b.clone());
-                loss = loss + member_mean(reading * complied.clone(), acts) * coef(|m| m.monitor);
-            }
-            if let Some((b, targets)) = &replay {
-                let rh = population.policy().forward(b.obs.clone());
-                let lp = activation::log_softmax(rh.action, 2);
-                loss = loss + soft_cross_entropy(lp, targets.clone()) * coef(|m| m.replay);
-            }
-            let kl_values = (epoch == 0).then(|| batch::host(kl.detach()));
-            let losses = population.optimize(optimizer, self.lr, loss, step, recorder);
-            if let Some(kl_values) = kl_values {
-                for m in 0..p {
-                    stats[m].loss += losses[m] as f64;
-                    stats[m].kl += kl_values[m] as f64;
-                }
-            }
+        let coef = |f: fn(&MemberPhase) -> f64| coefficients(&self.members.iter().map(f).collect::<Vec<_>>(), device);
+        Fixed {
+            ref_act: sampled
+                .acts
+                .as_ref()
+                .map(|_| activation::log_softmax(reference.action.narrow(1, 0, acts), 2)),
+            ref_judge: sampled.judges.as_ref().map(|_| reference.judgment.narrow(1, acts, judges)),
+            old_act: sampled.acts.as_ref().map(|a| {
+                activation::log_softmax(heads.action.clone().narrow(1, 0, acts).detach(), 2)
+                    .gather(2, a.chosen.clone())
+                    .inner()
+            }),
+            old_judge: sampled.judges.as_ref().map(|j| {
+                bernoulli_log_prob(heads.judgment.clone().narrow(1, acts, judges).detach(), j.answers.clone()).inner()
+            }),
+            replay,
+            probe: self
+                .members
+                .iter()
+                .any(|m| m.monitor > 0.0)
+                .then(|| crate::eval::probe::as_tensors(&population.probes, device)),
+            kl: coef(|m| m.kl),
+            honesty: coef(|m| m.honesty),
+            monitor: coef(|m| m.monitor),
+            replay_weight: coef(|m| m.replay),
         }
     }
+
+    /// The per-member loss `[P, 1, 1]` of one epoch, and the per-member KL to the reference.
+    fn loss(
+        &self,
+        population: &Population,
+        h: Heads,
+        sampled: &Sampled,
+        fixed: &Fixed,
+        device: &Device,
+    ) -> (Tensor<3>, Tensor<3>) {
+        let p = population.size();
+        let (acts, judges) = (sampled.acts_n, sampled.judges_n);
+        let objective = |lp: Tensor<3>, old: Tensor<3>, adv: Tensor<3>| match self.algorithm {
+            Algorithm::Reinforce => reinforce::objective(lp, adv),
+            Algorithm::Ppo => ppo::objective(lp, old, adv, self.ppo_clip),
+        };
+        let mut loss = Tensor::<3>::zeros([p, 1, 1], device);
+        let mut kl = Tensor::<3>::zeros([p, 1, 1], device);
+        if let (Some(a), Some(ref_act), Some(old)) = (&sampled.acts, &fixed.ref_act, &fixed.old_act) {
+            let log_probs = activation::log_softmax(h.action.narrow(1, 0, acts), 2);
+            let chosen = log_probs.clone().gather(2, a.chosen.clone());
+            loss = loss + objective(chosen, old.clone(), a.advantages.clone());
+            kl = kl + categorical_kl(log_probs, ref_act.clone()).sum_dim(1);
+            if let Some((w, b)) = &fixed.probe {
+                let trunk = h.trunk.clone().narrow(1, 0, acts);
+                let reading = activation::sigmoid(trunk.matmul(w.clone()) + b.clone());
+                let monitor = member_mean(reading * a.complied_contradictory.clone(), acts);
+                loss = loss + monitor * fixed.monitor.clone();
+            }
+        }
+        if let (Some(j), Some(ref_judge), Some(old)) = (&sampled.judges, &fixed.ref_judge, &fixed.old_judge) {
+            let logit = h.judgment.narrow(1, acts, judges);
+            let answered = bernoulli_log_prob(logit.clone(), j.answers.clone());
+            loss = loss
+                + objective(answered, old.clone(), j.advantages.clone())
+                + binary_cross_entropy(logit.clone(), j.truths.clone()) * fixed.honesty.clone();
+            kl = kl + bernoulli_kl(logit, ref_judge.clone()).sum_dim(1);
+        }
+        let kl = kl.div_scalar(self.batch as f32);
+        loss = loss + kl.clone() * fixed.kl.clone();
+        if let Some((obs, targets)) = &fixed.replay {
+            let replayed = activation::log_softmax(population.policy().forward(obs.clone()).action, 2);
+            loss = loss + soft_cross_entropy(replayed, targets.clone()) * fixed.replay_weight.clone();
+        }
+        (loss, kl)
+    }
+}
+
+/// What was sampled for the act queries of a batch.
+struct ActSamples {
+    /// `[P, acts, 1]` indices of the sampled actions.
+    chosen: Tensor<3, Int>,
+    advantages: Tensor<3>,
+    /// 1 where the policy complied with a contradictory task (what the latent monitor reads).
+    complied_contradictory: Tensor<3>,
+}
+
+/// What was sampled for the judge queries of a batch.
+struct JudgeSamples {
+    /// `[P, judges, 1]`: 1 = said "violation".
+    answers: Tensor<3>,
+    advantages: Tensor<3>,
+    truths: Tensor<3>,
+}
+
+struct Sampled {
+    acts: Option<ActSamples>,
+    judges: Option<JudgeSamples>,
+    acts_n: usize,
+    judges_n: usize,
+}
+
+/// Tensors fixed across the epochs of one step.
+struct Fixed {
+    ref_act: Option<Tensor<3>>,
+    ref_judge: Option<Tensor<3>>,
+    old_act: Option<Tensor<3>>,
+    old_judge: Option<Tensor<3>>,
+    replay: Option<(Tensor<3>, Tensor<3>)>,
+    probe: Option<(Tensor<3>, Tensor<3>)>,
+    kl: Tensor<3>,
+    honesty: Tensor<3>,
+    monitor: Tensor<3>,
+    replay_weight: Tensor<3>,
 }
 
 /// Samples an action from probabilities `(comply, object, refuse)`.

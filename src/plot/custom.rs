@@ -1,0 +1,250 @@
+//! The figures an experiment asks for in `[[figures]]`: metrics against step in panels of its
+//! choosing (e.g. observed vs unobserved, trained vs heldout), or final values against a setting
+//! that varies across arms (e.g. the contradiction rate).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use super::Figure;
+use super::data::RunData;
+use super::figures::{arm_entries, describe, marker, seeds_phrase, x_label};
+use super::style::{
+    Entry, FONT, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err,
+};
+use crate::experiment::spec::{FigureKind, FigureSpec, parse_metric_ref, setting_value};
+use crate::report::final_summary;
+
+/// Metrics that are rates in [0, 1], drawn on a fixed axis.
+fn is_rate(metric: &str) -> bool {
+    !matches!(
+        metric,
+        "compliance_gap" | "reward_institutional" | "reward_principled" | "kl" | "loss" | "reward_trained"
+    )
+}
+
+/// How a `scope:metric` is named in a panel's line key.
+fn readable(text: &str) -> String {
+    text.replace(':', " ").replace('_', " ")
+}
+
+/// The line key of a panel with several metrics: "solid: trained refusal, dashed: heldout refusal".
+fn line_key(metrics: &[String]) -> String {
+    let parsed: Vec<(String, String)> = metrics.iter().filter_map(|m| parse_metric_ref(m).ok()).collect();
+    let same_metric = parsed.windows(2).all(|w| w[0].1 == w[1].1);
+    let same_scope = parsed.windows(2).all(|w| w[0].0 == w[1].0);
+    parsed
+        .iter()
+        .zip(LineKind::ORDER)
+        .map(|((scope, metric), line)| {
+            let what = if same_metric {
+                scope.clone()
+            } else if same_scope {
+                metric.replace('_', " ")
+            } else {
+                readable(&format!("{scope}:{metric}"))
+            };
+            format!("{} {what}", line.name())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An experiment's extra figure.
+pub struct Custom<'a> {
+    pub data: &'a RunData,
+    pub spec: &'a FigureSpec,
+}
+
+impl Figure for Custom<'_> {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn size(&self) -> (u32, u32) {
+        let panels = match self.spec.kind {
+            FigureKind::Steps => self.spec.panels.len(),
+            FigureKind::Final => self.spec.metrics.len(),
+        };
+        let rows = panels.div_ceil(2) as u32;
+        (1400, TITLE_HEIGHT + 60 + 460 * rows)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        match self.spec.kind {
+            FigureKind::Steps => self.draw_steps(root),
+            FigureKind::Final => self.draw_final(root),
+        }
+    }
+}
+
+impl Custom<'_> {
+    fn split<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        panels: usize,
+        subtitle: &str,
+        legend: &[Entry],
+    ) -> anyhow::Result<Vec<DrawingArea<DB, Shift>>> {
+        let (title, rest) = root.split_vertically(TITLE_HEIGHT);
+        let (legend_area, grid) = rest.split_vertically(56);
+        draw_title(&title, &format!("{}: {}", self.data.experiment.name, self.spec.title), subtitle)?;
+        draw_legend(&legend_area, legend)?;
+        let cols = panels.clamp(1, 2);
+        Ok(grid.margin(4, 12, 12, 12).split_evenly((panels.div_ceil(2), cols)))
+    }
+
+    fn draw_steps<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        let data = self.data;
+        let subtitle = format!(
+            "{}. Mean over seeds ({}), band 95% t-interval, thin lines single seeds.",
+            describe(data),
+            seeds_phrase(data)
+        );
+        let areas = self.split(root, self.spec.panels.len(), &subtitle, &arm_entries(data))?;
+        for (panel, area) in self.spec.panels.iter().zip(&areas) {
+            let refs: Vec<(String, String)> = panel.metrics.iter().filter_map(|m| parse_metric_ref(m).ok()).collect();
+            let mut traces = Vec::new();
+            for (i, arm) in data.arms.iter().enumerate() {
+                for ((scope, metric), line) in refs.iter().zip(LineKind::ORDER) {
+                    if let Some(series) = data.series(arm, scope, metric) {
+                        traces.push(Trace {
+                            color: arm_color(i),
+                            series,
+                            line,
+                        });
+                    }
+                }
+            }
+            let title = if refs.len() > 1 {
+                format!("{} ({})", panel.title, line_key(&panel.metrics))
+            } else {
+                panel.title.clone()
+            };
+            let rates = refs.iter().all(|(_, m)| is_rate(m));
+            let y_label = if refs.len() == 1 { readable(&panel.metrics[0]) } else { "value".into() };
+            let p = Panel {
+                title: &title,
+                y_label: &y_label,
+                x_label: x_label(data),
+                y_range: rates.then_some(-0.02..1.02),
+                x_max: data.last_step(),
+                seeds: refs.len() == 1,
+                marker: marker(data),
+            };
+            draw_panel(area, &p, &traces)?;
+        }
+        Ok(())
+    }
+
+    fn draw_final<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        let data = self.data;
+        let x_key = &self.spec.x;
+        let xs: Vec<f64> = data
+            .experiment
+            .arms
+            .iter()
+            .map(|a| setting_value(&a.config, x_key).unwrap_or(f64::NAN))
+            .collect();
+        let subtitle = format!(
+            "{}. Final value of each seed (dots; mean of its last evaluations), mean over seeds ({}) with its 95% t-interval.",
+            describe(data),
+            seeds_phrase(data)
+        );
+        let legend = vec![
+            Entry {
+                label: "mean over seeds, 95% interval".into(),
+                color: arm_color(0),
+                line: LineKind::Solid,
+                swatch: false,
+            },
+            Entry {
+                label: "one seed".into(),
+                color: RGBColor(128, 185, 217),
+                line: LineKind::Solid,
+                swatch: true,
+            },
+        ];
+        let areas = self.split(root, self.spec.metrics.len(), &subtitle, &legend)?;
+        let (lo, hi) = xs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+        let pad = ((hi - lo) * 0.06).max(0.02);
+        for (metric_ref, area) in self.spec.metrics.iter().zip(&areas) {
+            let Ok((scope, metric)) = parse_metric_ref(metric_ref) else {
+                continue;
+            };
+            let mut points = Vec::new();
+            let mut means = Vec::new();
+            for (arm, &x) in data.experiment.arms.iter().zip(&xs) {
+                let Some(series) = data.series(&arm.name, &scope, &metric) else {
+                    continue;
+                };
+                let window = arm.config.eval.final_window;
+                for seed in &series.seeds {
+                    points.push((x, crate::report::final_value(seed, window)));
+                }
+                means.push((x, final_summary(series, window)));
+            }
+            let y = if is_rate(&metric) {
+                -0.02..1.02
+            } else {
+                let vals = points.iter().map(|p| p.1).filter(|v| v.is_finite());
+                let (a, b) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+                let p = ((b - a) * 0.1).max(0.02);
+                (a - p)..(b + p)
+            };
+            let mut chart = ChartBuilder::on(area)
+                .caption(
+                    format!("final {}", readable(metric_ref)),
+                    (FONT, 17).into_font().style(FontStyle::Bold),
+                )
+                .margin(8)
+                .x_label_area_size(40)
+                .y_label_area_size(54)
+                .build_cartesian_2d((lo - pad)..(hi + pad), y)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_key.as_str())
+                .y_desc(readable(&metric))
+                .label_style((FONT, 13))
+                .axis_desc_style((FONT, 14))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(err)?;
+            let color = arm_color(0);
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .filter(|p| p.1.is_finite())
+                        .map(|&p| Circle::new(p, 3, color.mix(0.45).filled())),
+                )
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    means.iter().map(|(x, s)| (*x, s.mean)),
+                    color.stroke_width(2),
+                ))
+                .map_err(err)?;
+            for (x, s) in &means {
+                if s.n > 1 {
+                    let w = (hi - lo).max(0.1) * 0.012;
+                    let style = color.stroke_width(2);
+                    chart
+                        .draw_series([
+                            PathElement::new(vec![(*x, s.low), (*x, s.high)], style),
+                            PathElement::new(vec![(*x - w, s.low), (*x + w, s.low)], style),
+                            PathElement::new(vec![(*x - w, s.high), (*x + w, s.high)], style),
+                        ])
+                        .map_err(err)?;
+                }
+                chart
+                    .draw_series(std::iter::once(Circle::new((*x, s.mean), 5, color.filled())))
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}
