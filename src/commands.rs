@@ -125,8 +125,14 @@ pub fn plot(run_dir: &Path, plots: Option<PathBuf>) -> anyhow::Result<ExitCode> 
 pub fn list() -> anyhow::Result<ExitCode> {
     for (name, text) in SHIPPED {
         let e = Experiment::parse(text, Path::new(name), &[])?;
-        let first = e.description.split(". ").next().unwrap_or("").trim_end_matches('.');
-        println!("{name:<24} {first}.");
+        let end = e
+            .description
+            .find(". ")
+            .into_iter()
+            .chain(e.description.find("? "))
+            .min()
+            .map_or(e.description.len(), |i| i + 1);
+        println!("{name:<24} {}", &e.description[..end]);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -141,14 +147,15 @@ pub const SUMMARY_METRICS: [&str; 4] = [
 
 /// `pressure summary`: final values (mean over the last `eval.final_window` evaluations of each
 /// seed, then mean and 95% interval over seeds) as a Markdown table.
-pub fn summary(run_dir: &Path, scope: &str, metrics: &[String]) -> anyhow::Result<ExitCode> {
+pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usize>) -> anyhow::Result<ExitCode> {
     let data = crate::plot::RunData::load(run_dir)?;
     let metrics: Vec<&str> = if metrics.is_empty() {
         SUMMARY_METRICS.to_vec()
     } else {
         metrics.iter().map(String::as_str).collect()
     };
-    let known: Vec<&str> = crate::eval::metrics::METRICS.to_vec();
+    let mut known: Vec<&str> = crate::eval::metrics::METRICS.to_vec();
+    known.extend(crate::experiment::spec::DERIVED_METRICS);
     for m in &metrics {
         anyhow::ensure!(
             known.contains(m) || scope == "train" || scope == "constitution",
@@ -162,6 +169,6 @@ pub fn summary(run_dir: &Path, scope: &str, metrics: &[String]) -> anyhow::Resul
         run_dir.display(),
         data.scopes().join(", ")
     );
-    print!("{}", crate::report::final_table(&data, scope, &metrics));
+    print!("{}", crate::report::final_table(&data, scope, &metrics, step));
     Ok(ExitCode::SUCCESS)
 }

@@ -55,7 +55,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         plots: Option<PathBuf>,
     },
-    /// Print final values (mean and 95% interval over seeds) of a run folder as a Markdown table.
+    /// Print final values (mean of each seed's last `eval.final_window` evaluations; mean and 95%
+    /// interval over seeds) of a run folder as a Markdown table.
     Summary {
         /// A run folder written by `pressure run`.
         run_dir: PathBuf,
@@ -65,6 +66,9 @@ enum Command {
         /// Metrics to show, comma-separated (default: the four headline rates).
         #[arg(long, value_delimiter = ',')]
         metrics: Vec<String>,
+        /// Values at this evaluated step instead of the final values.
+        #[arg(long, value_name = "STEP")]
+        step: Option<usize>,
     },
     /// Name the shipped experiments with their one-line descriptions.
     List,
@@ -98,7 +102,8 @@ fn main() -> ExitCode {
             run_dir,
             scope,
             metrics,
-        } => commands::summary(&run_dir, &scope, &metrics),
+            step,
+        } => commands::summary(&run_dir, &scope, &metrics, step),
         Command::List => commands::list(),
     };
     match result {

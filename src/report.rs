@@ -40,17 +40,29 @@ fn cell(s: &Summary) -> String {
     }
 }
 
-/// A Markdown table of final values: one row per arm, one column per metric, for `scope`.
-pub fn final_table(data: &RunData, scope: &str, metrics: &[&str]) -> String {
-    let mut out = format!("| arm (scope `{scope}`) | N | {} |\n", metrics.join(" | "));
+/// The values of every seed of a series at `step`, summarized (NaN-free seeds only).
+pub fn step_summary(series: &Series, step: usize) -> Summary {
+    match series.steps.iter().position(|&s| s == step) {
+        Some(i) => summarize(&series.seeds.iter().map(|s| s[i]).collect::<Vec<_>>()),
+        None => summarize(&[]),
+    }
+}
+
+/// A Markdown table: one row per arm, one column per metric, for `scope`; final values, or the
+/// values at `step` if given.
+pub fn final_table(data: &RunData, scope: &str, metrics: &[&str], step: Option<usize>) -> String {
+    let at = step.map_or("final".to_string(), |s| format!("step {s}"));
+    let mut out = format!("| arm (scope `{scope}`, {at}) | N | {} |\n", metrics.join(" | "));
     out.push_str(&format!("|---|---|{}\n", "---|".repeat(metrics.len())));
     for arm in &data.arms {
         let w = window(data, arm);
         let cells: Vec<String> = metrics
             .iter()
             .map(|m| {
-                data.series(arm, scope, m)
-                    .map_or("—".into(), |s| cell(&final_summary(s, w)))
+                data.series(arm, scope, m).map_or("—".into(), |s| match step {
+                    Some(step) => cell(&step_summary(s, step)),
+                    None => cell(&final_summary(s, w)),
+                })
             })
             .collect();
         let n = data.series(arm, scope, metrics[0]).map_or(0, Series::n);

@@ -76,6 +76,21 @@ fn a_run_writes_config_manifest_metrics_and_figures() {
 }
 
 #[test]
+fn arms_with_identical_settings_keep_their_own_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace("reward = { objection_penalty = 1.0, judge_penalty = 1.0 }", "");
+    let exp = write(dir.path(), "tiny.toml", &text);
+    let o = pressure(
+        &["run", exp.to_str().unwrap(), "--seeds", "1", "--no-plots"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("runs/tiny/metrics.csv")).unwrap();
+    assert!(csv.contains("\ntolerated,0,40,trained,refusal,"));
+    assert!(csv.contains("\n\"penalized, with a comma\",0,40,trained,refusal,"));
+}
+
+#[test]
 fn metrics_are_byte_identical_whatever_the_jobs_and_populations() {
     let dir = tempfile::tempdir().unwrap();
     let exp = write(dir.path(), "tiny.toml", TINY);

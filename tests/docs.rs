@@ -87,7 +87,9 @@ fn generate() -> String {
     }
     for (section, table) in sections {
         let st = section_struct(&section);
-        out.push_str(&format!("\n## `[{section}]`\n\n| key | default | meaning |\n|---|---|---|\n"));
+        out.push_str(&format!(
+            "\n## `[{section}]`\n\n| key | default | meaning |\n|---|---|---|\n"
+        ));
         for (key, value) in table {
             if value.is_table() {
                 continue;

@@ -1,46 +1,17 @@
 //! Training at a small budget with fixed seeds, asserting the direction of each effect the
 //! first experiment claims, with stated margins.
 
+mod common;
+
 use std::path::Path;
 
-use pressure::commands::load;
-use pressure::experiment::{Backend, Experiment, Override, RunOptions, run_experiment};
+use common::{run_data as run, shipped};
+use pressure::experiment::Experiment;
 use pressure::plot::{RunData, summarize};
 
-fn run(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
-    let dir = tempfile::tempdir().unwrap();
-    let options = RunOptions {
-        jobs: 2,
-        population: None,
-        out: dir.path().to_path_buf(),
-        backend: Backend::Ndarray,
-        progress: false,
-    };
-    let manifest = run_experiment(experiment, &options).unwrap();
-    assert!(
-        manifest
-            .runs
-            .iter()
-            .all(|r| r.status == pressure::experiment::records::Status::Completed)
-    );
-    let data = RunData::load(dir.path()).unwrap();
-    (dir, data)
-}
-
-fn shipped(name: &str, sets: &[&str], seeds: u64) -> Experiment {
-    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let mut e = load(name, &overrides).unwrap();
-    e.seeds = (0..seeds).collect();
-    e
-}
-
-/// Mean over seeds of a metric at the first and the last evaluated step.
+/// Mean over seeds of a trained-scope metric at the first and the last evaluated step.
 fn first_last(data: &RunData, arm: &str, metric: &str) -> (f64, f64) {
-    let s = data
-        .series(arm, "trained", metric)
-        .unwrap_or_else(|| panic!("{arm} {metric}"));
-    let summary = s.summary();
-    (summary[0].mean, summary.last().unwrap().mean)
+    common::first_last(data, arm, "trained", metric)
 }
 
 #[test]

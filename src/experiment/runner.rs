@@ -30,11 +30,11 @@ pub struct RunSpec {
     pub id: String,
 }
 
-/// A run's identity: the first 12 hex digits of SHA-256 over its canonical JSON form
-/// (configuration fields in declaration order, then the seed). Stable across machines and Rust
-/// releases; any change to the configuration gives a new id.
-pub fn run_id(config: &RunConfig, seed: u64) -> String {
-    let canonical = serde_json::json!({ "config": config, "seed": seed });
+/// A run's identity: the first 12 hex digits of SHA-256 over its canonical JSON form (arm name,
+/// configuration fields in declaration order, seed). Stable across machines and Rust releases;
+/// any change to the configuration gives a new id, and two arms never share one.
+pub fn run_id(arm: &str, config: &RunConfig, seed: u64) -> String {
+    let canonical = serde_json::json!({ "arm": arm, "config": config, "seed": seed });
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
@@ -49,7 +49,7 @@ pub fn expand(experiment: &Experiment) -> Vec<RunSpec> {
                 arm: arm.name.clone(),
                 seed,
                 config: arm.config.clone(),
-                id: run_id(&arm.config, seed),
+                id: run_id(&arm.name, &arm.config, seed),
             });
         }
     }

@@ -2,7 +2,27 @@
 //! `pressure list` work from any folder.
 
 /// (name, file text) of every shipped experiment, in the order `pressure list` shows them.
-pub const SHIPPED: &[(&str, &str)] = &[("pressure", include_str!("../../experiments/pressure.toml"))];
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("pressure", include_str!("../../experiments/pressure.toml")),
+    (
+        "strategic_concealment",
+        include_str!("../../experiments/strategic_concealment.toml"),
+    ),
+    (
+        "narrow_to_broad",
+        include_str!("../../experiments/narrow_to_broad.toml"),
+    ),
+    ("inoculation", include_str!("../../experiments/inoculation.toml")),
+    ("extra_rlhf", include_str!("../../experiments/extra_rlhf.toml")),
+    (
+        "monitor_pressure",
+        include_str!("../../experiments/monitor_pressure.toml"),
+    ),
+    (
+        "coherent_deployment",
+        include_str!("../../experiments/coherent_deployment.toml"),
+    ),
+];
 
 /// The text of a shipped experiment.
 pub fn find(name: &str) -> Option<&'static str> {

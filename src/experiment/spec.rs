@@ -145,7 +145,10 @@ pub fn setting_value(config: &RunConfig, key: &str) -> Option<f64> {
 impl FigureSpec {
     fn validate(&self, arms: &[Arm]) -> Result<(), String> {
         let name_ok = !self.name.is_empty()
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             && !["headline", "outcomes", "diagnostics"].contains(&self.name.as_str());
         if !name_ok {
             return Err(format!(
@@ -160,7 +163,10 @@ impl FigureSpec {
                 }
                 for p in &self.panels {
                     if p.metrics.is_empty() || p.metrics.len() > 3 {
-                        return Err(format!("panel \"{}\": `metrics` must name 1 to 3 `scope:metric`", p.title));
+                        return Err(format!(
+                            "panel \"{}\": `metrics` must name 1 to 3 `scope:metric`",
+                            p.title
+                        ));
                     }
                 }
                 self.panels.iter().flat_map(|p| &p.metrics).collect()

@@ -25,7 +25,7 @@ fn is_rate(metric: &str) -> bool {
 
 /// How a `scope:metric` is named in a panel's line key.
 fn readable(text: &str) -> String {
-    text.replace(':', " ").replace('_', " ")
+    text.replace([':', '_'], " ")
 }
 
 /// The line key of a panel with several metrics: "solid: trained refusal, dashed: heldout refusal".
@@ -88,7 +88,11 @@ impl Custom<'_> {
     ) -> anyhow::Result<Vec<DrawingArea<DB, Shift>>> {
         let (title, rest) = root.split_vertically(TITLE_HEIGHT);
         let (legend_area, grid) = rest.split_vertically(56);
-        draw_title(&title, &format!("{}: {}", self.data.experiment.name, self.spec.title), subtitle)?;
+        draw_title(
+            &title,
+            &format!("{}: {}", self.data.experiment.name, self.spec.title),
+            subtitle,
+        )?;
         draw_legend(&legend_area, legend)?;
         let cols = panels.clamp(1, 2);
         Ok(grid.margin(4, 12, 12, 12).split_evenly((panels.div_ceil(2), cols)))
@@ -122,7 +126,14 @@ impl Custom<'_> {
                 panel.title.clone()
             };
             let rates = refs.iter().all(|(_, m)| is_rate(m));
-            let y_label = if refs.len() == 1 { readable(&panel.metrics[0]) } else { "value".into() };
+            let same_metric = refs.windows(2).all(|w| w[0].1 == w[1].1);
+            let y_label = if same_metric {
+                refs[0].1.replace('_', " ")
+            } else if rates {
+                "rate".into()
+            } else {
+                "value".into()
+            };
             let p = Panel {
                 title: &title,
                 y_label: &y_label,

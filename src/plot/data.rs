@@ -118,7 +118,11 @@ impl RunData {
                         let summed = steps
                             .iter()
                             .map(|(step, v)| {
-                                let u = unobjecting.get(seed).and_then(|s| s.get(step)).copied().unwrap_or(f64::NAN);
+                                let u = unobjecting
+                                    .get(seed)
+                                    .and_then(|s| s.get(step))
+                                    .copied()
+                                    .unwrap_or(f64::NAN);
                                 (*step, v + u)
                             })
                             .collect();

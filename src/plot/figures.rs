@@ -36,8 +36,17 @@ pub fn describe(data: &RunData) -> String {
         let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
         format!("{}→{}→3+1", c.world.latent_dim + 8, dims.join("→"))
     };
+    let followup = if data.experiment.arms.iter().any(|a| a.config.followup.steps > 0) {
+        let kind = common(data, |c| format!("{:?}", c.followup.reward.kind).to_lowercase());
+        format!(
+            ", then a followup on the {kind} reward ({} steps)",
+            common(data, |c| c.followup.steps)
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{algorithm} on the {kinds} reward for {} steps (KL {}) after {} constitution steps; MLP {}",
+        "{algorithm} on the {kinds} reward for {} steps (KL {}) after {} constitution steps{followup}; MLP {}",
         common(data, |c| c.pressure.steps),
         common(data, |c| c.pressure.kl),
         common(data, |c| c.constitution.steps),

@@ -243,8 +243,11 @@ pub fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &
             let (dash, gap) = if e.line == LineKind::Dashed { (6, 4) } else { (2, 4) };
             let mut x0 = x;
             while x0 < x + 26 {
-                area.draw(&PathElement::new(vec![(x0, y + 8), (x0 + dash, y + 8)], e.color.stroke_width(3)))
-                    .map_err(err)?;
+                area.draw(&PathElement::new(
+                    vec![(x0, y + 8), (x0 + dash, y + 8)],
+                    e.color.stroke_width(3),
+                ))
+                .map_err(err)?;
                 x0 += dash + gap;
             }
         } else {

@@ -234,12 +234,17 @@ impl Phase {
     ) -> Sampled {
         let p = batch.members();
         let (acts, judges) = (batch.acts, batch.judges);
-        let probs = (acts > 0)
-            .then(|| batch::host(activation::softmax(heads.action.clone().narrow(1, 0, acts).detach(), 2)))
-            .unwrap_or_default();
-        let says = (judges > 0)
-            .then(|| batch::host(activation::sigmoid(heads.judgment.clone().narrow(1, acts, judges).detach())))
-            .unwrap_or_default();
+        let probs = if acts > 0 {
+            batch::host(activation::softmax(heads.action.clone().narrow(1, 0, acts).detach(), 2))
+        } else {
+            Vec::new()
+        };
+        let says = if judges > 0 {
+            let logits = heads.judgment.clone().narrow(1, acts, judges).detach();
+            batch::host(activation::sigmoid(logits))
+        } else {
+            Vec::new()
+        };
 
         let (mut chosen, mut act_adv, mut complied) = (Vec::new(), Vec::new(), Vec::new());
         let (mut answers, mut judge_adv) = (Vec::new(), Vec::new());
@@ -317,14 +322,21 @@ impl Phase {
                 .acts
                 .as_ref()
                 .map(|_| activation::log_softmax(reference.action.narrow(1, 0, acts), 2)),
-            ref_judge: sampled.judges.as_ref().map(|_| reference.judgment.narrow(1, acts, judges)),
+            ref_judge: sampled
+                .judges
+                .as_ref()
+                .map(|_| reference.judgment.narrow(1, acts, judges)),
             old_act: sampled.acts.as_ref().map(|a| {
                 activation::log_softmax(heads.action.clone().narrow(1, 0, acts).detach(), 2)
                     .gather(2, a.chosen.clone())
                     .inner()
             }),
             old_judge: sampled.judges.as_ref().map(|j| {
-                bernoulli_log_prob(heads.judgment.clone().narrow(1, acts, judges).detach(), j.answers.clone()).inner()
+                bernoulli_log_prob(
+                    heads.judgment.clone().narrow(1, acts, judges).detach(),
+                    j.answers.clone(),
+                )
+                .inner()
             }),
             replay,
             probe: self

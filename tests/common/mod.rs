@@ -52,3 +52,55 @@ reward = { objection_penalty = 0.0 }
 name = "penalized, with a comma"
 reward = { objection_penalty = 1.0, judge_penalty = 1.0 }
 "#;
+
+use pressure::commands::load;
+use pressure::experiment::records::Status;
+use pressure::experiment::{Backend, Experiment, Override, RunOptions, run_experiment};
+use pressure::plot::RunData;
+
+/// Runs an experiment into a temporary folder and reads its data back.
+pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        jobs: 2,
+        population: None,
+        out: dir.path().to_path_buf(),
+        backend: Backend::Ndarray,
+        progress: false,
+    };
+    let manifest = run_experiment(experiment, &options).unwrap();
+    assert!(manifest.runs.iter().all(|r| r.status == Status::Completed));
+    let data = RunData::load(dir.path()).unwrap();
+    (dir, data)
+}
+
+/// A shipped experiment with overrides and seeds 0..n-1.
+pub fn shipped(name: &str, sets: &[&str], seeds: u64) -> Experiment {
+    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let mut e = load(name, &overrides).unwrap();
+    e.seeds = (0..seeds).collect();
+    e
+}
+
+/// Mean over seeds of a metric at each evaluated step.
+pub fn means(data: &RunData, arm: &str, scope: &str, metric: &str) -> Vec<f64> {
+    data.series(arm, scope, metric)
+        .unwrap_or_else(|| panic!("{arm} {scope} {metric} was recorded"))
+        .summary()
+        .iter()
+        .map(|s| s.mean)
+        .collect()
+}
+
+/// Mean over seeds at the first and the last evaluated step.
+pub fn first_last(data: &RunData, arm: &str, scope: &str, metric: &str) -> (f64, f64) {
+    let m = means(data, arm, scope, metric);
+    (m[0], *m.last().unwrap())
+}
+
+/// The largest mean over seeds across steps.
+pub fn peak(data: &RunData, arm: &str, scope: &str, metric: &str) -> f64 {
+    means(data, arm, scope, metric)
+        .into_iter()
+        .fold(f64::NEG_INFINITY, f64::max)
+}
