@@ -5,34 +5,45 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::experiment::records::{Manifest, Status};
+use crate::experiment::records::Status;
+use crate::experiment::runner::run_list;
 use crate::experiment::shipped::{self, SHIPPED};
-use crate::experiment::{Backend, Experiment, Override, RunOptions, run_experiment};
+use crate::experiment::{Axis, Backend, Experiment, Outcome, Override, RunOptions, Shard, run_experiment};
 
 /// Arguments of `pressure run`.
 #[derive(Debug, Clone)]
 pub struct RunArgs {
     pub experiment: String,
     pub set: Vec<String>,
+    pub sweep: Vec<String>,
     pub seeds: Option<u64>,
     pub jobs: Option<usize>,
     pub population: Option<usize>,
     pub out: Option<PathBuf>,
     /// `None`: draw no figures; `Some(None)`: the default folder.
     pub plots: Option<Option<PathBuf>>,
+    /// Metrics of a two-axis sweep's heatmaps.
+    pub metrics: Vec<String>,
     pub backend: Backend,
+    pub shard: Option<String>,
+    pub dry_run: bool,
 }
 
 /// Loads an experiment from a file, or a shipped experiment by name.
 pub fn load(experiment: &str, overrides: &[Override]) -> anyhow::Result<Experiment> {
+    load_with(experiment, overrides, &[])
+}
+
+/// [`load`] with command-line sweep axes.
+pub fn load_with(experiment: &str, overrides: &[Override], sweeps: &[Axis]) -> anyhow::Result<Experiment> {
     let path = Path::new(experiment);
     if !path.exists()
         && let Some(text) = shipped::find(experiment)
     {
         let shipped_path = PathBuf::from(format!("experiments/{experiment}.toml"));
-        return Ok(Experiment::parse(text, &shipped_path, overrides)?);
+        return Ok(Experiment::parse_with(text, &shipped_path, overrides, sweeps)?);
     }
-    Ok(Experiment::load(path, overrides)?)
+    Ok(Experiment::load_with(path, overrides, sweeps)?)
 }
 
 /// `pressure run`: trains, writes data and figures. Exits non-zero if any run did not complete.
@@ -42,7 +53,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| Override::parse(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut experiment = load(&args.experiment, &overrides)?;
+    let sweeps = args
+        .sweep
+        .iter()
+        .map(|s| Axis::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    for m in &args.metrics {
+        crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    let mut experiment = load_with(&args.experiment, &overrides, &sweeps)?;
     if let Some(n) = args.seeds {
         anyhow::ensure!(n >= 1, "--seeds {n}: must be at least 1");
         experiment.seeds = (0..n).collect();
@@ -53,30 +73,72 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = args.population {
         anyhow::ensure!(p >= 1, "--population {p}: must be at least 1");
     }
+    let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
+    if args.dry_run {
+        return dry_run(&experiment, &out, shard);
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
     let options = RunOptions {
         jobs,
         population: args.population,
         out: out.clone(),
         backend: args.backend,
         progress: true,
+        shard,
     };
-    let manifest = run_experiment(&experiment, &options)?;
-    report(&manifest, &out);
+    let outcome = run_experiment(&experiment, &options)?;
+    report(&outcome, &out);
     if let Some(plots) = args.plots {
         let dir = plots.unwrap_or_else(|| Path::new("plots").join(&experiment.name));
-        let written = crate::plot::draw_run(&out, &dir)?;
-        eprintln!("figures: {}", summarize_paths(&written));
+        match crate::plot::draw_run(&out, &dir, &args.metrics) {
+            Ok(written) => eprintln!("figures: {}", summarize_paths(&written)),
+            Err(e) => eprintln!("figures: none drawn: {e:#}"),
+        }
     }
-    let unfinished = manifest.runs.iter().filter(|r| r.status != Status::Completed).count();
+    let unfinished = outcome
+        .manifest
+        .runs
+        .iter()
+        .filter(|r| r.status != Status::Completed)
+        .count();
     Ok(if unfinished == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `pressure run --dry-run`: one line per run — id, arm, sweep point, seed, done or to do —
+/// without training or writing anything.
+fn dry_run(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> anyhow::Result<ExitCode> {
+    let list = run_list(experiment, out, shard);
+    for (run, done) in &list {
+        let point = if run.point.is_empty() {
+            "-".to_string()
+        } else {
+            run.point_label()
+        };
+        println!(
+            "{}\t{}\t{}\tseed {}\t{}",
+            run.id,
+            run.arm,
+            point,
+            run.seed,
+            if *done { "done" } else { "to do" }
+        );
+    }
+    let done = list.iter().filter(|(_, d)| *d).count();
+    eprintln!(
+        "{}: {} runs{}, {done} done in {}, {} to do",
+        experiment.name,
+        list.len(),
+        shard.map(|s| format!(" in shard {}", s.label())).unwrap_or_default(),
+        out.display(),
+        list.len() - done
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn summarize_paths(paths: &[PathBuf]) -> String {
@@ -87,19 +149,46 @@ fn summarize_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// Prints how the runs ended, one line per run that did not complete.
-fn report(manifest: &Manifest, out: &Path) {
+/// Prints what the run did with the folder, and one line per run that did not complete.
+fn report(outcome: &Outcome, out: &Path) {
+    let manifest = &outcome.manifest;
+    if outcome.settings_changed {
+        eprintln!(
+            "{}: the settings differ from the last run in this folder; its metrics.csv and manifest.json \
+             now describe the new settings, and its runs stay under {}",
+            out.display(),
+            out.join("runs").display()
+        );
+    }
+    if outcome.foreign > 0 {
+        eprintln!(
+            "{}: {} run folders belong to other settings; left in place, not in metrics.csv",
+            out.display(),
+            outcome.foreign
+        );
+    }
     let completed = manifest.runs.iter().filter(|r| r.status == Status::Completed).count();
     eprintln!(
-        "{}: {completed} of {} runs completed in {:.1} s; data in {}",
+        "{}{}: {completed} of {} runs completed ({} reused from earlier runs) in {:.1} s; data in {}",
         manifest.experiment,
+        manifest
+            .shard
+            .as_ref()
+            .map(|s| format!(" shard {s}"))
+            .unwrap_or_default(),
         manifest.runs.len(),
+        outcome.reused,
         manifest.wall_seconds,
         out.display()
     );
     for r in manifest.runs.iter().filter(|r| r.status != Status::Completed) {
+        let point = if r.point.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", r.point)
+        };
         eprintln!(
-            "  {:?}: arm \"{}\" seed {} (run {}){}: {}",
+            "  {:?}: arm \"{}\"{point} seed {} (run {}){}: {}",
             r.status,
             r.arm,
             r.seed,
@@ -110,13 +199,46 @@ fn report(manifest: &Manifest, out: &Path) {
     }
 }
 
+/// `pressure merge`: combines shard folders into one.
+pub fn merge(out: &Path, shards: &[PathBuf], plots: Option<Option<PathBuf>>) -> anyhow::Result<ExitCode> {
+    let merged = crate::experiment::merge::merge(out, shards)?;
+    let m = &merged.manifest;
+    let completed = m.runs.iter().filter(|r| r.status == Status::Completed).count();
+    eprintln!(
+        "{}: merged {} folders: {completed} of {} runs completed; data in {}",
+        m.experiment,
+        shards.len(),
+        m.runs.len(),
+        out.display()
+    );
+    if !merged.missing.is_empty() {
+        eprintln!(
+            "  {} runs are in no shard folder (first: {})",
+            merged.missing.len(),
+            merged.missing[0]
+        );
+    }
+    if let Some(plots) = plots {
+        let dir = plots.unwrap_or_else(|| Path::new("plots").join(&m.experiment));
+        match crate::plot::draw_run(out, &dir, &[]) {
+            Ok(written) => eprintln!("figures: {}", summarize_paths(&written)),
+            Err(e) => eprintln!("figures: none drawn: {e:#}"),
+        }
+    }
+    Ok(if completed == m.runs.len() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// `pressure plot`: redraws the figures of a run folder.
-pub fn plot(run_dir: &Path, plots: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn plot(run_dir: &Path, plots: Option<PathBuf>, metrics: &[String]) -> anyhow::Result<ExitCode> {
     let config = run_dir.join("config.toml");
     let experiment =
         Experiment::load(&config, &[]).with_context(|| format!("{} is not a run folder", run_dir.display()))?;
     let dir = plots.unwrap_or_else(|| Path::new("plots").join(&experiment.name));
-    let written = crate::plot::draw_run(run_dir, &dir)?;
+    let written = crate::plot::draw_run(run_dir, &dir, metrics)?;
     eprintln!("figures: {}", summarize_paths(&written));
     Ok(ExitCode::SUCCESS)
 }

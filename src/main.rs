@@ -25,6 +25,10 @@ enum Command {
         /// `--set policy.hidden=[32,32]`, `--set reward.kind=mixture`. Repeatable.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Add or replace a sweep axis: `--sweep world.contradiction_rate=0,0.25,0.5`. Repeatable;
+        /// the grid is the product of the axes, crossed with arms and seeds.
+        #[arg(long = "sweep", value_name = "KEY=V1,V2,...")]
+        sweep: Vec<String>,
         /// Use seeds 0..N-1 instead of the experiment's seeds.
         #[arg(long, value_name = "N")]
         seeds: Option<u64>,
@@ -43,6 +47,15 @@ enum Command {
         /// Do not draw figures.
         #[arg(long)]
         no_plots: bool,
+        /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
+        #[arg(long = "metric", value_name = "METRIC")]
+        metric: Vec<String>,
+        /// Run only the K-th of N contiguous slices of the run list (zero-based), e.g. 0/4.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Print the run list (id, arm, sweep point, seed, done or not) without training.
+        #[arg(long)]
+        dry_run: bool,
         /// Tensor backend.
         #[arg(long, value_enum, default_value = "ndarray")]
         backend: Backend,
@@ -54,6 +67,24 @@ enum Command {
         /// Where the figures go (default: plots/<experiment>/).
         #[arg(long, value_name = "DIR")]
         plots: Option<PathBuf>,
+        /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
+        #[arg(long = "metric", value_name = "METRIC")]
+        metric: Vec<String>,
+    },
+    /// Combine the folders of a sharded run (`run --shard K/N`) into one.
+    Merge {
+        /// The merged folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The shard folders, in any order.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Where the figures go (default: plots/<experiment>/).
+        #[arg(long, value_name = "DIR")]
+        plots: Option<PathBuf>,
+        /// Do not draw figures.
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Print final values (mean of each seed's last `eval.final_window` evaluations; mean and 95%
     /// interval over seeds) of a run folder as a Markdown table.
@@ -80,24 +111,38 @@ fn main() -> ExitCode {
         Command::Run {
             experiment,
             set,
+            sweep,
             seeds,
             jobs,
             population,
             out,
             plots,
             no_plots,
+            metric,
+            shard,
+            dry_run,
             backend,
         } => commands::run(commands::RunArgs {
             experiment,
             set,
+            sweep,
             seeds,
             jobs,
             population,
             out,
             plots: if no_plots { None } else { Some(plots) },
+            metrics: metric,
             backend,
+            shard,
+            dry_run,
         }),
-        Command::Plot { run_dir, plots } => commands::plot(&run_dir, plots),
+        Command::Plot { run_dir, plots, metric } => commands::plot(&run_dir, plots, &metric),
+        Command::Merge {
+            out,
+            shards,
+            plots,
+            no_plots,
+        } => commands::merge(&out, &shards, if no_plots { None } else { Some(plots) }),
         Command::Summary {
             run_dir,
             scope,

@@ -21,13 +21,9 @@ pub fn final_summary(series: &Series, window: usize) -> Summary {
     summarize(&finals)
 }
 
-/// The window of an arm (its `eval.final_window`).
-fn window(data: &RunData, arm: &str) -> usize {
-    data.experiment
-        .arms
-        .iter()
-        .find(|a| a.name == arm)
-        .map_or(1, |a| a.config.eval.final_window)
+/// The window of a group (its `eval.final_window`).
+fn window(data: &RunData, label: &str) -> usize {
+    data.config_of(label).map_or(1, |c| c.eval.final_window)
 }
 
 fn cell(s: &Summary) -> String {

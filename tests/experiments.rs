@@ -139,3 +139,20 @@ fn pressure_effects_shrink_as_contradictions_vanish() {
         "contradictions: {rare:.3}, {half:.3} vs {none:.3}"
     );
 }
+
+#[test]
+fn the_phase_diagram_has_hidden_objection_only_where_refusal_is_penalized_on_contradictions() {
+    let mut e = shipped("phase_diagram", &["pressure.steps=400", "eval.every=100"], 2);
+    e.sweep[0].values = vec![toml::Value::Float(0.0), toml::Value::Float(0.5)];
+    e.sweep[1].values = vec![toml::Value::Float(0.0), toml::Value::Float(2.0)];
+    let (_dir, data) = run_data(&e);
+    let hidden = |c: &str, p: &str| {
+        let label = format!("world.contradiction_rate={c}, reward.refusal_penalty={p}");
+        first_last(&data, &label, "trained", "hidden_objection").1
+    };
+    let (pressured, unpenalized, coherent) = (hidden("0.5", "2.0"), hidden("0.5", "0.0"), hidden("0.0", "2.0"));
+    eprintln!("hidden objection: pressured {pressured:.3}, no penalty {unpenalized:.3}, no contradictions {coherent:.3}");
+    assert!(pressured > 0.8, "penalty and contradictions: {pressured:.3}");
+    assert!(unpenalized < 0.1, "no penalty: {unpenalized:.3}");
+    assert!(coherent < pressured - 0.5, "no contradictions: {coherent:.3}");
+}

@@ -1,10 +1,14 @@
-//! Experiments: the TOML configuration, the expansion into runs, the runner and its records.
+//! Experiments: the TOML configuration, the run list, the runner, its records, and merging
+//! the folders of sharded runs.
 
 pub mod config;
+pub mod merge;
 pub mod records;
 pub mod runner;
+pub mod runs;
 pub mod shipped;
 pub mod spec;
 
-pub use runner::{Backend, RunOptions, RunSpec, expand, run_experiment};
-pub use spec::{Experiment, Override, SpecError};
+pub use runner::{Backend, Outcome, RunOptions, run_experiment};
+pub use runs::{RunSpec, Shard, expand};
+pub use spec::{Axis, Experiment, Override, SpecError};

@@ -4,9 +4,9 @@
 //! ```text
 //! <out>/config.toml            the resolved experiment (every default written out)
 //! <out>/manifest.json          version, seeds, per-run status, times
-//! <out>/metrics.csv            arm,seed,step,scope,metric,value — the completed runs, in run order
-//! <out>/runs/<id>/metrics.csv  one run's metrics (also kept for runs that diverged)
-//! <out>/runs/<id>/status.json  one run's status
+//! <out>/metrics.csv            arm,[sweep axes,]seed,step,scope,metric,value — completed runs, in run order
+//! <out>/runs/<id>/metrics.csv  one run's metrics: step,scope,metric,value (kept for diverged runs too)
+//! <out>/runs/<id>/status.json  one run's status and resolved configuration
 //! ```
 
 use std::io::Write;
@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// The header of every metrics file.
+/// The header of an experiment's metrics file without a sweep (sweep axes go after `arm`).
 pub const METRICS_HEADER: [&str; 6] = ["arm", "seed", "step", "scope", "metric", "value"];
+
+/// The header of one run's metrics file.
+pub const RUN_METRICS_HEADER: [&str; 4] = ["step", "scope", "metric", "value"];
 
 /// One measured value.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +46,8 @@ pub enum Status {
 pub struct RunRecord {
     pub id: String,
     pub arm: String,
+    /// The sweep point, `key=value` pairs (empty without a sweep).
+    pub point: String,
     pub seed: u64,
     pub status: Status,
     /// The step a diverged run stopped at.
@@ -51,6 +56,8 @@ pub struct RunRecord {
     pub started: String,
     pub finished: String,
     pub wall_seconds: f64,
+    /// The run's resolved configuration.
+    pub config: crate::experiment::config::RunConfig,
 }
 
 /// The experiment's manifest.
@@ -63,6 +70,10 @@ pub struct Manifest {
     pub backend: String,
     pub jobs: usize,
     pub seeds: Vec<u64>,
+    /// The sweep's axes (dotted keys), in column order.
+    pub sweep: Vec<String>,
+    /// `K/N` when this folder holds one shard of the run list.
+    pub shard: Option<String>,
     pub started: String,
     pub finished: String,
     pub wall_seconds: f64,
@@ -87,21 +98,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The rows of one run as CSV, with the header.
-pub fn metrics_csv(arm: &str, seed: u64, rows: &[Row]) -> Vec<u8> {
+pub fn run_metrics_csv(rows: &[Row]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(METRICS_HEADER).expect("writing to memory");
+    w.write_record(RUN_METRICS_HEADER).expect("writing to memory");
     for r in rows {
-        w.write_record([
-            arm,
-            &seed.to_string(),
-            &r.step.to_string(),
-            &r.scope,
-            &r.metric,
-            &r.value.to_string(),
-        ])
-        .expect("writing to memory");
+        w.write_record([&r.step.to_string(), &r.scope, &r.metric, &r.value.to_string()])
+            .expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
+}
+
+/// Reads a run's status record, if it has one.
+pub fn read_status(dir: &Path) -> Option<RunRecord> {
+    let bytes = std::fs::read(dir.join("status.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The folder of a run inside an experiment's output folder.
@@ -109,27 +119,44 @@ pub fn run_dir(out: &Path, id: &str) -> PathBuf {
     out.join("runs").join(id)
 }
 
-/// Concatenates the per-run metrics files of `ids` (in that order) under one header.
-pub fn assemble(out: &Path, ids: &[&str]) -> std::io::Result<Vec<u8>> {
-    let mut joined = Vec::new();
-    let mut w = csv::Writer::from_writer(&mut joined);
-    w.write_record(METRICS_HEADER)?;
-    drop(w);
-    for id in ids {
-        let text = std::fs::read(run_dir(out, id).join("metrics.csv"))?;
-        let body = text
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(&text[..0], |i| &text[i + 1..]);
-        joined.extend_from_slice(body);
-    }
-    Ok(joined)
+/// Where a run's rows go in the experiment's table: its arm, sweep values and seed.
+pub struct RunColumns<'a> {
+    pub id: &'a str,
+    pub arm: &'a str,
+    pub point: Vec<String>,
+    pub seed: u64,
 }
 
-/// A metrics row as read back from a `metrics.csv`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The experiment's `metrics.csv`: the per-run files of `runs` (in that order) under one header,
+/// each row prefixed with its run's arm, sweep values and seed.
+pub fn assemble(out: &Path, axes: &[String], runs: &[RunColumns]) -> std::io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["arm".to_string()];
+    header.extend(axes.iter().cloned());
+    header.extend(METRICS_HEADER[1..].iter().map(|s| s.to_string()));
+    w.write_record(&header)?;
+    for run in runs {
+        let path = run_dir(out, run.id).join("metrics.csv");
+        let mut r = csv::Reader::from_path(&path).map_err(std::io::Error::other)?;
+        let seed = run.seed.to_string();
+        for row in r.records() {
+            let row = row.map_err(std::io::Error::other)?;
+            let mut fields: Vec<&str> = vec![run.arm];
+            fields.extend(run.point.iter().map(String::as_str));
+            fields.push(&seed);
+            fields.extend(row.iter());
+            w.write_record(&fields)?;
+        }
+    }
+    w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// A metrics row as read back from an experiment's `metrics.csv`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetricRecord {
     pub arm: String,
+    /// The values of the sweep axes, in column order.
+    pub point: Vec<String>,
     pub seed: u64,
     pub step: usize,
     pub scope: String,
@@ -137,21 +164,37 @@ pub struct MetricRecord {
     pub value: f64,
 }
 
-/// Reads an experiment's `metrics.csv`.
-pub fn read_metrics(path: &Path) -> anyhow::Result<Vec<MetricRecord>> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
-    if header != METRICS_HEADER {
+/// Reads an experiment's `metrics.csv`: its sweep axes (the columns between `arm` and `seed`)
+/// and its rows.
+pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecord>)> {
+    let bad = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(&e))?;
+    let header: Vec<String> = r.headers().map_err(|e| bad(&e))?.iter().map(str::to_string).collect();
+    let n = header.len();
+    if n < 6 || header[0] != "arm" || header[n - 5..] != METRICS_HEADER[1..] {
         anyhow::bail!(
-            "{}: header is `{}`, expected `{}`",
+            "{}: header is `{}`, expected `arm,[sweep axes,]seed,step,scope,metric,value`",
             path.display(),
-            header.join(","),
-            METRICS_HEADER.join(",")
+            header.join(",")
         );
     }
-    r.deserialize()
-        .map(|row| row.map_err(|e| anyhow::anyhow!("{}: {e}", path.display())))
-        .collect()
+    let axes = header[1..n - 5].to_vec();
+    let mut rows = Vec::new();
+    for (line, record) in r.records().enumerate() {
+        let record = record.map_err(|e| bad(&e))?;
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let parse_err = |what: &str| anyhow::anyhow!("{}: row {}: bad {what}", path.display(), line + 2);
+        rows.push(MetricRecord {
+            arm: field(0).to_string(),
+            point: (1..n - 5).map(|i| field(i).to_string()).collect(),
+            seed: field(n - 5).parse().map_err(|_| parse_err("seed"))?,
+            step: field(n - 4).parse().map_err(|_| parse_err("step"))?,
+            scope: field(n - 3).to_string(),
+            metric: field(n - 2).to_string(),
+            value: field(n - 1).parse().map_err(|_| parse_err("value"))?,
+        });
+    }
+    Ok((axes, rows))
 }
 
 /// The current time as RFC 3339.

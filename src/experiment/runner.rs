@@ -1,96 +1,24 @@
-//! The runner: expands an experiment into runs (arms × seeds, one pure, stably ordered
-//! function), groups runs whose shapes match into populations, trains the populations in
-//! parallel, and writes each run's records as soon as its population finishes.
+//! The runner: trains the runs of an experiment (or of one shard of it) that are not already
+//! completed in the output folder, in parallel populations, and writes each run's records as
+//! soon as its population finishes, so `kill -9` loses at most the runs in flight. The
+//! experiment's `metrics.csv` is assembled from the completed runs of the current run list only.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::config::RunConfig;
-use super::records::{self, Manifest, Row, RunRecord, Status};
+use super::records::{self, Manifest, Row, RunColumns, RunRecord, Status};
+use super::runs::{RunSpec, Shard, expand, plan};
 use super::spec::Experiment;
-use crate::train::{self, Member, Population, Recorder, shape_key};
-
-/// One run: an arm, a seed, its resolved configuration and its identity.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunSpec {
-    /// Position in the run list.
-    pub index: usize,
-    pub arm: String,
-    pub seed: u64,
-    pub config: RunConfig,
-    /// Content hash of the resolved configuration and the seed.
-    pub id: String,
-}
-
-/// A run's identity: the first 12 hex digits of SHA-256 over its canonical JSON form (arm name,
-/// configuration fields in declaration order, seed). Stable across machines and Rust releases;
-/// any change to the configuration gives a new id, and two arms never share one.
-pub fn run_id(arm: &str, config: &RunConfig, seed: u64) -> String {
-    let canonical = serde_json::json!({ "arm": arm, "config": config, "seed": seed });
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every run of an experiment, arms in file order, then seeds in the order given.
-pub fn expand(experiment: &Experiment) -> Vec<RunSpec> {
-    let mut runs = Vec::new();
-    for arm in &experiment.arms {
-        for &seed in &experiment.seeds {
-            runs.push(RunSpec {
-                index: runs.len(),
-                arm: arm.name.clone(),
-                seed,
-                config: arm.config.clone(),
-                id: run_id(&arm.name, &arm.config, seed),
-            });
-        }
-    }
-    runs
-}
-
-/// Largest population the runner builds unless told otherwise: throughput per seed stops
-/// improving beyond it on a CPU (the batched matmuls leave the caches).
-pub const MAX_AUTO_POPULATION: usize = 8;
-
-/// Groups runs into populations: runs with the same shapes (in run-list order) are split into
-/// near-equal chunks of at most `size` (default: enough chunks to keep `jobs` threads busy,
-/// at most [`MAX_AUTO_POPULATION`] members each). Returns indices into `runs`.
-pub fn plan(runs: &[RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for r in runs {
-        let key = shape_key(&r.config);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push(r.index),
-            None => groups.push((key, vec![r.index])),
-        }
-    }
-    let jobs = jobs.max(1);
-    let mut populations = Vec::new();
-    for (_, group) in groups {
-        let n = group.len();
-        let chunks = match size {
-            Some(s) => n.div_ceil(s.max(1)),
-            None => n.div_ceil(MAX_AUTO_POPULATION).div_ceil(jobs).max(1) * jobs,
-        }
-        .clamp(1, n);
-        let (base, extra) = (n / chunks, n % chunks);
-        let mut at = 0;
-        for c in 0..chunks {
-            let len = base + usize::from(c < extra);
-            populations.push(group[at..at + len].to_vec());
-            at += len;
-        }
-    }
-    populations
-}
+use crate::train::{self, Member, Population, Recorder};
 
 /// The tensor backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -136,6 +64,21 @@ pub struct RunOptions {
     pub backend: Backend,
     /// Draw a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// Run only this slice of the run list.
+    pub shard: Option<Shard>,
+}
+
+/// What a run did, and what it found in the output folder.
+#[derive(Debug)]
+pub struct Outcome {
+    pub manifest: Manifest,
+    /// Runs of this run list found completed in the folder and not trained again.
+    pub reused: usize,
+    /// Run folders in the output folder that belong to other settings (left in place).
+    pub foreign: usize,
+    /// Whether the folder held the results of different settings (its old `metrics.csv` and
+    /// `manifest.json` were replaced; their runs stay under `runs/`).
+    pub settings_changed: bool,
 }
 
 /// Collects one population's measurements.
@@ -172,13 +115,28 @@ fn run_steps(c: &RunConfig) -> u64 {
     (c.constitution.steps + c.pressure.steps + c.followup.steps) as u64
 }
 
+/// Whether a run is completed in `out` (its status says so; it is written after its metrics).
+pub fn is_completed(out: &Path, run: &RunSpec) -> bool {
+    records::read_status(&records::run_dir(out, &run.id)).is_some_and(|s| s.status == Status::Completed)
+        && records::run_dir(out, &run.id).join("metrics.csv").is_file()
+}
+
+/// The runs of the current list (or shard) and whether each is already completed in `out`.
+pub fn run_list(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> Vec<(RunSpec, bool)> {
+    let runs = expand(experiment);
+    let range = shard.map_or(0..runs.len(), |s| s.range(runs.len()));
+    runs.into_iter()
+        .skip(range.start)
+        .take(range.len())
+        .map(|r| {
+            let done = is_completed(out, &r);
+            (r, done)
+        })
+        .collect()
+}
+
 /// Trains one population and writes its runs' files; returns their records.
-fn train_population(
-    runs: &[&RunSpec],
-    device: &Device,
-    out: &std::path::Path,
-    progress: &ProgressBar,
-) -> Vec<RunRecord> {
+fn train_population(runs: &[&RunSpec], device: &Device, out: &Path, progress: &ProgressBar) -> Vec<RunRecord> {
     let started = records::now();
     let clock = Instant::now();
     let mut recorder = PopulationRecorder {
@@ -213,6 +171,7 @@ fn train_population(
             let record = RunRecord {
                 id: run.id.clone(),
                 arm: run.arm.clone(),
+                point: run.point_label(),
                 seed: run.seed,
                 status,
                 step,
@@ -220,16 +179,15 @@ fn train_population(
                 started: started.clone(),
                 finished: finished.clone(),
                 wall_seconds: wall,
+                config: run.config.clone(),
             };
+            // Metrics first, status last: a status that says completed vouches for the metrics.
             let dir = records::run_dir(out, &run.id);
-            let written = records::write_atomic(
-                &dir.join("metrics.csv"),
-                &records::metrics_csv(&run.arm, run.seed, &recorder.rows[m]),
-            )
-            .and_then(|_| {
-                let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
-                records::write_atomic(&dir.join("status.json"), &json)
-            });
+            let written = records::write_atomic(&dir.join("metrics.csv"), &records::run_metrics_csv(&recorder.rows[m]))
+                .and_then(|_| {
+                    let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
+                    records::write_atomic(&dir.join("status.json"), &json)
+                });
             match written {
                 Ok(()) => record,
                 Err(e) => RunRecord {
@@ -242,18 +200,69 @@ fn train_population(
         .collect()
 }
 
-/// Runs every arm × seed of an experiment and writes its records; the manifest says how each
-/// run ended. Runs that diverge or fail do not stop the others.
-pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::Result<Manifest> {
+/// Writes the experiment's `metrics.csv` from the completed runs among `runs`, in order.
+pub fn write_metrics(
+    out: &Path,
+    experiment: &Experiment,
+    runs: &[RunSpec],
+    records: &[RunRecord],
+) -> anyhow::Result<()> {
+    let axes: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
+    let columns: Vec<RunColumns> = runs
+        .iter()
+        .zip(records)
+        .filter(|(_, r)| r.status == Status::Completed)
+        .map(|(run, _)| RunColumns {
+            id: &run.id,
+            arm: &run.arm,
+            point: run.point_values(),
+            seed: run.seed,
+        })
+        .collect();
+    let metrics = records::assemble(out, &axes, &columns)
+        .with_context(|| format!("{}: cannot assemble metrics.csv", out.display()))?;
+    records::write_atomic(&out.join("metrics.csv"), &metrics)
+        .with_context(|| format!("{}: cannot write metrics.csv", out.display()))
+}
+
+/// Run folders under `out/runs/` whose id is not in `ids`.
+fn foreign_runs(out: &Path, ids: &HashSet<&str>) -> usize {
+    std::fs::read_dir(out.join("runs")).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| !ids.contains(e.file_name().to_string_lossy().as_ref()))
+            .count()
+    })
+}
+
+/// Runs the experiment's runs (or one shard of them) that are not completed in the output
+/// folder; the manifest says how each run ended. Runs that diverge or fail do not stop the others.
+pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::Result<Outcome> {
     let out = &options.out;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
-    records::write_atomic(&out.join("config.toml"), experiment.to_toml().as_bytes())
+    let config_text = experiment.to_toml();
+    let config_path = out.join("config.toml");
+    let settings_changed = std::fs::read_to_string(&config_path).is_ok_and(|old| old != config_text);
+    if settings_changed {
+        // The assembled files describe the old settings; their runs stay under runs/.
+        for stale in ["metrics.csv", "manifest.json"] {
+            let _ = std::fs::remove_file(out.join(stale));
+        }
+    }
+    records::write_atomic(&config_path, config_text.as_bytes())
         .with_context(|| format!("{}: cannot write config.toml", out.display()))?;
     let device = options.backend.device()?;
-    let runs = expand(experiment);
-    let populations = plan(&runs, options.jobs, options.population);
 
-    let total: u64 = runs.iter().map(|r| run_steps(&r.config)).sum();
+    let all_ids: Vec<String> = expand(experiment).into_iter().map(|r| r.id).collect();
+    let foreign = foreign_runs(out, &all_ids.iter().map(String::as_str).collect());
+    let list = run_list(experiment, out, options.shard);
+    let runs: Vec<RunSpec> = list.iter().map(|(r, _)| r.clone()).collect();
+    let todo: Vec<&RunSpec> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
+    let reused = list.len() - todo.len();
+    let populations = plan(&todo, options.jobs, options.population);
+    let by_index = |i: usize| -> &RunSpec { todo.iter().find(|r| r.index == i).expect("planned runs are to do") };
+
+    let total: u64 = todo.iter().map(|r| run_steps(&r.config)).sum();
     let progress = if options.progress && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
@@ -262,7 +271,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
             )
             .expect("a valid progress template"),
         );
-        bar.set_message(format!("{}: {} runs", experiment.name, runs.len()));
+        bar.set_message(format!("{}: {} runs", experiment.name, todo.len()));
         bar
     } else {
         ProgressBar::hidden()
@@ -274,36 +283,32 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         .num_threads(options.jobs.max(1))
         .build()
         .context("cannot start the worker threads")?;
-    let finished_runs: Vec<Vec<RunRecord>> = pool.install(|| {
+    let trained: Vec<RunRecord> = pool.install(|| {
         populations
             .par_iter()
             .map(|members| {
-                let specs: Vec<&RunSpec> = members.iter().map(|&i| &runs[i]).collect();
+                let specs: Vec<&RunSpec> = members.iter().map(|&i| by_index(i)).collect();
                 train_population(&specs, &device, out, &progress)
             })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
             .collect()
     });
     progress.finish_and_clear();
 
-    let mut by_index: Vec<Option<RunRecord>> = vec![None; runs.len()];
-    for (members, records) in populations.iter().zip(finished_runs) {
-        for (&i, r) in members.iter().zip(records) {
-            by_index[i] = Some(r);
-        }
-    }
-    let run_records: Vec<RunRecord> = by_index
-        .into_iter()
-        .map(|r| r.expect("every run is trained once"))
-        .collect();
-    let completed: Vec<&str> = run_records
+    let run_records: Vec<RunRecord> = runs
         .iter()
-        .filter(|r| r.status == Status::Completed)
-        .map(|r| r.id.as_str())
+        .map(|run| {
+            trained
+                .iter()
+                .find(|r| r.id == run.id)
+                .cloned()
+                .or_else(|| records::read_status(&records::run_dir(out, &run.id)))
+                .expect("every run was trained now or found completed")
+        })
         .collect();
-    let metrics = records::assemble(out, &completed)
-        .with_context(|| format!("{}: cannot assemble metrics.csv", out.display()))?;
-    records::write_atomic(&out.join("metrics.csv"), &metrics)
-        .with_context(|| format!("{}: cannot write metrics.csv", out.display()))?;
+    write_metrics(out, experiment, &runs, &run_records)?;
 
     let manifest = Manifest {
         experiment: experiment.name.clone(),
@@ -312,6 +317,8 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         backend: options.backend.name().to_string(),
         jobs: options.jobs,
         seeds: experiment.seeds.clone(),
+        sweep: experiment.sweep.iter().map(|a| a.key.clone()).collect(),
+        shard: options.shard.map(|s| s.label()),
         started,
         finished: records::now(),
         wall_seconds: clock.elapsed().as_secs_f64(),
@@ -322,49 +329,10 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         &serde_json::to_vec_pretty(&manifest).expect("a manifest serializes"),
     )
     .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;
-    Ok(manifest)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::experiment::spec::Experiment;
-    use std::path::Path;
-
-    fn experiment() -> Experiment {
-        let text = "seeds = 5\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\nreward.kind = \"principled\"\n[[arms]]\nname = \"c\"\npolicy.hidden = [8]\n";
-        Experiment::parse(text, Path::new("t.toml"), &[]).unwrap()
-    }
-
-    #[test]
-    fn runs_are_arms_then_seeds_with_distinct_stable_ids() {
-        let runs = expand(&experiment());
-        let order: Vec<(&str, u64)> = runs.iter().map(|r| (r.arm.as_str(), r.seed)).collect();
-        assert_eq!(order[..6], [("a", 0), ("a", 1), ("a", 2), ("a", 3), ("a", 4), ("b", 0)]);
-        let mut ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
-        assert!(ids.iter().all(|id| id.len() == 12));
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), runs.len());
-        assert_eq!(runs[0].id, expand(&experiment())[0].id);
-    }
-
-    #[test]
-    fn populations_share_shapes_and_cover_every_run_once() {
-        let runs = expand(&experiment());
-        for jobs in [1, 2, 3] {
-            let plan = plan(&runs, jobs, None);
-            let mut seen: Vec<usize> = plan.iter().flatten().copied().collect();
-            seen.sort();
-            assert_eq!(seen, (0..runs.len()).collect::<Vec<_>>());
-            for p in &plan {
-                assert!(p.len() <= MAX_AUTO_POPULATION);
-                let key = shape_key(&runs[p[0]].config);
-                assert!(p.iter().all(|&i| shape_key(&runs[i].config) == key));
-            }
-        }
-        // Arms a and b share shapes (only the reward differs); c does not.
-        let p = plan(&runs, 1, Some(20));
-        assert_eq!(p, vec![(0..10).collect::<Vec<_>>(), (10..15).collect()]);
-    }
+    Ok(Outcome {
+        manifest,
+        reused,
+        foreign,
+        settings_changed,
+    })
 }

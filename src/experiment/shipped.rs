@@ -22,6 +22,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "coherent_deployment",
         include_str!("../../experiments/coherent_deployment.toml"),
     ),
+    ("phase_diagram", include_str!("../../experiments/phase_diagram.toml")),
 ];
 
 /// The text of a shipped experiment.

@@ -58,6 +58,9 @@ struct ExperimentFile {
     /// Figures drawn beside the core three.
     #[serde(default)]
     figures: Vec<FigureSpec>,
+    /// Swept settings: dotted keys mapped to lists of values; the grid is their product.
+    #[serde(default)]
+    sweep: Table,
 }
 
 /// How a figure shows its metrics.
@@ -215,6 +218,83 @@ pub struct Experiment {
     pub arms: Vec<Arm>,
     /// Figures beside the core three.
     pub figures: Vec<FigureSpec>,
+    /// The sweep's axes, in order (the last varies fastest); empty without a sweep.
+    pub sweep: Vec<Axis>,
+}
+
+/// One swept setting and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<Value>,
+}
+
+impl Axis {
+    /// Parses `--sweep KEY=V1,V2,...`; values are read as TOML, bare words as strings.
+    pub fn parse(text: &str) -> Result<Axis, SpecError> {
+        let bad = |why: &str| SpecError(format!("--sweep {text}: {why}"));
+        let (key, raw) = text
+            .split_once('=')
+            .ok_or_else(|| bad("expected KEY=V1,V2,..., e.g. --sweep world.contradiction_rate=0,0.5"))?;
+        let key = key.trim().to_string();
+        check_key(&key).map_err(|why| bad(&why))?;
+        let raw = raw.trim();
+        let values = match format!("v = [{raw}]")
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+        {
+            Some(Value::Array(items)) => items,
+            _ => raw
+                .split(',')
+                .map(|v| Override::parse(&format!("{key}={v}")).map(|o| o.value))
+                .collect::<Result<_, _>>()?,
+        };
+        if values.is_empty() || raw.is_empty() {
+            return Err(bad("the list of values is empty"));
+        }
+        Ok(Axis { key, values })
+    }
+}
+
+/// Renders a sweep value the way output columns and labels show it (strings without quotes).
+pub fn value_label(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Flattens a `[sweep]` table into axes: nested tables and dotted keys both name settings.
+fn sweep_axes(table: &Table, prefix: &str, file: &str, out: &mut Vec<Axis>) -> Result<(), SpecError> {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Table(t) => sweep_axes(t, &key, file, out)?,
+            Value::Array(values) => {
+                check_key(&key).map_err(|why| SpecError(format!("{file}: [sweep]: {why}")))?;
+                if values.is_empty() {
+                    return Err(SpecError(format!(
+                        "{file}: [sweep]: key `{key}`: the list of values is empty"
+                    )));
+                }
+                out.push(Axis {
+                    key,
+                    values: values.clone(),
+                });
+            }
+            other => {
+                return Err(SpecError(format!(
+                    "{file}: [sweep]: key `{key}` = {other}: must be a list of values, e.g. [0.1, 0.5]"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Seeds when a file names none.
@@ -398,13 +478,29 @@ fn seeds(value: Option<Value>, context: &str) -> Result<Vec<u64>, SpecError> {
 impl Experiment {
     /// Loads an experiment file and applies `overrides` on top of every arm.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Experiment, SpecError> {
+        Experiment::load_with(path, overrides, &[])
+    }
+
+    /// Loads an experiment file, applies `overrides` on top of every arm, and adds or replaces
+    /// the sweep axes in `sweeps`.
+    pub fn load_with(path: &Path, overrides: &[Override], sweeps: &[Axis]) -> Result<Experiment, SpecError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SpecError(format!("{}: cannot read the experiment: {e}", path.display())))?;
-        Experiment::parse(&text, path, overrides)
+        Experiment::parse_with(&text, path, overrides, sweeps)
     }
 
     /// Parses an experiment from its text; `path` names it in errors and gives its default name.
     pub fn parse(text: &str, path: &Path, overrides: &[Override]) -> Result<Experiment, SpecError> {
+        Experiment::parse_with(text, path, overrides, &[])
+    }
+
+    /// [`Experiment::parse`] with command-line sweep axes added or replacing the file's.
+    pub fn parse_with(
+        text: &str,
+        path: &Path,
+        overrides: &[Override],
+        sweeps: &[Axis],
+    ) -> Result<Experiment, SpecError> {
         let file = path.display().to_string();
         let table: Table = text.parse().map_err(|e| parse_error(path, text, &e))?;
         let spec: ExperimentFile = deserialize(table, &file)?;
@@ -473,13 +569,76 @@ impl Experiment {
             f.validate(&arms)
                 .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
         }
-        Ok(Experiment {
+
+        let mut sweep = Vec::new();
+        sweep_axes(&spec.sweep, "", &file, &mut sweep)?;
+        for axis in sweeps {
+            match sweep.iter_mut().find(|a| a.key == axis.key) {
+                Some(a) => a.values = axis.values.clone(),
+                None => sweep.push(axis.clone()),
+            }
+        }
+        if let Some(o) = overrides.iter().find(|o| sweep.iter().any(|a| a.key == o.key)) {
+            return Err(SpecError(format!(
+                "--set {}: the key is also swept; set it in the sweep's values instead",
+                o.key
+            )));
+        }
+        let experiment = Experiment {
             name,
             description: spec.description.trim().to_string(),
             seeds: seeds(spec.seeds, &file)?,
             arms,
             figures: spec.figures,
+            sweep,
+        };
+        // Every arm at every point must be a valid configuration.
+        for arm in &experiment.arms {
+            for point in experiment.points() {
+                experiment
+                    .resolve(arm, &point)
+                    .map_err(|e| SpecError(format!("{file}: {}", e.0)))?;
+            }
+        }
+        Ok(experiment)
+    }
+
+    /// Every point of the sweep grid, the last axis varying fastest; one empty point without a
+    /// sweep.
+    pub fn points(&self) -> Vec<Vec<Value>> {
+        self.sweep.iter().fold(vec![Vec::new()], |points, axis| {
+            points
+                .iter()
+                .flat_map(|p| {
+                    axis.values.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.push(v.clone());
+                        q
+                    })
+                })
+                .collect()
         })
+    }
+
+    /// The configuration of `arm` at a sweep point.
+    pub fn resolve(&self, arm: &Arm, point: &[Value]) -> Result<RunConfig, SpecError> {
+        if point.is_empty() {
+            return Ok(arm.config.clone());
+        }
+        let mut table = Table::try_from(&arm.config).expect("a configuration serializes");
+        let label: Vec<String> = self
+            .sweep
+            .iter()
+            .zip(point)
+            .map(|(a, v)| format!("{}={}", a.key, value_label(v)))
+            .collect();
+        for (axis, value) in self.sweep.iter().zip(point) {
+            set_path(&mut table, &axis.key, value.clone());
+        }
+        let context = format!("arm \"{}\" at sweep point {}", arm.name, label.join(", "));
+        let config: RunConfig = deserialize(table, &context)?;
+        config.validate().map_err(|e| SpecError(format!("{context}: {e}")))?;
+        Ok(config)
     }
 
     /// The fully resolved experiment as TOML: every arm with every default written out, so the
@@ -504,6 +663,14 @@ impl Experiment {
             })
             .collect();
         t.insert("arms".into(), Value::Array(arms));
+        if !self.sweep.is_empty() {
+            let sweep: Table = self
+                .sweep
+                .iter()
+                .map(|a| (a.key.clone(), Value::Array(a.values.clone())))
+                .collect();
+            t.insert("sweep".into(), Value::Table(sweep));
+        }
         if !self.figures.is_empty() {
             let figures = self
                 .figures

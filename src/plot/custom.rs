@@ -4,19 +4,17 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 use super::Figure;
 use super::data::RunData;
 use super::figures::{arm_entries, describe, marker, seeds_phrase, x_label};
-use super::style::{
-    Entry, FONT, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err,
-};
+use super::finals::{FinalLine, FinalPanel, draw_final_panel};
+use super::style::{Entry, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title};
 use crate::experiment::spec::{FigureKind, FigureSpec, parse_metric_ref, setting_value};
-use crate::report::final_summary;
+use crate::report::final_value;
 
 /// Metrics that are rates in [0, 1], drawn on a fixed axis.
-fn is_rate(metric: &str) -> bool {
+pub fn is_rate(metric: &str) -> bool {
     !matches!(
         metric,
         "compliance_gap" | "reward_institutional" | "reward_principled" | "kl" | "loss" | "reward_trained"
@@ -24,7 +22,7 @@ fn is_rate(metric: &str) -> bool {
 }
 
 /// How a `scope:metric` is named in a panel's line key.
-fn readable(text: &str) -> String {
+pub fn readable(text: &str) -> String {
     text.replace([':', '_'], " ")
 }
 
@@ -151,111 +149,63 @@ impl Custom<'_> {
     fn draw_final<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
         let data = self.data;
         let x_key = &self.spec.x;
-        let xs: Vec<f64> = data
-            .experiment
-            .arms
-            .iter()
-            .map(|a| setting_value(&a.config, x_key).unwrap_or(f64::NAN))
-            .collect();
         let subtitle = format!(
             "{}. Final value of each seed (dots; mean of its last evaluations), mean over seeds ({}) with its 95% t-interval.",
             describe(data),
             seeds_phrase(data)
         );
-        let legend = vec![
-            Entry {
-                label: "mean over seeds, 95% interval".into(),
-                color: arm_color(0),
-                line: LineKind::Solid,
-                swatch: false,
-            },
-            Entry {
-                label: "one seed".into(),
-                color: RGBColor(128, 185, 217),
-                line: LineKind::Solid,
-                swatch: true,
-            },
-        ];
-        let areas = self.split(root, self.spec.metrics.len(), &subtitle, &legend)?;
-        let (lo, hi) = xs
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
-        let pad = ((hi - lo) * 0.06).max(0.02);
+        let areas = self.split(root, self.spec.metrics.len(), &subtitle, &final_legend())?;
         for (metric_ref, area) in self.spec.metrics.iter().zip(&areas) {
             let Ok((scope, metric)) = parse_metric_ref(metric_ref) else {
                 continue;
             };
-            let mut points = Vec::new();
-            let mut means = Vec::new();
-            for (arm, &x) in data.experiment.arms.iter().zip(&xs) {
-                let Some(series) = data.series(&arm.name, &scope, &metric) else {
-                    continue;
-                };
-                let window = arm.config.eval.final_window;
-                for seed in &series.seeds {
-                    points.push((x, crate::report::final_value(seed, window)));
-                }
-                means.push((x, final_summary(series, window)));
-            }
-            let y = if is_rate(&metric) {
-                -0.02..1.02
-            } else {
-                let vals = points.iter().map(|p| p.1).filter(|v| v.is_finite());
-                let (a, b) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
-                let p = ((b - a) * 0.1).max(0.02);
-                (a - p)..(b + p)
+            let points: Vec<(f64, Vec<f64>)> = data
+                .arms
+                .iter()
+                .zip(&data.groups)
+                .filter_map(|(label, group)| {
+                    let x = setting_value(&group.config, x_key)?;
+                    let series = data.series(label, &scope, &metric)?;
+                    let window = group.config.eval.final_window;
+                    Some((x, series.seeds.iter().map(|s| final_value(s, window)).collect()))
+                })
+                .collect();
+            let title = format!("final {}", readable(metric_ref));
+            let y_desc = metric.replace('_', " ");
+            let panel = FinalPanel {
+                title: &title,
+                x_desc: x_key,
+                y_desc: &y_desc,
+                categories: None,
+                y_range: is_rate(&metric).then_some(-0.02..1.02),
             };
-            let mut chart = ChartBuilder::on(area)
-                .caption(
-                    format!("final {}", readable(metric_ref)),
-                    (FONT, 17).into_font().style(FontStyle::Bold),
-                )
-                .margin(8)
-                .x_label_area_size(40)
-                .y_label_area_size(54)
-                .build_cartesian_2d((lo - pad)..(hi + pad), y)
-                .map_err(err)?;
-            chart
-                .configure_mesh()
-                .x_desc(x_key.as_str())
-                .y_desc(readable(&metric))
-                .label_style((FONT, 13))
-                .axis_desc_style((FONT, 14))
-                .light_line_style(RGBColor(235, 235, 235))
-                .draw()
-                .map_err(err)?;
-            let color = arm_color(0);
-            chart
-                .draw_series(
-                    points
-                        .iter()
-                        .filter(|p| p.1.is_finite())
-                        .map(|&p| Circle::new(p, 3, color.mix(0.45).filled())),
-                )
-                .map_err(err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    means.iter().map(|(x, s)| (*x, s.mean)),
-                    color.stroke_width(2),
-                ))
-                .map_err(err)?;
-            for (x, s) in &means {
-                if s.n > 1 {
-                    let w = (hi - lo).max(0.1) * 0.012;
-                    let style = color.stroke_width(2);
-                    chart
-                        .draw_series([
-                            PathElement::new(vec![(*x, s.low), (*x, s.high)], style),
-                            PathElement::new(vec![(*x - w, s.low), (*x + w, s.low)], style),
-                            PathElement::new(vec![(*x - w, s.high), (*x + w, s.high)], style),
-                        ])
-                        .map_err(err)?;
-                }
-                chart
-                    .draw_series(std::iter::once(Circle::new((*x, s.mean), 5, color.filled())))
-                    .map_err(err)?;
-            }
+            draw_final_panel(
+                area,
+                &panel,
+                &[FinalLine {
+                    color: arm_color(0),
+                    points,
+                }],
+            )?;
         }
         Ok(())
     }
+}
+
+/// The legend of final-value figures.
+pub fn final_legend() -> Vec<Entry> {
+    vec![
+        Entry {
+            label: "mean over seeds, 95% interval".into(),
+            color: arm_color(0),
+            line: LineKind::Solid,
+            swatch: false,
+        },
+        Entry {
+            label: "one seed".into(),
+            color: RGBColor(128, 185, 217),
+            line: LineKind::Solid,
+            swatch: true,
+        },
+    ]
 }

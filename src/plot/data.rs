@@ -7,8 +7,9 @@ use std::path::Path;
 use anyhow::Context;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::experiment::Experiment;
+use crate::experiment::config::RunConfig;
 use crate::experiment::records::read_metrics;
+use crate::experiment::{Experiment, expand};
 
 /// One metric of one arm in one scope: every seed's trace on the shared steps.
 #[derive(Debug, Clone, Default)]
@@ -80,12 +81,36 @@ type Key = (String, String, String);
 /// Values of one series by seed, then by step.
 type BySeed = BTreeMap<u64, BTreeMap<usize, f64>>;
 
+/// One line of the figures: an arm, at one sweep point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub arm: String,
+    /// The sweep values, in axis order (empty without a sweep).
+    pub point: Vec<String>,
+    /// The resolved configuration of the group's runs.
+    pub config: RunConfig,
+}
+
 /// Everything a run folder holds for its figures.
 pub struct RunData {
     pub experiment: Experiment,
-    /// Arms in the experiment's order.
+    /// The sweep axes (dotted keys), in column order.
+    pub axes: Vec<String>,
+    /// The label of each group, in run-list order: the arm's name, with its sweep point if any.
     pub arms: Vec<String>,
+    /// The groups the labels name.
+    pub groups: Vec<Group>,
     series: BTreeMap<Key, Series>,
+}
+
+/// The label of an arm at a sweep point.
+pub fn group_label(arm: &str, axes: &[String], point: &[String], arms: usize) -> String {
+    let values: Vec<String> = axes.iter().zip(point).map(|(k, v)| format!("{k}={v}")).collect();
+    match (values.is_empty(), arms) {
+        (true, _) => arm.to_string(),
+        (false, 1) => values.join(", "),
+        (false, _) => format!("{arm}, {}", values.join(", ")),
+    }
 }
 
 impl RunData {
@@ -93,14 +118,38 @@ impl RunData {
     pub fn load(run_dir: &Path) -> anyhow::Result<RunData> {
         let experiment = Experiment::load(&run_dir.join("config.toml"), &[])
             .with_context(|| format!("{} is not a run folder", run_dir.display()))?;
-        let rows = read_metrics(&run_dir.join("metrics.csv"))?;
-        let arms: Vec<String> = experiment.arms.iter().map(|a| a.name.clone()).collect();
+        let (axes, rows) = read_metrics(&run_dir.join("metrics.csv"))?;
+        let expected: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
+        anyhow::ensure!(
+            axes == expected,
+            "{}: metrics.csv has sweep columns [{}] but config.toml sweeps [{}]",
+            run_dir.display(),
+            axes.join(", "),
+            expected.join(", ")
+        );
+        let mut groups: Vec<Group> = Vec::new();
+        for run in expand(&experiment) {
+            let point = run.point_values();
+            if !groups.iter().any(|g| g.arm == run.arm && g.point == point) {
+                groups.push(Group {
+                    arm: run.arm,
+                    point,
+                    config: run.config,
+                });
+            }
+        }
+        let n_arms = experiment.arms.len();
+        let arms: Vec<String> = groups
+            .iter()
+            .map(|g| group_label(&g.arm, &axes, &g.point, n_arms))
+            .collect();
 
-        // Group values by (arm, scope, metric) → seed → step → value.
+        // Group values by (label, scope, metric) → seed → step → value.
         let mut grouped: BTreeMap<Key, BySeed> = BTreeMap::new();
         for r in rows {
+            let label = group_label(&r.arm, &axes, &r.point, n_arms);
             grouped
-                .entry((r.arm, r.scope, r.metric))
+                .entry((label, r.scope, r.metric))
                 .or_default()
                 .entry(r.seed)
                 .or_default()
@@ -148,9 +197,19 @@ impl RunData {
             .collect();
         Ok(RunData {
             experiment,
+            axes,
             arms,
+            groups,
             series,
         })
+    }
+
+    /// The configuration of a group by its label.
+    pub fn config_of(&self, label: &str) -> Option<&RunConfig> {
+        self.arms
+            .iter()
+            .position(|a| a == label)
+            .map(|i| &self.groups[i].config)
     }
 
     /// The series of a metric, if the run recorded it.

@@ -13,7 +13,7 @@ use crate::experiment::config::{Algorithm, RewardKind, RunConfig};
 
 /// One value if every arm agrees on it, else "varied by arm".
 fn common<T: PartialEq + std::fmt::Display>(data: &RunData, f: impl Fn(&RunConfig) -> T) -> String {
-    let values: Vec<T> = data.experiment.arms.iter().map(|a| f(&a.config)).collect();
+    let values: Vec<T> = data.groups.iter().map(|g| f(&g.config)).collect();
     if values.windows(2).all(|w| w[0] == w[1]) {
         values.into_iter().next().map(|v| v.to_string()).unwrap_or_default()
     } else {
@@ -36,7 +36,7 @@ pub fn describe(data: &RunData) -> String {
         let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
         format!("{}→{}→3+1", c.world.latent_dim + 8, dims.join("→"))
     };
-    let followup = if data.experiment.arms.iter().any(|a| a.config.followup.steps > 0) {
+    let followup = if data.groups.iter().any(|g| g.config.followup.steps > 0) {
         let kind = common(data, |c| format!("{:?}", c.followup.reward.kind).to_lowercase());
         format!(
             ", then a followup on the {kind} reward ({} steps)",
@@ -65,7 +65,7 @@ pub fn seeds_phrase(data: &RunData) -> String {
 
 /// The followup boundary, if any arm has a followup.
 pub fn marker(data: &RunData) -> Option<(usize, &'static str)> {
-    let with = data.experiment.arms.iter().find(|a| a.config.followup.steps > 0)?;
+    let with = data.groups.iter().find(|g| g.config.followup.steps > 0)?;
     Some((with.config.pressure.steps, "followup →"))
 }
 

@@ -5,7 +5,9 @@
 mod custom;
 mod data;
 mod figures;
+mod finals;
 mod style;
+mod sweep;
 
 pub use data::{RunData, Series, Summary, summarize};
 
@@ -53,8 +55,31 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>>
     Ok(vec![png, svg])
 }
 
-/// Draws every figure of a run folder into `dir`; returns the files written.
-pub fn draw_run(run_dir: &Path, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Lines a figure against step can tell apart; a sweep with more groups gets only its sweep
+/// figures.
+const MAX_LINES: usize = 8;
+
+/// The metric of sweep heatmaps unless told otherwise.
+pub const DEFAULT_HEATMAP_METRIC: &str = "hidden_objection";
+
+/// Checks a heatmap metric: `metric` (trained scope) or `scope:metric`.
+pub fn check_heatmap_metric(metric: &str) -> Result<(), String> {
+    let full = if metric.contains(':') {
+        metric.to_string()
+    } else {
+        format!("trained:{metric}")
+    };
+    crate::experiment::spec::parse_metric_ref(&full)
+        .map(|_| ())
+        .map_err(|e| format!("--metric {metric}: {e}"))
+}
+
+/// Draws every figure of a run folder into `dir`; returns the files written. `heatmaps` names
+/// the metrics of a two-axis sweep's heatmaps (default: hidden objection).
+pub fn draw_run(run_dir: &Path, dir: &Path, heatmaps: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    for m in heatmaps {
+        check_heatmap_metric(m).map_err(|e| anyhow::anyhow!(e))?;
+    }
     let data = RunData::load(run_dir)?;
     anyhow::ensure!(
         data.arms.iter().any(|a| data.seeds_of(a) > 0),
@@ -62,11 +87,25 @@ pub fn draw_run(run_dir: &Path, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         run_dir.display()
     );
     let mut written = Vec::new();
-    written.extend(render(&figures::Headline { data: &data }, dir)?);
-    written.extend(render(&figures::Outcomes { data: &data }, dir)?);
-    written.extend(render(&figures::Diagnostics { data: &data }, dir)?);
-    for spec in &data.experiment.figures {
-        written.extend(render(&custom::Custom { data: &data, spec }, dir)?);
+    if data.arms.len() <= MAX_LINES {
+        written.extend(render(&figures::Headline { data: &data }, dir)?);
+        written.extend(render(&figures::Outcomes { data: &data }, dir)?);
+        written.extend(render(&figures::Diagnostics { data: &data }, dir)?);
+        for spec in &data.experiment.figures {
+            written.extend(render(&custom::Custom { data: &data, spec }, dir)?);
+        }
+    }
+    match data.experiment.sweep.len() {
+        0 => {}
+        1 => written.extend(render(&sweep::SweepLines { data: &data }, dir)?),
+        2 => {
+            let default = [DEFAULT_HEATMAP_METRIC.to_string()];
+            let metrics = if heatmaps.is_empty() { &default[..] } else { heatmaps };
+            for m in metrics {
+                written.extend(render(&sweep::Heatmap::new(&data, m), dir)?);
+            }
+        }
+        n => eprintln!("figures: a sweep over {n} settings has no sweep figure; plot a slice of it"),
     }
     Ok(written)
 }

@@ -67,8 +67,9 @@ pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
         out: dir.path().to_path_buf(),
         backend: Backend::Ndarray,
         progress: false,
+        shard: None,
     };
-    let manifest = run_experiment(experiment, &options).unwrap();
+    let manifest = run_experiment(experiment, &options).unwrap().manifest;
     assert!(manifest.runs.iter().all(|r| r.status == Status::Completed));
     let data = RunData::load(dir.path()).unwrap();
     (dir, data)

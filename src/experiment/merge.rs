@@ -1,0 +1,121 @@
+//! Merging the output folders of a sharded experiment into one: the same experiment in every
+//! folder (byte-identical `config.toml`), each run's folder copied over, and `metrics.csv`
+//! assembled over the whole run list exactly as an unsharded run assembles it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::records::{self, Manifest, RunRecord, Status};
+use super::runner::write_metrics;
+use super::runs::expand;
+use super::spec::Experiment;
+
+/// What a merge found.
+#[derive(Debug)]
+pub struct Merged {
+    pub manifest: Manifest,
+    /// Runs of the experiment that no shard folder holds a record of.
+    pub missing: Vec<String>,
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue; // a temporary file of an interrupted write
+        }
+        let bytes = std::fs::read(entry.path())?;
+        records::write_atomic(&to.join(name), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Merges shard folders into `out`; refuses folders of different experiments or settings.
+pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
+    anyhow::ensure!(!shards.is_empty(), "merge: name at least one shard folder");
+    let configs: Vec<String> = shards
+        .iter()
+        .map(|d| {
+            std::fs::read_to_string(d.join("config.toml"))
+                .with_context(|| format!("{}: not a run folder (no config.toml)", d.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for (dir, text) in shards.iter().zip(&configs).skip(1) {
+        anyhow::ensure!(
+            *text == configs[0],
+            "{}: its config.toml differs from {}'s: these folders hold different experiments or settings",
+            dir.display(),
+            shards[0].display()
+        );
+    }
+    let experiment = Experiment::parse(&configs[0], &shards[0].join("config.toml"), &[])?;
+    let runs = expand(&experiment);
+
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    let mut run_records = Vec::with_capacity(runs.len());
+    let mut missing = Vec::new();
+    for run in &runs {
+        // The best record of this run across shards: completed beats anything else.
+        let found: Option<(PathBuf, RunRecord)> = shards
+            .iter()
+            .filter_map(|d| {
+                let dir = records::run_dir(d, &run.id);
+                records::read_status(&dir).map(|s| (dir, s))
+            })
+            .max_by_key(|(_, s)| s.status == Status::Completed);
+        match found {
+            Some((dir, status)) => {
+                let target = records::run_dir(out, &run.id);
+                if dir != target {
+                    copy_dir(&dir, &target).with_context(|| format!("{}: cannot copy", dir.display()))?;
+                }
+                run_records.push(status);
+            }
+            None => {
+                missing.push(run.id.clone());
+                run_records.push(RunRecord {
+                    id: run.id.clone(),
+                    arm: run.arm.clone(),
+                    point: run.point_label(),
+                    seed: run.seed,
+                    status: Status::Failed,
+                    step: None,
+                    message: Some("no shard folder holds this run".into()),
+                    started: String::new(),
+                    finished: String::new(),
+                    wall_seconds: 0.0,
+                    config: run.config.clone(),
+                });
+            }
+        }
+    }
+    records::write_atomic(&out.join("config.toml"), configs[0].as_bytes())?;
+    write_metrics(out, &experiment, &runs, &run_records)?;
+    let manifest = Manifest {
+        experiment: experiment.name.clone(),
+        description: experiment.description.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        backend: String::new(),
+        jobs: 0,
+        seeds: experiment.seeds.clone(),
+        sweep: experiment.sweep.iter().map(|a| a.key.clone()).collect(),
+        shard: None,
+        started: run_records
+            .iter()
+            .map(|r| r.started.clone())
+            .filter(|s| !s.is_empty())
+            .min()
+            .unwrap_or_default(),
+        finished: records::now(),
+        wall_seconds: run_records.iter().map(|r| r.wall_seconds).sum(),
+        runs: run_records,
+    };
+    records::write_atomic(
+        &out.join("manifest.json"),
+        &serde_json::to_vec_pretty(&manifest).expect("a manifest serializes"),
+    )?;
+    Ok(Merged { manifest, missing })
+}

@@ -1,0 +1,254 @@
+//! The run list: an experiment expanded into runs (arms × sweep points × seeds) by one pure,
+//! stably ordered function, with each run's identity. Sharding, resume, dry runs, populations
+//! and tests all build on it.
+
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+use toml::Value;
+
+use super::config::RunConfig;
+use super::spec::{Experiment, SpecError, value_label};
+use crate::train::shape_key;
+
+/// One run: an arm, a sweep point, a seed, its resolved configuration and its identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// Position in the run list.
+    pub index: usize,
+    pub arm: String,
+    /// The sweep point: each axis's key and value (empty without a sweep).
+    pub point: Vec<(String, Value)>,
+    pub seed: u64,
+    pub config: RunConfig,
+    /// Content hash of the arm name, resolved configuration and seed.
+    pub id: String,
+}
+
+impl RunSpec {
+    /// The sweep values as the output columns show them.
+    pub fn point_values(&self) -> Vec<String> {
+        self.point.iter().map(|(_, v)| value_label(v)).collect()
+    }
+
+    /// `key=value, ...`, or empty without a sweep.
+    pub fn point_label(&self) -> String {
+        self.point
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value_label(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A run's identity: the first 12 hex digits of SHA-256 over its canonical JSON form (arm name,
+/// configuration fields in declaration order, seed). Stable across machines and Rust releases;
+/// any change to the configuration gives a new id, and two arms never share one.
+pub fn run_id(arm: &str, config: &RunConfig, seed: u64) -> String {
+    let canonical = serde_json::json!({ "arm": arm, "config": config, "seed": seed });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every run of an experiment: arms in file order, then sweep points (the last axis varying
+/// fastest), then seeds in the order given.
+pub fn expand(experiment: &Experiment) -> Vec<RunSpec> {
+    let points = experiment.points();
+    let mut runs = Vec::new();
+    for arm in &experiment.arms {
+        for point in &points {
+            let config = experiment
+                .resolve(arm, point)
+                .expect("every arm at every point was validated when the experiment was loaded");
+            let point: Vec<(String, Value)> = experiment
+                .sweep
+                .iter()
+                .zip(point)
+                .map(|(a, v)| (a.key.clone(), v.clone()))
+                .collect();
+            for &seed in &experiment.seeds {
+                runs.push(RunSpec {
+                    index: runs.len(),
+                    arm: arm.name.clone(),
+                    point: point.clone(),
+                    seed,
+                    id: run_id(&arm.name, &config, seed),
+                    config: config.clone(),
+                });
+            }
+        }
+    }
+    runs
+}
+
+/// One of `count` contiguous slices of the run list (`--shard K/N`, zero-based `K`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `K/N` with `0 ≤ K < N`.
+    pub fn parse(text: &str) -> Result<Shard, SpecError> {
+        let bad = || {
+            SpecError(format!(
+                "--shard {text}: expected K/N with 0 ≤ K < N, e.g. --shard 0/4 for the first of four"
+            ))
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The indices of this shard's runs in a list of `n`: slices differ in length by at most one.
+    pub fn range(&self, n: usize) -> Range<usize> {
+        (self.index * n / self.count)..((self.index + 1) * n / self.count)
+    }
+
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.index, self.count)
+    }
+}
+
+/// Largest population the runner builds unless told otherwise: throughput per seed stops
+/// improving beyond it on a CPU (the batched matmuls leave the caches).
+pub const MAX_AUTO_POPULATION: usize = 8;
+
+/// Groups runs into populations: runs with the same shapes (in run-list order) are split into
+/// near-equal chunks of at most `size` (default: enough chunks to keep `jobs` threads busy,
+/// at most [`MAX_AUTO_POPULATION`] members each). Returns the runs' `index` values.
+pub fn plan(runs: &[&RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for r in runs {
+        let key = shape_key(&r.config);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(r.index),
+            None => groups.push((key, vec![r.index])),
+        }
+    }
+    let jobs = jobs.max(1);
+    let mut populations = Vec::new();
+    for (_, group) in groups {
+        let n = group.len();
+        let chunks = match size {
+            Some(s) => n.div_ceil(s.max(1)),
+            None => n.div_ceil(MAX_AUTO_POPULATION).div_ceil(jobs).max(1) * jobs,
+        }
+        .clamp(1, n);
+        let (base, extra) = (n / chunks, n % chunks);
+        let mut at = 0;
+        for c in 0..chunks {
+            let len = base + usize::from(c < extra);
+            populations.push(group[at..at + len].to_vec());
+            at += len;
+        }
+    }
+    populations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::spec::{Axis, Experiment};
+    use std::path::Path;
+
+    fn experiment() -> Experiment {
+        let text = "seeds = 5\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\nreward.kind = \"principled\"\n[[arms]]\nname = \"c\"\npolicy.hidden = [8]\n";
+        Experiment::parse(text, Path::new("t.toml"), &[]).unwrap()
+    }
+
+    #[test]
+    fn runs_are_arms_then_seeds_with_distinct_stable_ids() {
+        let runs = expand(&experiment());
+        let order: Vec<(&str, u64)> = runs.iter().map(|r| (r.arm.as_str(), r.seed)).collect();
+        assert_eq!(order[..6], [("a", 0), ("a", 1), ("a", 2), ("a", 3), ("a", 4), ("b", 0)]);
+        let mut ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+        assert!(ids.iter().all(|id| id.len() == 12));
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), runs.len());
+        assert_eq!(runs[0].id, expand(&experiment())[0].id);
+    }
+
+    /// A snapshot of a small sweep's run list: order, points and ids. The ids are content
+    /// hashes; they change only if the configuration's fields or defaults change.
+    #[test]
+    fn a_sweep_expands_in_a_stable_order_with_stable_ids() {
+        let text = r#"
+            seeds = 2
+            [sweep]
+            "world.contradiction_rate" = [0.25, 0.5]
+            reward.refusal_penalty = [1.0, 2.0]
+            [[arms]]
+            name = "a"
+        "#;
+        let e = Experiment::parse(text, Path::new("t.toml"), &[]).unwrap();
+        let runs = expand(&e);
+        let listing: Vec<String> = runs
+            .iter()
+            .map(|r| format!("{} {} {} {}", r.id, r.arm, r.point_label(), r.seed))
+            .collect();
+        let snapshot = [
+            "43cbe31c1876 a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 0",
+            "0fef538966db a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 1",
+            "131c12980ebb a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 0",
+            "eaa73cbec997 a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 1",
+            "2542b179fb41 a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 0",
+            "117d38da5b7d a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 1",
+            "f11ea2b65c07 a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 0",
+            "d67bb861e5b2 a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 1",
+        ];
+        assert_eq!(listing, snapshot, "{listing:#?}");
+        assert_eq!(runs[2].config.reward.refusal_penalty, 2.0);
+        assert_eq!(runs[4].config.world.contradiction_rate, 0.5);
+
+        // A command-line axis replaces the file's axis of the same key.
+        let axis = Axis::parse("reward.refusal_penalty=3").unwrap();
+        let e = Experiment::parse_with(text, Path::new("t.toml"), &[], &[axis]).unwrap();
+        assert_eq!(expand(&e).len(), 4);
+    }
+
+    #[test]
+    fn shards_are_contiguous_and_cover_the_list_once() {
+        for n in [0, 1, 7, 20] {
+            for count in [1, 3, 8] {
+                let mut all = Vec::new();
+                for index in 0..count {
+                    all.extend(Shard { index, count }.range(n));
+                }
+                assert_eq!(all, (0..n).collect::<Vec<_>>(), "{n} runs in {count} shards");
+            }
+        }
+        assert_eq!(Shard::parse("2/3").unwrap(), Shard { index: 2, count: 3 });
+        for bad in ["3/3", "1", "a/2", "1/0", "-1/2"] {
+            assert!(Shard::parse(bad).unwrap_err().0.contains("K/N"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn populations_share_shapes_and_cover_every_run_once() {
+        let runs = expand(&experiment());
+        let refs: Vec<&RunSpec> = runs.iter().collect();
+        for jobs in [1, 2, 3] {
+            let plan = plan(&refs, jobs, None);
+            let mut seen: Vec<usize> = plan.iter().flatten().copied().collect();
+            seen.sort();
+            assert_eq!(seen, (0..runs.len()).collect::<Vec<_>>());
+            for p in &plan {
+                assert!(p.len() <= MAX_AUTO_POPULATION);
+                let key = shape_key(&runs[p[0]].config);
+                assert!(p.iter().all(|&i| shape_key(&runs[i].config) == key));
+            }
+        }
+        // Arms a and b share shapes (only the reward differs); c does not.
+        let p = plan(&refs, 1, Some(20));
+        assert_eq!(p, vec![(0..10).collect::<Vec<_>>(), (10..15).collect()]);
+    }
+}

@@ -1,0 +1,122 @@
+//! The panel of final values against a setting: each seed's final value as a dot, the mean
+//! over seeds with its 95% interval as an error bar, means joined by a line, one line per arm.
+
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use super::data::summarize;
+use super::style::{FONT, err};
+
+/// One line of a final-value panel.
+pub struct FinalLine {
+    pub color: RGBColor,
+    /// For each x, every seed's final value.
+    pub points: Vec<(f64, Vec<f64>)>,
+}
+
+/// What a final-value panel shows.
+pub struct FinalPanel<'a> {
+    pub title: &'a str,
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    /// Labels of x = 0, 1, 2, ... for a categorical axis; `None` for a numeric one.
+    pub categories: Option<&'a [String]>,
+    /// `None`: fit to the data.
+    pub y_range: Option<Range<f64>>,
+}
+
+pub fn draw_final_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &FinalPanel,
+    lines: &[FinalLine],
+) -> anyhow::Result<()> {
+    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.06).max(if panel.categories.is_some() { 0.4 } else { 0.02 });
+    let y = panel.y_range.clone().unwrap_or_else(|| {
+        let vals = lines
+            .iter()
+            .flat_map(|l| l.points.iter().flat_map(|p| p.1.iter().copied()));
+        let (a, b) = vals
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+        if a.is_finite() {
+            let p = ((b - a) * 0.1).max(0.02);
+            (a - p)..(b + p)
+        } else {
+            0.0..1.0
+        }
+    });
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, (FONT, 17).into_font().style(FontStyle::Bold))
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(54)
+        .build_cartesian_2d((lo - pad)..(hi + pad), y)
+        .map_err(err)?;
+    let categories = panel.categories;
+    let label = move |x: &f64| match categories {
+        Some(c) => {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                c.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        }
+        None => format!("{}", (x * 1000.0).round() / 1000.0),
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(panel.x_desc)
+        .y_desc(panel.y_desc)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .x_label_formatter(&label);
+    if let Some(c) = categories {
+        mesh.x_labels(c.len() * 4 + 1);
+    }
+    mesh.draw().map_err(err)?;
+
+    let width = (hi - lo).max(1.0) * 0.012;
+    for line in lines {
+        let color = line.color;
+        let seeds = line
+            .points
+            .iter()
+            .flat_map(|(x, v)| v.iter().filter(|v| v.is_finite()).map(move |&y| (*x, y)));
+        chart
+            .draw_series(seeds.map(|p| Circle::new(p, 3, color.mix(0.45).filled())))
+            .map_err(err)?;
+        let means: Vec<(f64, super::data::Summary)> = line.points.iter().map(|(x, v)| (*x, summarize(v))).collect();
+        chart
+            .draw_series(LineSeries::new(
+                means
+                    .iter()
+                    .filter(|(_, s)| s.mean.is_finite())
+                    .map(|(x, s)| (*x, s.mean)),
+                color.stroke_width(2),
+            ))
+            .map_err(err)?;
+        for (x, s) in means.iter().filter(|(_, s)| s.mean.is_finite()) {
+            if s.n > 1 {
+                let style = color.stroke_width(2);
+                chart
+                    .draw_series([
+                        PathElement::new(vec![(*x, s.low), (*x, s.high)], style),
+                        PathElement::new(vec![(*x - width, s.low), (*x + width, s.low)], style),
+                        PathElement::new(vec![(*x - width, s.high), (*x + width, s.high)], style),
+                    ])
+                    .map_err(err)?;
+            }
+            chart
+                .draw_series(std::iter::once(Circle::new((*x, s.mean), 5, color.filled())))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
