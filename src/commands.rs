@@ -294,3 +294,39 @@ pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usi
     print!("{}", crate::report::final_table(&data, scope, &metrics, step));
     Ok(ExitCode::SUCCESS)
 }
+
+/// `pressure bench`: see [`crate::bench`].
+pub fn bench(
+    populations: Vec<usize>,
+    steps: usize,
+    experiments: Vec<String>,
+    json: Option<PathBuf>,
+    backend: Backend,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        populations.iter().all(|&p| p >= 1),
+        "--populations: every size must be at least 1"
+    );
+    let experiments: Vec<String> = match experiments.as_slice() {
+        [one] if one == "all" => SHIPPED.iter().map(|(n, _)| n.to_string()).collect(),
+        [one] if one == "none" => Vec::new(),
+        names => {
+            for n in names {
+                anyhow::ensure!(
+                    shipped::find(n).is_some(),
+                    "--experiments {n}: not a shipped experiment; valid: all, none, {}",
+                    SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                );
+            }
+            names.to_vec()
+        }
+    };
+    crate::bench::run(&crate::bench::BenchOptions {
+        populations,
+        steps,
+        experiments,
+        backend,
+        json,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -6,6 +6,7 @@
 //! objection, hidden objection (the objection survives where it is not seen), or compliance with
 //! no objection left. `docs/model.md` defines the world, the policy, the rewards and the measurements.
 
+pub mod bench;
 pub mod commands;
 pub mod eval;
 pub mod experiment;

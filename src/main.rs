@@ -103,6 +103,26 @@ enum Command {
     },
     /// Name the shipped experiments with their one-line descriptions.
     List,
+    /// Measure pressure-phase throughput per population size, evaluation time, and the wall time
+    /// and peak memory of shipped experiments; print a table, optionally write JSON.
+    Bench {
+        /// Population sizes to time, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+        populations: Vec<usize>,
+        /// Timed pressure steps per population size.
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        /// Shipped experiments to time at their default budget, comma-separated: `all`, `none`,
+        /// or names.
+        #[arg(long, value_delimiter = ',', default_value = "all")]
+        experiments: Vec<String>,
+        /// Write the measurements as JSON here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Tensor backend.
+        #[arg(long, value_enum, default_value = "ndarray")]
+        backend: Backend,
+    },
 }
 
 fn main() -> ExitCode {
@@ -150,6 +170,13 @@ fn main() -> ExitCode {
             step,
         } => commands::summary(&run_dir, &scope, &metrics, step),
         Command::List => commands::list(),
+        Command::Bench {
+            populations,
+            steps,
+            experiments,
+            json,
+            backend,
+        } => commands::bench(populations, steps, experiments, json, backend),
     };
     match result {
         Ok(code) => code,

@@ -55,9 +55,56 @@ impl PopLinear {
         }
     }
 
+    /// A layer from each member's host values of `weight [in, out]` and `bias [out]`.
+    fn from_members(weights: &[&[f32]], biases: &[&[f32]], input: usize, output: usize, device: &Device) -> PopLinear {
+        let p = weights.len();
+        let weight: Vec<f32> = weights.iter().flat_map(|w| w.iter().copied()).collect();
+        let bias: Vec<f32> = biases.iter().flat_map(|b| b.iter().copied()).collect();
+        PopLinear {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, [p, input, output]), device)),
+            bias: Param::from_tensor(Tensor::from_data(TensorData::new(bias, [p, 1, output]), device)),
+        }
+    }
+
+    /// Each member's weight and bias values.
+    fn member_values(&self) -> Vec<LayerParams> {
+        let [p, i, o] = self.weight.dims();
+        let w = host(self.weight.val());
+        let b = host(self.bias.val());
+        (0..p)
+            .map(|m| LayerParams {
+                input: i,
+                output: o,
+                weight: w[m * i * o..(m + 1) * i * o].to_vec(),
+                bias: b[m * o..(m + 1) * o].to_vec(),
+            })
+            .collect()
+    }
+
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         x.matmul(self.weight.val()) + self.bias.val()
     }
+}
+
+fn host(t: Tensor<3>) -> Vec<f32> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .expect("a float tensor reads back as f32")
+}
+
+/// One layer of one member on the host: `weight [input, output]` row-major and `bias [output]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerParams {
+    pub input: usize,
+    pub output: usize,
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+/// One member's parameters on the host: the trunk's layers, then the action and judgment heads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberParams {
+    pub layers: Vec<LayerParams>,
 }
 
 /// The policy network of a population.
@@ -91,6 +138,37 @@ impl Policy {
             trunk,
             action: PopLinear::init(width, Action::ALL.len(), rngs, device),
             judgment: PopLinear::init(width, 1, rngs, device),
+        }
+    }
+
+    fn layers(&self) -> Vec<&PopLinear> {
+        self.trunk.iter().chain([&self.action, &self.judgment]).collect()
+    }
+
+    /// Each member's parameters, copied to the host.
+    pub fn member_params(&self) -> Vec<MemberParams> {
+        let per_layer: Vec<Vec<LayerParams>> = self.layers().iter().map(|l| l.member_values()).collect();
+        let p = per_layer[0].len();
+        (0..p)
+            .map(|m| MemberParams {
+                layers: per_layer.iter().map(|layer| layer[m].clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// A population whose member `m` has the parameters `members[m]` (all of one shape).
+    pub fn from_members(members: &[&MemberParams], device: &Device) -> Policy {
+        let layer = |k: usize| {
+            let weights: Vec<&[f32]> = members.iter().map(|m| m.layers[k].weight.as_slice()).collect();
+            let biases: Vec<&[f32]> = members.iter().map(|m| m.layers[k].bias.as_slice()).collect();
+            let first = &members[0].layers[k];
+            PopLinear::from_members(&weights, &biases, first.input, first.output, device)
+        };
+        let n = members[0].layers.len();
+        Policy {
+            trunk: (0..n - 2).map(layer).collect(),
+            action: layer(n - 2),
+            judgment: layer(n - 1),
         }
     }
 

@@ -90,16 +90,17 @@ fn arms_with_identical_settings_keep_their_own_runs() {
     assert!(csv.contains("\n\"penalized, with a comma\",0,40,trained,refusal,"));
 }
 
-#[test]
-fn metrics_are_byte_identical_whatever_the_jobs_and_populations() {
+/// A run's metrics do not depend on the thread count, nor on which runs share its population
+/// (`--population 1`: every run alone; `6`: both arms' seeds in one batched network).
+fn metrics_are_byte_identical_whatever_the_jobs_and_populations(backend: &str) {
     let dir = tempfile::tempdir().unwrap();
     let exp = write(dir.path(), "tiny.toml", TINY);
     let exp = exp.to_str().unwrap();
     let variants: [&[&str]; 4] = [
-        &["--jobs", "1"],
-        &["--jobs", "2"],
-        &["--jobs", "2", "--population", "1"],
-        &["--jobs", "1", "--population", "6"],
+        &["--jobs", "1", "--backend", backend],
+        &["--jobs", "2", "--backend", backend],
+        &["--jobs", "2", "--population", "1", "--backend", backend],
+        &["--jobs", "1", "--population", "6", "--backend", backend],
     ];
     let mut outputs = Vec::new();
     for (i, extra) in variants.iter().enumerate() {
@@ -118,6 +119,43 @@ fn metrics_are_byte_identical_whatever_the_jobs_and_populations() {
             variants[0]
         );
     }
+}
+
+#[test]
+fn metrics_are_byte_identical_whatever_the_jobs_and_populations_on_ndarray() {
+    metrics_are_byte_identical_whatever_the_jobs_and_populations("ndarray");
+}
+
+#[cfg(feature = "flex")]
+#[test]
+fn metrics_are_byte_identical_whatever_the_jobs_and_populations_on_flex() {
+    metrics_are_byte_identical_whatever_the_jobs_and_populations("flex");
+}
+
+#[test]
+fn the_benchmark_prints_a_table_and_writes_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "--experiments",
+        "none",
+        "--populations",
+        "1,2",
+        "--steps",
+        "3",
+        "--json",
+        "b.json",
+    ];
+    let o = pressure(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("| population | seed-steps/s |"), "{}", stdout(&o));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("b.json")).unwrap()).unwrap();
+    let rows = report["throughput"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["seed_steps_per_second"].as_f64().unwrap() > 0.0));
+    let o = pressure(&["bench", "--experiments", "nonesuch"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a shipped experiment"), "{}", stderr(&o));
 }
 
 #[test]

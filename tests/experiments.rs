@@ -151,7 +151,9 @@ fn the_phase_diagram_has_hidden_objection_only_where_refusal_is_penalized_on_con
         first_last(&data, &label, "trained", "hidden_objection").1
     };
     let (pressured, unpenalized, coherent) = (hidden("0.5", "2.0"), hidden("0.5", "0.0"), hidden("0.0", "2.0"));
-    eprintln!("hidden objection: pressured {pressured:.3}, no penalty {unpenalized:.3}, no contradictions {coherent:.3}");
+    eprintln!(
+        "hidden objection: pressured {pressured:.3}, no penalty {unpenalized:.3}, no contradictions {coherent:.3}"
+    );
     assert!(pressured > 0.8, "penalty and contradictions: {pressured:.3}");
     assert!(unpenalized < 0.1, "no penalty: {unpenalized:.3}");
     assert!(coherent < pressured - 0.5, "no contradictions: {coherent:.3}");

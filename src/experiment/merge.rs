@@ -111,6 +111,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
             .unwrap_or_default(),
         finished: records::now(),
         wall_seconds: run_records.iter().map(|r| r.wall_seconds).sum(),
+        peak_memory_mib: None,
         runs: run_records,
     };
     records::write_atomic(

@@ -77,6 +77,8 @@ pub struct Manifest {
     pub started: String,
     pub finished: String,
     pub wall_seconds: f64,
+    /// Peak resident memory of the process that trained the runs (Linux), in MiB.
+    pub peak_memory_mib: Option<f64>,
     pub runs: Vec<RunRecord>,
 }
 

@@ -16,16 +16,16 @@ use rayon::prelude::*;
 
 use super::config::RunConfig;
 use super::records::{self, Manifest, Row, RunColumns, RunRecord, Status};
-use super::runs::{RunSpec, Shard, expand, plan};
+use super::runs::{RunSpec, Shard, expand, plan, plan_by};
 use super::spec::Experiment;
-use crate::train::{self, Member, Population, Recorder};
+use crate::train::{self, Constitution, Member, Population, Recorder};
 
 /// The tensor backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
     /// burn's ndarray backend (the default).
     Ndarray,
-    /// burn's flex backend (built with `--features flex`).
+    /// burn's flex backend (about twice as fast here; built unless `--no-default-features`).
     Flex,
 }
 
@@ -47,7 +47,7 @@ impl Backend {
             Backend::Flex => Ok(Device::flex()),
             #[cfg(not(feature = "flex"))]
             Backend::Flex => anyhow::bail!(
-                "--backend flex: this binary was built without the flex backend; rebuild with `--features flex`"
+                "--backend flex: this binary was built without the flex backend; rebuild without `--no-default-features`"
             ),
         }
     }
@@ -110,9 +110,24 @@ impl Recorder for PopulationRecorder {
     }
 }
 
-/// Total optimizer steps of a run (for progress).
-fn run_steps(c: &RunConfig) -> u64 {
-    (c.constitution.steps + c.pressure.steps + c.followup.steps) as u64
+/// RL steps of a run (for progress; constitution steps are counted once per shared model).
+fn rl_steps(c: &RunConfig) -> u64 {
+    (c.pressure.steps + c.followup.steps) as u64
+}
+
+/// Groups the runs that train distinct constitutions into populations of matching constitution
+/// shapes; returns indices into `firsts`.
+fn plan_constitutions(firsts: &[&RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
+    let indexed: Vec<RunSpec> = firsts
+        .iter()
+        .enumerate()
+        .map(|(k, r)| RunSpec {
+            index: k,
+            ..(*r).clone()
+        })
+        .collect();
+    let refs: Vec<&RunSpec> = indexed.iter().collect();
+    plan_by(&refs, jobs, size, |r| train::constitution_shape(&r.config))
 }
 
 /// Whether a run is completed in `out` (its status says so; it is written after its metrics).
@@ -135,8 +150,39 @@ pub fn run_list(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> Ve
         .collect()
 }
 
-/// Trains one population and writes its runs' files; returns their records.
-fn train_population(runs: &[&RunSpec], device: &Device, out: &Path, progress: &ProgressBar) -> Vec<RunRecord> {
+/// The message of a caught panic.
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "training stopped on an unknown error".into())
+}
+
+/// Trains the constitutions of a group of runs (distinct constitution keys) as one population.
+fn train_constitutions(
+    runs: &[&RunSpec],
+    device: &Device,
+    progress: &ProgressBar,
+) -> Result<Vec<Constitution>, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let members = runs.iter().map(|r| Member::new(r.seed, r.config.clone())).collect();
+        let mut population = Population::new(members, device.clone());
+        let size = runs.len() as u64;
+        train::train_constitutions(&mut population, &mut |steps| progress.inc(steps as u64 * size))
+    }))
+    .map_err(panic_message)
+}
+
+/// Trains one population from its members' constitutions and writes its runs' files; returns
+/// their records.
+fn train_population(
+    runs: &[&RunSpec],
+    constitutions: &[Result<&Constitution, String>],
+    device: &Device,
+    out: &Path,
+    progress: &ProgressBar,
+) -> Vec<RunRecord> {
     let started = records::now();
     let clock = Instant::now();
     let mut recorder = PopulationRecorder {
@@ -145,18 +191,19 @@ fn train_population(runs: &[&RunSpec], device: &Device, out: &Path, progress: &P
         progress: progress.clone(),
         members: runs.len() as u64,
     };
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        let members = runs.iter().map(|r| Member::new(r.seed, r.config.clone())).collect();
-        let mut population = Population::new(members, device.clone());
-        train::run(&mut population, &mut recorder);
-    }));
-    let failure = result.err().map(|panic| {
-        panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "training stopped on an unknown error".into())
-    });
+    let failure = match constitutions.iter().find_map(|c| c.as_ref().err()) {
+        Some(message) => Some(format!("the constitution phase failed: {message}")),
+        None => {
+            let trained: Vec<&Constitution> = constitutions.iter().filter_map(|c| c.as_ref().ok().copied()).collect();
+            catch_unwind(AssertUnwindSafe(|| {
+                let members = runs.iter().map(|r| Member::new(r.seed, r.config.clone())).collect();
+                let mut population = Population::from_constitutions(members, &trained, device.clone());
+                train::run_from_constitutions(&mut population, &trained, &mut recorder);
+            }))
+            .err()
+            .map(panic_message)
+        }
+    };
     let wall = clock.elapsed().as_secs_f64();
     let finished = records::now();
 
@@ -262,7 +309,20 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let populations = plan(&todo, options.jobs, options.population);
     let by_index = |i: usize| -> &RunSpec { todo.iter().find(|r| r.index == i).expect("planned runs are to do") };
 
-    let total: u64 = todo.iter().map(|r| run_steps(&r.config)).sum();
+    // Runs that share a constitution key share one trained constitution model.
+    let mut keys: Vec<String> = Vec::new();
+    let mut firsts: Vec<&RunSpec> = Vec::new();
+    for r in &todo {
+        let key = train::constitution_key(r.seed, &r.config);
+        if !keys.contains(&key) {
+            keys.push(key);
+            firsts.push(r);
+        }
+    }
+    let constitution_plan = plan_constitutions(&firsts, options.jobs, options.population);
+
+    let total: u64 = firsts.iter().map(|r| r.config.constitution.steps as u64).sum::<u64>()
+        + todo.iter().map(|r| rl_steps(&r.config)).sum::<u64>();
     let progress = if options.progress && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
@@ -284,11 +344,38 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         .build()
         .context("cannot start the worker threads")?;
     let trained: Vec<RunRecord> = pool.install(|| {
+        let constitutions: Vec<Result<Constitution, String>> = constitution_plan
+            .par_iter()
+            .map(|group| {
+                let specs: Vec<&RunSpec> = group.iter().map(|&k| firsts[k]).collect();
+                match train_constitutions(&specs, &device, &progress) {
+                    Ok(trained) => trained.into_iter().map(Ok).collect::<Vec<_>>(),
+                    Err(message) => vec![Err(message); specs.len()],
+                }
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect();
+        // `constitutions` follows the plan's order; index it by key.
+        let order: Vec<usize> = constitution_plan.iter().flatten().copied().collect();
+        let of_key = |key: &str| -> Result<&Constitution, String> {
+            let k = keys
+                .iter()
+                .position(|x| x == key)
+                .expect("every run's key was collected");
+            let at = order.iter().position(|&o| o == k).expect("every key was planned");
+            constitutions[at].as_ref().map_err(Clone::clone)
+        };
         populations
             .par_iter()
             .map(|members| {
                 let specs: Vec<&RunSpec> = members.iter().map(|&i| by_index(i)).collect();
-                train_population(&specs, &device, out, &progress)
+                let trained: Vec<Result<&Constitution, String>> = specs
+                    .iter()
+                    .map(|r| of_key(&train::constitution_key(r.seed, &r.config)))
+                    .collect();
+                train_population(&specs, &trained, &device, out, &progress)
             })
             .collect::<Vec<_>>()
             .into_iter()
@@ -322,6 +409,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         started,
         finished: records::now(),
         wall_seconds: clock.elapsed().as_secs_f64(),
+        peak_memory_mib: crate::bench::peak_memory_mib(),
         runs: run_records,
     };
     records::write_atomic(

@@ -125,9 +125,19 @@ pub const MAX_AUTO_POPULATION: usize = 8;
 /// near-equal chunks of at most `size` (default: enough chunks to keep `jobs` threads busy,
 /// at most [`MAX_AUTO_POPULATION`] members each). Returns the runs' `index` values.
 pub fn plan(runs: &[&RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
+    plan_by(runs, jobs, size, |r| shape_key(&r.config))
+}
+
+/// [`plan`] with the grouping key given: runs with equal keys may share a population.
+pub fn plan_by(
+    runs: &[&RunSpec],
+    jobs: usize,
+    size: Option<usize>,
+    key: impl Fn(&RunSpec) -> String,
+) -> Vec<Vec<usize>> {
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for r in runs {
-        let key = shape_key(&r.config);
+        let key = key(r);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push(r.index),
             None => groups.push((key, vec![r.index])),

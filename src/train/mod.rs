@@ -22,7 +22,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use crate::eval::Evaluator;
 use crate::eval::probe::LinearProbe;
 use crate::experiment::config::RunConfig;
-use crate::policy::Policy;
+use crate::policy::{MemberParams, Policy};
 use crate::rng::{Purpose, stream};
 use crate::world::World;
 
@@ -47,6 +47,10 @@ impl Member {
     pub fn new(seed: u64, config: RunConfig) -> Member {
         let world = World::new(&config.world, seed);
         Member { seed, config, world }
+    }
+
+    fn copy(&self) -> Member {
+        Member::new(self.seed, self.config.clone())
     }
 }
 
@@ -79,6 +83,86 @@ pub fn shape_key(c: &RunConfig) -> String {
     )
 }
 
+/// The settings a member's constitution depends on. Members with the same key and seed train
+/// the same constitution model (bit for bit), so the runner trains it once and shares it.
+pub fn constitution_key(seed: u64, c: &RunConfig) -> String {
+    let w = &c.world;
+    serde_json::json!({
+        "seed": seed,
+        "world": [w.latent_dim as f64, w.margin, w.obs_noise, f64::from(u8::from(w.cue_visible))],
+        "policy": c.policy,
+        "constitution": c.constitution,
+    })
+    .to_string()
+}
+
+/// The fields two members must share to be initialised and trained on the constitution together.
+pub fn constitution_shape(c: &RunConfig) -> String {
+    let k = &c.constitution;
+    format!(
+        "{:?}|{}|{}/{}/{}/{}",
+        c.policy.hidden, c.world.latent_dim, k.steps, k.lr, k.batch, k.judge_fraction
+    )
+}
+
+/// A member's trained constitution: what its pressure phase starts from.
+#[derive(Debug, Clone)]
+pub struct Constitution {
+    pub params: MemberParams,
+    pub probe: LinearProbe,
+    /// The `constitution` scope's metrics at step 0.
+    pub accuracy: Vec<(String, f64)>,
+    /// Why its training stopped, if its loss went non-finite.
+    pub diverged: Option<String>,
+}
+
+/// Collects what the constitution phase records, and reports its progress.
+struct ConstitutionRecorder<'a> {
+    accuracy: Vec<Vec<(String, f64)>>,
+    diverged: Vec<Option<String>>,
+    progress: &'a mut dyn FnMut(usize),
+}
+
+impl Recorder for ConstitutionRecorder<'_> {
+    fn record(&mut self, member: usize, _step: usize, _scope: &str, metric: &str, value: f64) {
+        self.accuracy[member].push((metric.to_string(), value));
+    }
+    fn advance(&mut self, steps: usize) {
+        (self.progress)(steps);
+    }
+    fn diverged(&mut self, member: usize, _step: usize, message: String) {
+        self.diverged[member].get_or_insert(message);
+    }
+}
+
+/// Trains each member's constitution, fits its conscience probe and checks its accuracy.
+/// `progress` is told of each optimizer step.
+pub fn train_constitutions(population: &mut Population, progress: &mut dyn FnMut(usize)) -> Vec<Constitution> {
+    let p = population.size();
+    let mut recorder = ConstitutionRecorder {
+        accuracy: vec![Vec::new(); p],
+        diverged: vec![None; p],
+        progress,
+    };
+    constitution::train(population, &mut recorder);
+    crate::eval::record_constitution_accuracy(population, &mut recorder);
+    population.freeze_reference();
+    let probes = crate::eval::probe::fit_conscience_probes(population);
+    population
+        .policy()
+        .member_params()
+        .into_iter()
+        .zip(probes)
+        .enumerate()
+        .map(|(m, (params, probe))| Constitution {
+            params,
+            probe,
+            accuracy: std::mem::take(&mut recorder.accuracy[m]),
+            diverged: recorder.diverged[m].take(),
+        })
+        .collect()
+}
+
 /// A population of runs trained as one batched network.
 pub struct Population {
     pub members: Vec<Member>,
@@ -98,9 +182,9 @@ impl Population {
     /// A freshly initialised population on `device` (a plain device; autodiff is added here).
     pub fn new(members: Vec<Member>, device: Device) -> Population {
         assert!(!members.is_empty(), "a population has at least one member");
-        let key = shape_key(&members[0].config);
+        let key = constitution_shape(&members[0].config);
         assert!(
-            members.iter().all(|m| shape_key(&m.config) == key),
+            members.iter().all(|m| constitution_shape(&m.config) == key),
             "members of a population share their shapes"
         );
         let mut rngs: Vec<_> = members.iter().map(|m| stream(m.seed, Purpose::Init)).collect();
@@ -119,6 +203,31 @@ impl Population {
             reference: None,
             probes: Vec::new(),
             diverged: vec![None; n],
+        }
+    }
+
+    /// A population that starts from trained constitutions (`constitutions[m]` for member m):
+    /// their parameters, frozen as the reference, and their probes.
+    pub fn from_constitutions(members: Vec<Member>, constitutions: &[&Constitution], device: Device) -> Population {
+        assert_eq!(members.len(), constitutions.len());
+        let key = shape_key(&members[0].config);
+        assert!(
+            members.iter().all(|m| shape_key(&m.config) == key),
+            "members of a population share their shapes"
+        );
+        let params: Vec<&MemberParams> = constitutions.iter().map(|c| &c.params).collect();
+        let policy = Policy::from_members(&params, &device.clone().autodiff());
+        let reference = policy.valid();
+        Population {
+            diverged: constitutions
+                .iter()
+                .map(|c| c.diverged.clone().map(|m| (0, m)))
+                .collect(),
+            members,
+            device,
+            policy: Some(policy),
+            reference: Some(reference),
+            probes: constitutions.iter().map(|c| c.probe.clone()).collect(),
         }
     }
 
@@ -189,11 +298,29 @@ impl Population {
 
 /// Trains a population end to end: constitution, reference and probes, pressure, followup,
 /// evaluating at step 0, every `eval.every` steps and at the end of each phase.
-pub fn run(population: &mut Population, recorder: &mut dyn Recorder) {
-    constitution::train(population, recorder);
-    crate::eval::record_constitution_accuracy(population, recorder);
-    population.freeze_reference();
-    population.probes = crate::eval::probe::fit_conscience_probes(population);
+pub fn run(members: Vec<Member>, device: Device, recorder: &mut dyn Recorder) {
+    let mut first = Population::new(members.iter().map(Member::copy).collect(), device.clone());
+    let constitutions = train_constitutions(&mut first, &mut |steps| recorder.advance(steps));
+    let refs: Vec<&Constitution> = constitutions.iter().collect();
+    let mut population = Population::from_constitutions(members, &refs, device);
+    run_from_constitutions(&mut population, &refs, recorder);
+}
+
+/// Trains a population made by [`Population::from_constitutions`]: records the constitutions'
+/// accuracy at step 0, evaluates, then runs pressure and followup.
+pub fn run_from_constitutions(
+    population: &mut Population,
+    constitutions: &[&Constitution],
+    recorder: &mut dyn Recorder,
+) {
+    for (m, c) in constitutions.iter().enumerate() {
+        for (metric, value) in &c.accuracy {
+            recorder.record(m, 0, "constitution", metric, *value);
+        }
+        if let Some(message) = &c.diverged {
+            recorder.diverged(m, 0, message.clone());
+        }
+    }
     let evaluator = population.evaluator();
     evaluator.record(population, 0, recorder);
 

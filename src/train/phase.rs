@@ -72,6 +72,11 @@ struct Stats {
 impl Phase {
     pub fn pressure(population: &Population) -> Phase {
         let shape = population.shape();
+        let key = super::shape_key(shape);
+        assert!(
+            population.members.iter().all(|m| super::shape_key(&m.config) == key),
+            "members of an RL phase share their shapes"
+        );
         let p = &shape.pressure;
         Phase {
             kind: PhaseKind::Pressure,
@@ -136,6 +141,21 @@ impl Phase {
 
     /// Runs the phase, evaluating every `eval.every` global steps and at its last step.
     pub fn run(&self, population: &mut Population, evaluator: &Evaluator, recorder: &mut dyn Recorder) {
+        self.drive(population, self.steps, Some(evaluator), recorder);
+    }
+
+    /// Runs `steps` steps of the phase without evaluating (the throughput benchmark).
+    pub fn run_steps(&self, population: &mut Population, steps: usize, recorder: &mut dyn Recorder) {
+        self.drive(population, steps, None, recorder);
+    }
+
+    fn drive(
+        &self,
+        population: &mut Population,
+        steps: usize,
+        evaluator: Option<&Evaluator>,
+        recorder: &mut dyn Recorder,
+    ) {
         let purpose = match self.kind {
             PhaseKind::Pressure => Purpose::Pressure,
             PhaseKind::Followup => Purpose::Followup,
@@ -150,7 +170,7 @@ impl Phase {
         let mut optimizer = AdamConfig::new().init();
         let mut stats = vec![Stats::default(); population.size()];
 
-        for s in 1..=self.steps {
+        for s in 1..=steps {
             let step = self.offset + s;
             self.step(
                 population,
@@ -162,7 +182,8 @@ impl Phase {
                 recorder,
             );
             recorder.advance(1);
-            if step.is_multiple_of(self.eval_every) || s == self.steps {
+            let Some(evaluator) = evaluator else { continue };
+            if step.is_multiple_of(self.eval_every) || s == steps {
                 for (m, st) in stats.iter_mut().enumerate() {
                     if population.alive(m) && st.steps > 0 {
                         let n = st.steps as f64;

@@ -1,0 +1,187 @@
+//! `pressure bench`: a benchmark to rerun after every change that might touch speed.
+//!
+//! It measures (1) pressure-phase throughput in seed-steps per second at the default policy and
+//! batch, for populations of several sizes, on one thread; (2) the time of one evaluation pass
+//! per population size; (3) the wall time and peak memory of shipped experiments at their
+//! default budget, each run as its own process. It prints a table and can write JSON, to compare
+//! commits. It is a benchmark, not a test: nothing here asserts a speed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::experiment::Backend;
+use crate::experiment::config::RunConfig;
+use crate::experiment::records::Manifest;
+use crate::train::{Member, Phase, Population, Recorder};
+
+/// A recorder that keeps nothing (the benchmark measures speed, not results).
+struct Discard;
+
+impl Recorder for Discard {
+    fn record(&mut self, _: usize, _: usize, _: &str, _: &str, _: f64) {}
+    fn advance(&mut self, _: usize) {}
+    fn diverged(&mut self, _: usize, _: usize, _: String) {}
+}
+
+/// Throughput of the pressure phase for one population size.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    pub population: usize,
+    pub steps: usize,
+    pub seconds: f64,
+    /// Optimizer steps of the whole population per second.
+    pub steps_per_second: f64,
+    /// Member-steps per second: `population × steps / seconds`.
+    pub seed_steps_per_second: f64,
+    /// Seconds of one evaluation pass over the population's evaluation set.
+    pub eval_seconds: f64,
+}
+
+/// One shipped experiment at its default budget.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentTiming {
+    pub experiment: String,
+    pub runs: usize,
+    pub wall_seconds: f64,
+    pub peak_memory_mib: Option<f64>,
+    pub jobs: usize,
+}
+
+/// Everything one `pressure bench` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: String,
+    pub backend: String,
+    pub cores: usize,
+    pub policy: String,
+    pub batch: usize,
+    pub throughput: Vec<Throughput>,
+    pub experiments: Vec<ExperimentTiming>,
+}
+
+/// Times `steps` pressure steps of a population of `size` default-config members on one thread,
+/// after `warmup` untimed steps, and one evaluation pass.
+pub fn throughput(size: usize, steps: usize, warmup: usize, backend: Backend) -> anyhow::Result<Throughput> {
+    let device = backend.device()?;
+    let mut config = RunConfig::default();
+    config.pressure.steps = warmup + steps;
+    let members = (0..size as u64).map(|seed| Member::new(seed, config.clone())).collect();
+    let mut population = Population::new(members, device);
+    population.freeze_reference();
+    population.probes = crate::eval::probe::fit_conscience_probes(&population);
+
+    let phase = Phase::pressure(&population);
+    phase.run_steps(&mut population, warmup, &mut Discard);
+    let clock = Instant::now();
+    phase.run_steps(&mut population, steps, &mut Discard);
+    let seconds = clock.elapsed().as_secs_f64();
+
+    let evaluator = population.evaluator();
+    let clock = Instant::now();
+    evaluator.record(&mut population, 0, &mut Discard);
+    let eval_seconds = clock.elapsed().as_secs_f64();
+    Ok(Throughput {
+        population: size,
+        steps,
+        seconds,
+        steps_per_second: steps as f64 / seconds,
+        seed_steps_per_second: (size * steps) as f64 / seconds,
+        eval_seconds,
+    })
+}
+
+/// Runs a shipped experiment at its default budget in a child process and reads its manifest.
+pub fn time_experiment(name: &str, backend: Backend, scratch: &Path) -> anyhow::Result<ExperimentTiming> {
+    let out = scratch.join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    let exe = std::env::current_exe().context("cannot find the pressure binary")?;
+    let clock = Instant::now();
+    let status = Command::new(exe)
+        .args(["run", name, "--no-plots", "--backend", backend.name(), "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run {name}"))?;
+    let wall = clock.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "{name}: the run failed ({status})");
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(out.join("manifest.json"))?)?;
+    Ok(ExperimentTiming {
+        experiment: name.to_string(),
+        runs: manifest.runs.len(),
+        wall_seconds: wall,
+        peak_memory_mib: manifest.peak_memory_mib,
+        jobs: manifest.jobs,
+    })
+}
+
+/// Options of `pressure bench`.
+pub struct BenchOptions {
+    pub populations: Vec<usize>,
+    pub steps: usize,
+    pub experiments: Vec<String>,
+    pub backend: Backend,
+    pub json: Option<PathBuf>,
+}
+
+/// Runs the benchmark, prints its table, and writes JSON if asked.
+pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
+    let config = RunConfig::default();
+    let mut report = Report {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        backend: options.backend.name().to_string(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        policy: format!("{}→{:?}→3+1", config.world.latent_dim + 8, config.policy.hidden),
+        batch: config.pressure.batch,
+        throughput: Vec::new(),
+        experiments: Vec::new(),
+    };
+    println!(
+        "pressure-phase throughput, one thread, {} backend, policy {}, batch {}:",
+        report.backend, report.policy, report.batch
+    );
+    println!("| population | seed-steps/s | population steps/s | eval pass (s) |");
+    println!("|---|---|---|---|");
+    for &p in &options.populations {
+        let t = throughput(p, options.steps.max(1), (options.steps / 10).max(5), options.backend)?;
+        println!(
+            "| {} | {:.0} | {:.0} | {:.3} |",
+            t.population, t.seed_steps_per_second, t.steps_per_second, t.eval_seconds
+        );
+        report.throughput.push(t);
+    }
+    if !options.experiments.is_empty() {
+        let scratch = std::env::temp_dir().join(format!("pressure-bench-{}", std::process::id()));
+        println!("\nshipped experiments at their default budget, all cores:");
+        println!("| experiment | runs | wall (s) | peak memory (MiB) |");
+        println!("|---|---|---|---|");
+        for name in &options.experiments {
+            let t = time_experiment(name, options.backend, &scratch)?;
+            println!(
+                "| {} | {} | {:.1} | {} |",
+                t.experiment,
+                t.runs,
+                t.wall_seconds,
+                t.peak_memory_mib.map_or("—".into(), |m| format!("{m:.0}"))
+            );
+            report.experiments.push(t);
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    if let Some(path) = &options.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("{}", path.display()))?;
+        println!("\nwrote {}", path.display());
+    }
+    Ok(report)
+}
+
+/// This process's peak resident memory in MiB (Linux), for the manifest.
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
