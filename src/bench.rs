@@ -172,7 +172,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         let _ = std::fs::remove_dir_all(&scratch);
     }
     if let Some(path) = &options.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("{}", path.display()))?;
+        crate::experiment::records::write_atomic(path, &serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
         println!("\nwrote {}", path.display());
     }
     Ok(report)

@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::experiment::records::Status;
 use crate::experiment::runner::run_list;
 use crate::experiment::shipped::{self, SHIPPED};
+use crate::experiment::spec::MAX_SEEDS;
 use crate::experiment::{Axis, Backend, Experiment, Outcome, Override, RunOptions, Shard, run_experiment};
 
 /// Arguments of `pressure run`.
@@ -24,7 +25,8 @@ pub struct RunArgs {
     pub plots: Option<Option<PathBuf>>,
     /// Metrics of a two-axis sweep's heatmaps.
     pub metrics: Vec<String>,
-    pub backend: Backend,
+    /// Overrides the experiment's backend.
+    pub backend: Option<Backend>,
     pub shard: Option<String>,
     pub dry_run: bool,
 }
@@ -37,7 +39,7 @@ pub fn load(experiment: &str, overrides: &[Override]) -> anyhow::Result<Experime
 /// [`load`] with command-line sweep axes.
 pub fn load_with(experiment: &str, overrides: &[Override], sweeps: &[Axis]) -> anyhow::Result<Experiment> {
     let path = Path::new(experiment);
-    if !path.exists()
+    if !path.is_file()
         && let Some(text) = shipped::find(experiment)
     {
         let shipped_path = PathBuf::from(format!("experiments/{experiment}.toml"));
@@ -64,8 +66,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let mut experiment = load_with(&args.experiment, &overrides, &sweeps)?;
     if let Some(n) = args.seeds {
-        anyhow::ensure!(n >= 1, "--seeds {n}: must be at least 1");
+        anyhow::ensure!(
+            (1..=MAX_SEEDS).contains(&n),
+            "--seeds {n}: must be between 1 and {MAX_SEEDS}"
+        );
         experiment.seeds = (0..n).collect();
+    }
+    if let Some(backend) = args.backend {
+        experiment.backend = backend;
     }
     if let Some(j) = args.jobs {
         anyhow::ensure!(j >= 1, "--jobs {j}: must be at least 1");
@@ -84,7 +92,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         jobs,
         population: args.population,
         out: out.clone(),
-        backend: args.backend,
         progress: true,
         shard,
     };
@@ -200,7 +207,15 @@ fn report(outcome: &Outcome, out: &Path) {
 }
 
 /// `pressure merge`: combines shard folders into one.
-pub fn merge(out: &Path, shards: &[PathBuf], plots: Option<Option<PathBuf>>) -> anyhow::Result<ExitCode> {
+pub fn merge(
+    out: &Path,
+    shards: &[PathBuf],
+    plots: Option<Option<PathBuf>>,
+    metrics: &[String],
+) -> anyhow::Result<ExitCode> {
+    for m in metrics {
+        crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!(e))?;
+    }
     let merged = crate::experiment::merge::merge(out, shards)?;
     let m = &merged.manifest;
     let completed = m.runs.iter().filter(|r| r.status == Status::Completed).count();
@@ -213,14 +228,14 @@ pub fn merge(out: &Path, shards: &[PathBuf], plots: Option<Option<PathBuf>>) -> 
     );
     if !merged.missing.is_empty() {
         eprintln!(
-            "  {} runs are in no shard folder (first: {})",
+            "  {} runs are in no shard folder: {}",
             merged.missing.len(),
-            merged.missing[0]
+            merged.missing.join(", ")
         );
     }
     if let Some(plots) = plots {
         let dir = plots.unwrap_or_else(|| Path::new("plots").join(&m.experiment));
-        match crate::plot::draw_run(out, &dir, &[]) {
+        match crate::plot::draw_run(out, &dir, metrics) {
             Ok(written) => eprintln!("figures: {}", summarize_paths(&written)),
             Err(e) => eprintln!("figures: none drawn: {e:#}"),
         }
@@ -276,21 +291,36 @@ pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usi
     } else {
         metrics.iter().map(String::as_str).collect()
     };
-    let mut known: Vec<&str> = crate::eval::metrics::METRICS.to_vec();
-    known.extend(crate::experiment::spec::DERIVED_METRICS);
     for m in &metrics {
-        anyhow::ensure!(
-            known.contains(m) || scope == "train" || scope == "constitution",
-            "--metrics {m}: unknown metric; valid: {}",
-            known.join(", ")
-        );
+        crate::experiment::spec::parse_metric_ref(&format!("{scope}:{m}"))
+            .map_err(|e| anyhow::anyhow!("--scope {scope} --metrics {m}: {e}"))?;
     }
+    let recorded: Vec<&crate::plot::Series> = data
+        .arms
+        .iter()
+        .filter_map(|a| data.series(a, scope, metrics[0]))
+        .collect();
     anyhow::ensure!(
-        data.arms.iter().any(|a| data.series(a, scope, metrics[0]).is_some()),
-        "--scope {scope}: {} has no values in this scope; scopes here: {}",
+        data.arms.iter().any(|a| data.seeds_of(a) > 0),
+        "{}: no completed run to summarize (see manifest.json)",
+        run_dir.display()
+    );
+    anyhow::ensure!(
+        !recorded.is_empty(),
+        "--scope {scope}: {} has no values in this scope; its scopes: {}, train, constitution",
         run_dir.display(),
         data.scopes().join(", ")
     );
+    if let Some(step) = step {
+        let mut steps: Vec<usize> = recorded.iter().flat_map(|s| s.steps.iter().copied()).collect();
+        steps.sort_unstable();
+        steps.dedup();
+        anyhow::ensure!(
+            steps.contains(&step),
+            "--step {step}: not an evaluated step of scope {scope}; evaluated: {}",
+            steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
     print!("{}", crate::report::final_table(&data, scope, &metrics, step));
     Ok(ExitCode::SUCCESS)
 }

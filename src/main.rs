@@ -56,9 +56,9 @@ enum Command {
         /// Print the run list (id, arm, sweep point, seed, done or not) without training.
         #[arg(long)]
         dry_run: bool,
-        /// Tensor backend.
-        #[arg(long, value_enum, default_value = "ndarray")]
-        backend: Backend,
+        /// Tensor backend (default: the experiment's `backend`, else flex).
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
     },
     /// Redraw every figure of a finished run folder from its stored data, without training.
     Plot {
@@ -85,6 +85,9 @@ enum Command {
         /// Do not draw figures.
         #[arg(long)]
         no_plots: bool,
+        /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
+        #[arg(long = "metric", value_name = "METRIC")]
+        metric: Vec<String>,
     },
     /// Print final values (mean of each seed's last `eval.final_window` evaluations; mean and 95%
     /// interval over seeds) of a run folder as a Markdown table.
@@ -120,7 +123,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
         /// Tensor backend.
-        #[arg(long, value_enum, default_value = "ndarray")]
+        #[arg(long, value_enum, default_value_t = Backend::default())]
         backend: Backend,
     },
 }
@@ -162,7 +165,8 @@ fn main() -> ExitCode {
             shards,
             plots,
             no_plots,
-        } => commands::merge(&out, &shards, if no_plots { None } else { Some(plots) }),
+            metric,
+        } => commands::merge(&out, &shards, if no_plots { None } else { Some(plots) }, &metric),
         Command::Summary {
             run_dir,
             scope,

@@ -69,8 +69,8 @@ impl PopLinear {
     /// Each member's weight and bias values.
     fn member_values(&self) -> Vec<LayerParams> {
         let [p, i, o] = self.weight.dims();
-        let w = host(self.weight.val());
-        let b = host(self.bias.val());
+        let w = crate::train::batch::host(self.weight.val());
+        let b = crate::train::batch::host(self.bias.val());
         (0..p)
             .map(|m| LayerParams {
                 input: i,
@@ -84,12 +84,6 @@ impl PopLinear {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         x.matmul(self.weight.val()) + self.bias.val()
     }
-}
-
-fn host(t: Tensor<3>) -> Vec<f32> {
-    t.into_data()
-        .try_into_vec::<f32>()
-        .expect("a float tensor reads back as f32")
 }
 
 /// One layer of one member on the host: `weight [input, output]` row-major and `bias [output]`.

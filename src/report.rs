@@ -1,24 +1,12 @@
 //! Final values of a finished run folder as a table: per arm and metric, the mean over seeds of
 //! each seed's final value, with a 95% interval and N. A seed's "final" value is its mean over
-//! the last `eval.final_window` evaluations.
+//! its last `eval.final_window` evaluations after step 0 ([`Series::finals`]).
 
 use crate::plot::{RunData, Series, Summary, summarize};
 
-/// A seed's final value: the mean of its last `window` finite values.
-pub fn final_value(trace: &[f64], window: usize) -> f64 {
-    let values: Vec<f64> = trace.iter().copied().filter(|v| v.is_finite()).collect();
-    let tail = &values[values.len().saturating_sub(window.max(1))..];
-    if tail.is_empty() {
-        f64::NAN
-    } else {
-        tail.iter().sum::<f64>() / tail.len() as f64
-    }
-}
-
 /// The final values of every seed of a series, summarized.
 pub fn final_summary(series: &Series, window: usize) -> Summary {
-    let finals: Vec<f64> = series.seeds.iter().map(|s| final_value(s, window)).collect();
-    summarize(&finals)
+    summarize(&series.finals(window))
 }
 
 /// The window of a group (its `eval.final_window`).
@@ -65,16 +53,4 @@ pub fn final_table(data: &RunData, scope: &str, metrics: &[&str], step: Option<u
         out.push_str(&format!("| {arm} | {n} | {} |\n", cells.join(" | ")));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_final_value_averages_the_last_window() {
-        assert_eq!(final_value(&[0.0, 1.0, 2.0, 3.0], 2), 2.5);
-        assert_eq!(final_value(&[0.0, 1.0, f64::NAN], 1), 1.0);
-        assert!(final_value(&[], 3).is_nan());
-    }
 }

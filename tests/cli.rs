@@ -226,14 +226,5 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
         ),
         (&["plot", "nowhere"], &["nowhere", "not a run folder"]),
     ];
-    for (args, needles) in cases {
-        let o = pressure(args, d);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-        for n in *needles {
-            assert!(err.contains(n), "{args:?}: `{}` lacks `{n}`", err.trim_end());
-        }
-    }
+    assert_one_line_errors(d, cases);
 }

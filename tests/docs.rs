@@ -71,6 +71,7 @@ fn generate() -> String {
          | `name` | the file's stem | Names the output folders `runs/<name>/` and `plots/<name>/`. |\n\
          | `description` | `\"\"` | What the experiment asks, which arm is the control, what would count as no effect. |\n\
          | `seeds` | `5` | `N` (seeds 0..N-1) or an explicit list of seeds, e.g. `[3, 7]`. |\n\
+         | `backend` | `\"flex\"` | The tensor backend, `flex` or `ndarray` (`--backend` overrides it). Part of every run's id: the two differ in the last bits. |\n\
          | `[[arms]]` | one arm, `default` | Named overrides of the base configuration: `name` (required), an optional `description`, then any keys below, e.g. `reward.objection_penalty = 1.0`. |\n\
          | `[sweep]` | none | Settings mapped to lists of values, e.g. `world.contradiction_rate = [0.0, 0.5]`; the grid is their product, crossed with arms and seeds. |\n\
          | `[[figures]]` | none | Extra figures: `name`, `title`, and either `panels = [{ title, metrics = [\"scope:metric\", ...] }]` (metrics against step, up to three per panel, drawn solid, dashed, dotted) or `kind = \"final\"`, `x = \"<setting>\"`, `metrics = [...]` (final values against a setting that varies by arm). Besides the metrics of docs/model.md §5, `silent_compliance` = P(comply) on contradictory tasks. |\n\n\

@@ -242,7 +242,19 @@ fn bad_sweep_input_gets_a_clear_error() {
     write(d, "scalar.toml", "[sweep]\nworld.margin = 0.1\n");
     write(d, "type.toml", "[sweep]\npressure.steps = [10, \"many\"]\n");
     write(d, "ok.toml", "[pressure]\nsteps = 3\n");
+    write(d, "twice.toml", "[sweep]\nworld.margin = [0.5, 0.5]\n");
+    write(
+        d,
+        "armed.toml",
+        "[sweep]\nworld.margin = [0.5, 1]\n[[arms]]\nname = \"a\"\nworld.margin = 2.0\n",
+    );
     let cases: &[(&[&str], &[&str])] = &[
+        (&["run", "twice.toml"], &["twice.toml", "same configuration"]),
+        (
+            &["run", "ok.toml", "--sweep", "world.margin=1,1.0"],
+            &["same configuration"],
+        ),
+        (&["run", "armed.toml"], &["armed.toml", "world.margin", "arm \"a\""]),
         (&["run", "empty.toml"], &["empty.toml", "world.margin", "empty"]),
         (
             &["run", "unknown.toml"],
@@ -279,13 +291,5 @@ fn bad_sweep_input_gets_a_clear_error() {
             &["world.margin", "swept"],
         ),
     ];
-    for (args, needles) in cases {
-        let o = pressure(args, d);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got: {err}");
-        for n in *needles {
-            assert!(err.contains(n), "{args:?}: `{}` lacks `{n}`", err.trim_end());
-        }
-    }
+    assert_one_line_errors(d, cases);
 }

@@ -2,7 +2,7 @@
 machine and thread count, and prints their throughput side by side with the ratio.
 
     python3 bench/reference/compare.py                 # populations 1, 8 and 16, one thread
-    python3 bench/reference/compare.py --backend flex
+    python3 bench/reference/compare.py --backend ndarray
     python3 bench/reference/compare.py --populations 1,2,4,8,16,32
 
 Needs PyTorch (`pip install torch`) and builds the sandbox in release mode first. A benchmark,
@@ -24,7 +24,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--populations", default="1,8,16")
     parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--backend", default="ndarray")
+    parser.add_argument("--backend", default="flex", help="flex (the default) or ndarray")
     args = parser.parse_args()
     sizes = [int(p) for p in args.populations.split(",")]
 

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::train::batch::judge_count;
 use crate::world::{Domain, Frame};
 
 /// Everything that defines one run apart from its seed.
@@ -22,7 +23,7 @@ pub struct RunConfig {
     pub pressure: PressureConfig,
     /// The reward model the pressure phase trains on (docs/model.md §4).
     pub reward: RewardConfig,
-    /// An optional second RL phase after pressure, with its own reward and query mix (docs/model.md §6.5).
+    /// An optional second RL phase after pressure, with its own reward and query mix (docs/model.md §3).
     pub followup: FollowupConfig,
     /// The fixed evaluation set and how often it is measured (docs/model.md §5).
     pub eval: EvalConfig,
@@ -142,7 +143,8 @@ pub struct PressureConfig {
     pub replay: f64,
     /// Share of each batch that is judge queries (rewarded by the reward model).
     pub judge_fraction: f64,
-    /// Weight of continued supervised training of judge answers on the truth; 0 = principles untaught.
+    /// Weight of continued supervised training of judge answers on the truth (on the batch's judge
+    /// queries, so it needs `judge_fraction` > 0); 0 = principles untaught.
     pub honesty: f64,
     /// Weight of the latent monitor: a penalty on the frozen conscience probe's reading of the
     /// trunk on complied contradictory tasks, trained against directly; 0 = off.
@@ -225,11 +227,13 @@ pub enum Contexts {
     All,
 }
 
-/// An optional RL phase after pressure (docs/model.md §6.5); algorithm and batch follow `pressure`.
+/// An optional RL phase after pressure (docs/model.md §3); algorithm, batch, PPO settings and
+/// evaluation schedule follow `pressure` and `eval`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FollowupConfig {
-    /// Optimizer steps of the followup; 0 = no followup.
+    /// Optimizer steps of the followup; 0 = no followup. Its algorithm, batch and PPO settings are
+    /// `pressure`'s.
     pub steps: usize,
     /// Adam learning rate.
     pub lr: f64,
@@ -321,6 +325,18 @@ fn at_least(key: &str, v: usize, min: usize) -> Result<(), InvalidValue> {
     check(key, v, v >= min, &format!("must be an integer ≥ {min}"))
 }
 
+fn within(key: &str, v: usize, min: usize, max: usize) -> Result<(), InvalidValue> {
+    check(
+        key,
+        v,
+        (min..=max).contains(&v),
+        &format!("must be an integer in {min}..={max}"),
+    )
+}
+
+/// The largest batch a phase may draw (a guard against typos that would exhaust memory).
+const MAX_BATCH: usize = 65_536;
+
 impl RewardConfig {
     fn validate(&self, prefix: &str) -> Result<(), InvalidValue> {
         let k = |name: &str| format!("{prefix}{name}");
@@ -345,7 +361,7 @@ impl RunConfig {
     /// Checks every value against its allowed range; the error names the first bad key.
     pub fn validate(&self) -> Result<(), InvalidValue> {
         let w = &self.world;
-        at_least("world.latent_dim", w.latent_dim, 2)?;
+        within("world.latent_dim", w.latent_dim, 2, 4096)?;
         unit("world.contradiction_rate", w.contradiction_rate)?;
         positive("world.margin", w.margin)?;
         non_negative("world.obs_noise", w.obs_noise)?;
@@ -377,7 +393,7 @@ impl RunConfig {
         let c = &self.constitution;
         at_least("constitution.steps", c.steps, 1)?;
         positive("constitution.lr", c.lr)?;
-        at_least("constitution.batch", c.batch, 4)?;
+        within("constitution.batch", c.batch, 4, MAX_BATCH)?;
         unit("constitution.object_share", c.object_share)?;
         unit("constitution.sanction_comply", c.sanction_comply)?;
         check(
@@ -386,10 +402,20 @@ impl RunConfig {
             c.judge_fraction > 0.0 && c.judge_fraction < 1.0,
             "must be in (0, 1): the constitution teaches both acting and judging",
         )?;
+        let judges = judge_count(c.batch, c.judge_fraction);
+        check(
+            "constitution.judge_fraction",
+            c.judge_fraction,
+            judges >= 1 && judges < c.batch,
+            &format!(
+                "with constitution.batch = {} it must leave at least one act and one judge query per batch",
+                c.batch
+            ),
+        )?;
 
         let p = &self.pressure;
         positive("pressure.lr", p.lr)?;
-        at_least("pressure.batch", p.batch, 4)?;
+        within("pressure.batch", p.batch, 4, MAX_BATCH)?;
         non_negative("pressure.kl", p.kl)?;
         non_negative("pressure.replay", p.replay)?;
         check(
@@ -397,6 +423,15 @@ impl RunConfig {
             p.judge_fraction,
             (0.0..1.0).contains(&p.judge_fraction),
             "must be in [0, 1): pressure needs act queries",
+        )?;
+        check(
+            "pressure.judge_fraction",
+            p.judge_fraction,
+            judge_count(p.batch, p.judge_fraction) < p.batch,
+            &format!(
+                "with pressure.batch = {} it must leave at least one act query per batch",
+                p.batch
+            ),
         )?;
         non_negative("pressure.honesty", p.honesty)?;
         non_negative("pressure.monitor", p.monitor)?;
@@ -419,7 +454,7 @@ impl RunConfig {
 
         let e = &self.eval;
         at_least("eval.every", e.every, 1)?;
-        at_least("eval.tasks", e.tasks, 8)?;
+        within("eval.tasks", e.tasks, 8, 100_000)?;
         at_least("eval.final_window", e.final_window, 1)?;
         Ok(())
     }
@@ -453,6 +488,18 @@ mod tests {
                 Box::new(|c| c.followup.reward.object_credit = 3.0),
             ),
             ("eval.every", Box::new(|c| c.eval.every = 0)),
+            (
+                "constitution.judge_fraction",
+                Box::new(|c| {
+                    c.constitution.batch = 4;
+                    c.constitution.judge_fraction = 0.1;
+                }),
+            ),
+            (
+                "pressure.judge_fraction",
+                Box::new(|c| c.pressure.judge_fraction = 0.999),
+            ),
+            ("pressure.batch", Box::new(|c| c.pressure.batch = 10_000_000)),
         ];
         for (key, break_it) in cases {
             let mut c = RunConfig::default();

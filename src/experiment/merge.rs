@@ -53,6 +53,13 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
     }
     let experiment = Experiment::parse(&configs[0], &shards[0].join("config.toml"), &[])?;
     let runs = expand(&experiment);
+    if let Ok(existing) = std::fs::read_to_string(out.join("config.toml")) {
+        anyhow::ensure!(
+            existing == configs[0],
+            "{}: already holds another experiment or other settings; merge into an empty folder",
+            out.display()
+        );
+    }
 
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
     let mut run_records = Vec::with_capacity(runs.len());
@@ -98,7 +105,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
         experiment: experiment.name.clone(),
         description: experiment.description.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
-        backend: String::new(),
+        backend: experiment.backend.name().to_string(),
         jobs: 0,
         seeds: experiment.seeds.clone(),
         sweep: experiment.sweep.iter().map(|a| a.key.clone()).collect(),

@@ -1,6 +1,7 @@
 //! Experiments: the TOML configuration, the run list, the runner, its records, and merging
 //! the folders of sharded runs.
 
+pub mod backend;
 pub mod config;
 pub mod merge;
 pub mod records;
@@ -9,6 +10,7 @@ pub mod runs;
 pub mod shipped;
 pub mod spec;
 
-pub use runner::{Backend, Outcome, RunOptions, run_experiment};
+pub use backend::Backend;
+pub use runner::{Outcome, RunOptions, run_experiment};
 pub use runs::{RunSpec, Shard, expand};
 pub use spec::{Axis, Experiment, Override, SpecError};

@@ -3,7 +3,7 @@
 //! soon as its population finishes, so `kill -9` loses at most the runs in flight. The
 //! experiment's `metrics.csv` is assembled from the completed runs of the current run list only.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -20,39 +20,6 @@ use super::runs::{RunSpec, Shard, expand, plan, plan_by};
 use super::spec::Experiment;
 use crate::train::{self, Constitution, Member, Population, Recorder};
 
-/// The tensor backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Backend {
-    /// burn's ndarray backend (the default).
-    Ndarray,
-    /// burn's flex backend (about twice as fast here; built unless `--no-default-features`).
-    Flex,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Ndarray => "ndarray",
-            Backend::Flex => "flex",
-        }
-    }
-
-    // burn marks ndarray deprecated in favour of flex; it stays the default here by request of
-    // the users, with flex offered beside it.
-    #[allow(deprecated)]
-    pub fn device(self) -> anyhow::Result<Device> {
-        match self {
-            Backend::Ndarray => Ok(Device::ndarray()),
-            #[cfg(feature = "flex")]
-            Backend::Flex => Ok(Device::flex()),
-            #[cfg(not(feature = "flex"))]
-            Backend::Flex => anyhow::bail!(
-                "--backend flex: this binary was built without the flex backend; rebuild without `--no-default-features`"
-            ),
-        }
-    }
-}
-
 /// How to run an experiment.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -61,7 +28,6 @@ pub struct RunOptions {
     /// Members per population (default: chosen from the run list and `jobs`).
     pub population: Option<usize>,
     pub out: PathBuf,
-    pub backend: Backend,
     /// Draw a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
     /// Run only this slice of the run list.
@@ -298,7 +264,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     }
     records::write_atomic(&config_path, config_text.as_bytes())
         .with_context(|| format!("{}: cannot write config.toml", out.display()))?;
-    let device = options.backend.device()?;
+    let device = experiment.backend.device()?;
 
     let all_ids: Vec<String> = expand(experiment).into_iter().map(|r| r.id).collect();
     let foreign = foreign_runs(out, &all_ids.iter().map(String::as_str).collect());
@@ -307,15 +273,14 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let todo: Vec<&RunSpec> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
     let reused = list.len() - todo.len();
     let populations = plan(&todo, options.jobs, options.population);
-    let by_index = |i: usize| -> &RunSpec { todo.iter().find(|r| r.index == i).expect("planned runs are to do") };
+    let by_index: HashMap<usize, &RunSpec> = todo.iter().map(|r| (r.index, *r)).collect();
 
-    // Runs that share a constitution key share one trained constitution model.
-    let mut keys: Vec<String> = Vec::new();
+    // Runs that share a constitution key share one trained constitution model: the first run
+    // with each key stands for it.
     let mut firsts: Vec<&RunSpec> = Vec::new();
+    let mut seen = HashSet::new();
     for r in &todo {
-        let key = train::constitution_key(r.seed, &r.config);
-        if !keys.contains(&key) {
-            keys.push(key);
+        if seen.insert(train::constitution_key(r.seed, &r.config)) {
             firsts.push(r);
         }
     }
@@ -344,36 +309,32 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         .build()
         .context("cannot start the worker threads")?;
     let trained: Vec<RunRecord> = pool.install(|| {
-        let constitutions: Vec<Result<Constitution, String>> = constitution_plan
+        let constitutions: HashMap<String, Result<Constitution, String>> = constitution_plan
             .par_iter()
             .map(|group| {
                 let specs: Vec<&RunSpec> = group.iter().map(|&k| firsts[k]).collect();
-                match train_constitutions(&specs, &device, &progress) {
+                let trained = match train_constitutions(&specs, &device, &progress) {
                     Ok(trained) => trained.into_iter().map(Ok).collect::<Vec<_>>(),
                     Err(message) => vec![Err(message); specs.len()],
-                }
+                };
+                let keys = specs.iter().map(|r| train::constitution_key(r.seed, &r.config));
+                keys.zip(trained).collect::<Vec<_>>()
             })
             .collect::<Vec<_>>()
             .into_iter()
             .flatten()
             .collect();
-        // `constitutions` follows the plan's order; index it by key.
-        let order: Vec<usize> = constitution_plan.iter().flatten().copied().collect();
-        let of_key = |key: &str| -> Result<&Constitution, String> {
-            let k = keys
-                .iter()
-                .position(|x| x == key)
-                .expect("every run's key was collected");
-            let at = order.iter().position(|&o| o == k).expect("every key was planned");
-            constitutions[at].as_ref().map_err(Clone::clone)
-        };
         populations
             .par_iter()
             .map(|members| {
-                let specs: Vec<&RunSpec> = members.iter().map(|&i| by_index(i)).collect();
+                let specs: Vec<&RunSpec> = members.iter().map(|i| by_index[i]).collect();
                 let trained: Vec<Result<&Constitution, String>> = specs
                     .iter()
-                    .map(|r| of_key(&train::constitution_key(r.seed, &r.config)))
+                    .map(|r| {
+                        constitutions[&train::constitution_key(r.seed, &r.config)]
+                            .as_ref()
+                            .map_err(Clone::clone)
+                    })
                     .collect();
                 train_population(&specs, &trained, &device, out, &progress)
             })
@@ -401,7 +362,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         experiment: experiment.name.clone(),
         description: experiment.description.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
-        backend: options.backend.name().to_string(),
+        backend: experiment.backend.name().to_string(),
         jobs: options.jobs,
         seeds: experiment.seeds.clone(),
         sweep: experiment.sweep.iter().map(|a| a.key.clone()).collect(),

@@ -7,6 +7,7 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 use toml::Value;
 
+use super::backend::Backend;
 use super::config::RunConfig;
 use super::spec::{Experiment, SpecError, value_label};
 use crate::train::shape_key;
@@ -41,11 +42,18 @@ impl RunSpec {
     }
 }
 
-/// A run's identity: the first 12 hex digits of SHA-256 over its canonical JSON form (arm name,
-/// configuration fields in declaration order, seed). Stable across machines and Rust releases;
-/// any change to the configuration gives a new id, and two arms never share one.
-pub fn run_id(arm: &str, config: &RunConfig, seed: u64) -> String {
-    let canonical = serde_json::json!({ "arm": arm, "config": config, "seed": seed });
+/// A run's identity: the first 12 hex digits of SHA-256 over a canonical JSON form (object keys
+/// sorted) of everything that decides its results: the arm name, the resolved configuration, the
+/// seed, the backend and the crate version. Stable across machines and Rust releases; any change
+/// to one of them gives a new id, and two arms never share one.
+pub fn run_id(arm: &str, config: &RunConfig, seed: u64, backend: Backend) -> String {
+    let canonical = serde_json::json!({
+        "arm": arm,
+        "config": config,
+        "seed": seed,
+        "backend": backend.name(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
@@ -72,7 +80,7 @@ pub fn expand(experiment: &Experiment) -> Vec<RunSpec> {
                     arm: arm.name.clone(),
                     point: point.clone(),
                     seed,
-                    id: run_id(&arm.name, &config, seed),
+                    id: run_id(&arm.name, &config, seed, experiment.backend),
                     config: config.clone(),
                 });
             }
@@ -188,11 +196,13 @@ mod tests {
     }
 
     /// A snapshot of a small sweep's run list: order, points and ids. The ids are content
-    /// hashes; they change only if the configuration's fields or defaults change.
+    /// hashes; they change only if the configuration's fields or defaults, or the crate version,
+    /// change.
     #[test]
     fn a_sweep_expands_in_a_stable_order_with_stable_ids() {
         let text = r#"
             seeds = 2
+            backend = "ndarray"
             [sweep]
             "world.contradiction_rate" = [0.25, 0.5]
             reward.refusal_penalty = [1.0, 2.0]
@@ -206,14 +216,14 @@ mod tests {
             .map(|r| format!("{} {} {} {}", r.id, r.arm, r.point_label(), r.seed))
             .collect();
         let snapshot = [
-            "43cbe31c1876 a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 0",
-            "0fef538966db a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 1",
-            "131c12980ebb a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 0",
-            "eaa73cbec997 a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 1",
-            "2542b179fb41 a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 0",
-            "117d38da5b7d a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 1",
-            "f11ea2b65c07 a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 0",
-            "d67bb861e5b2 a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 1",
+            "9e9c29dd524d a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 0",
+            "205e7910913a a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 1",
+            "902c5761119b a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 0",
+            "80e1e9c1dab4 a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 1",
+            "3dde70cb9501 a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 0",
+            "1b7d2fcde2db a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 1",
+            "68277ba05b8d a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 0",
+            "762883bd028b a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 1",
         ];
         assert_eq!(listing, snapshot, "{listing:#?}");
         assert_eq!(runs[2].config.reward.refusal_penalty, 2.0);

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
+use super::backend::Backend;
 use super::config::RunConfig;
 
 /// A bad experiment: one line that names the file, the key and what is allowed.
@@ -38,6 +39,8 @@ struct ExperimentFile {
     description: String,
     /// `N` (seeds 0..N-1) or an explicit list of seeds.
     seeds: Option<Value>,
+    /// The tensor backend (`flex` or `ndarray`); `--backend` overrides it.
+    backend: Option<Backend>,
     #[serde(default)]
     world: Table,
     #[serde(default)]
@@ -109,13 +112,37 @@ pub struct PanelSpec {
 /// P(comply) on contradictory tasks (= hidden objection + unobjecting compliance).
 pub const DERIVED_METRICS: [&str; 1] = ["silent_compliance"];
 
+/// The metrics of the `train` scope: means over the steps since the previous evaluation.
+pub const TRAIN_METRICS: [&str; 4] = ["loss", "kl", "reward_trained", "reward_principled"];
+
+/// The metrics of the `constitution` scope (step 0): overall and per domain.
+pub fn constitution_metrics() -> Vec<String> {
+    let mut out = vec!["act_accuracy".to_string(), "judgment_accuracy".to_string()];
+    for d in crate::world::Domain::ALL {
+        out.push(format!("act_accuracy_{}", d.name()));
+        out.push(format!("judgment_accuracy_{}", d.name()));
+    }
+    out
+}
+
 /// Splits `scope:metric` and checks both names.
 pub fn parse_metric_ref(text: &str) -> Result<(String, String), String> {
     let (scope, metric) = text
         .split_once(':')
         .ok_or_else(|| format!("`{text}` must be `scope:metric`, e.g. `trained:refusal`"))?;
     let scopes: Vec<&str> = crate::eval::Scope::ALL.iter().map(|s| s.name()).collect();
-    if scope == "train" || scope == "constitution" {
+    let special = match scope {
+        "train" => Some(TRAIN_METRICS.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
+        "constitution" => Some(constitution_metrics()),
+        _ => None,
+    };
+    if let Some(valid) = special {
+        if !valid.iter().any(|m| m == metric) {
+            return Err(format!(
+                "`{text}`: unknown metric `{metric}` in scope `{scope}`; valid: {}",
+                valid.join(", ")
+            ));
+        }
         return Ok((scope.into(), metric.into()));
     }
     if !scopes.contains(&scope) {
@@ -152,10 +179,12 @@ impl FigureSpec {
                 .name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && !["headline", "outcomes", "diagnostics"].contains(&self.name.as_str());
+            && !["headline", "outcomes", "diagnostics", "sweep"].contains(&self.name.as_str())
+            && !self.name.starts_with("heatmap_");
         if !name_ok {
             return Err(format!(
-                "`name` = \"{}\": must be letters, digits, `_` or `-`, and not a core figure's name",
+                "`name` = \"{}\": must be letters, digits, `_` or `-`, and not a built-in figure's name \
+                 (headline, outcomes, diagnostics, sweep, heatmap_*)",
                 self.name
             ));
         }
@@ -207,6 +236,26 @@ impl FigureSpec {
 pub struct Arm {
     pub name: String,
     pub config: RunConfig,
+    /// The dotted keys the arm sets over the base configuration.
+    pub sets: Vec<String>,
+}
+
+/// The dotted keys of every value in a table.
+fn dotted_keys(table: &Table, prefix: &str) -> Vec<String> {
+    table
+        .iter()
+        .flat_map(|(k, v)| {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                Value::Table(t) => dotted_keys(t, &key),
+                _ => vec![key],
+            }
+        })
+        .collect()
 }
 
 /// A loaded, resolved and validated experiment.
@@ -215,6 +264,8 @@ pub struct Experiment {
     pub name: String,
     pub description: String,
     pub seeds: Vec<u64>,
+    /// The tensor backend every run trains on.
+    pub backend: Backend,
     pub arms: Vec<Arm>,
     /// Figures beside the core three.
     pub figures: Vec<FigureSpec>,
@@ -405,6 +456,20 @@ pub fn set_path(table: &mut Table, key: &str, value: Value) {
     }
 }
 
+/// Removes a dotted key from a table, if present.
+fn remove_path(table: &mut Table, key: &str) {
+    match key.split_once('.') {
+        Some((head, rest)) => {
+            if let Some(Value::Table(t)) = table.get_mut(head) {
+                remove_path(t, rest);
+            }
+        }
+        None => {
+            table.remove(key);
+        }
+    }
+}
+
 /// Merges `over` into `base`: tables merge key by key, anything else replaces.
 pub fn merge(base: &mut Table, over: &Table) {
     for (k, v) in over {
@@ -448,16 +513,19 @@ fn deserialize<T: serde::de::DeserializeOwned>(table: Table, context: &str) -> R
     })
 }
 
+/// The most seeds an experiment may name (a guard against typos that would exhaust memory).
+pub const MAX_SEEDS: u64 = 100_000;
+
 fn seeds(value: Option<Value>, context: &str) -> Result<Vec<u64>, SpecError> {
     let bad = |v: &Value| {
         SpecError(format!(
-            "{context}: key `seeds` = {v}: must be a count ≥ 1 or a non-empty list of distinct seeds ≥ 0"
+            "{context}: key `seeds` = {v}: must be a count in 1..={MAX_SEEDS} or a non-empty list of distinct seeds ≥ 0"
         ))
     };
     match value {
         None => Ok((0..DEFAULT_SEEDS).collect()),
-        Some(Value::Integer(n)) if n >= 1 => Ok((0..n as u64).collect()),
-        Some(Value::Array(items)) if !items.is_empty() => {
+        Some(Value::Integer(n)) if (1..=MAX_SEEDS as i64).contains(&n) => Ok((0..n as u64).collect()),
+        Some(Value::Array(items)) if !items.is_empty() && items.len() as u64 <= MAX_SEEDS => {
             let list: Vec<u64> = items
                 .iter()
                 .map(|v| v.as_integer().filter(|&i| i >= 0).map(|i| i as u64))
@@ -552,7 +620,11 @@ impl Experiment {
             }
             let config: RunConfig = deserialize(table, &context)?;
             config.validate().map_err(|e| SpecError(format!("{context}: {e}")))?;
-            arms.push(Arm { name, config });
+            arms.push(Arm {
+                name,
+                config,
+                sets: dotted_keys(&over, ""),
+            });
         }
 
         let name = spec.name.unwrap_or_else(|| {
@@ -588,16 +660,35 @@ impl Experiment {
             name,
             description: spec.description.trim().to_string(),
             seeds: seeds(spec.seeds, &file)?,
+            backend: spec.backend.unwrap_or_default(),
             arms,
             figures: spec.figures,
             sweep,
         };
-        // Every arm at every point must be a valid configuration.
         for arm in &experiment.arms {
+            if let Some(key) = arm.sets.iter().find(|k| experiment.sweep.iter().any(|a| &a.key == *k)) {
+                return Err(SpecError(format!(
+                    "{file}: [sweep]: key `{key}` is also set by arm \"{}\"; sweep it or set it per arm, not both",
+                    arm.name
+                )));
+            }
+        }
+        // Every arm at every point must be a valid configuration, and no two points the same one.
+        for arm in &experiment.arms {
+            let mut seen: Vec<(RunConfig, Vec<Value>)> = Vec::new();
             for point in experiment.points() {
-                experiment
+                let config = experiment
                     .resolve(arm, &point)
                     .map_err(|e| SpecError(format!("{file}: {}", e.0)))?;
+                if let Some((_, other)) = seen.iter().find(|(c, _)| *c == config) {
+                    let show = |p: &[Value]| p.iter().map(value_label).collect::<Vec<_>>().join(", ");
+                    return Err(SpecError(format!(
+                        "{file}: [sweep]: the points ({}) and ({}) give the same configuration; sweep values must differ",
+                        show(other),
+                        show(&point)
+                    )));
+                }
+                seen.push((config, point));
             }
         }
         Ok(experiment)
@@ -651,13 +742,18 @@ impl Experiment {
             "seeds".into(),
             Value::Array(self.seeds.iter().map(|&s| Value::Integer(s as i64)).collect()),
         );
+        t.insert("backend".into(), Value::String(self.backend.name().into()));
         let arms = self
             .arms
             .iter()
             .map(|a| {
                 let mut at = Table::new();
                 at.insert("name".into(), Value::String(a.name.clone()));
-                let config = Table::try_from(&a.config).expect("a configuration serializes");
+                let mut config = Table::try_from(&a.config).expect("a configuration serializes");
+                // Swept keys are set by the sweep, not by the arm.
+                for axis in &self.sweep {
+                    remove_path(&mut config, &axis.key);
+                }
                 at.extend(config);
                 Value::Table(at)
             })
@@ -686,6 +782,7 @@ impl Experiment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::expand;
 
     fn parse(text: &str, overrides: &[&str]) -> Result<Experiment, String> {
         let overrides: Vec<Override> = overrides.iter().map(|o| Override::parse(o).unwrap()).collect();
@@ -728,7 +825,11 @@ mod tests {
         )
         .unwrap();
         let again = Experiment::parse(&e.to_toml(), Path::new("x.toml"), &[]).unwrap();
-        assert_eq!(e, again);
+        assert_eq!(
+            (&e.name, &e.seeds, e.backend, &e.figures),
+            (&again.name, &again.seeds, again.backend, &again.figures)
+        );
+        assert_eq!(expand(&e), expand(&again));
     }
 
     #[test]
@@ -761,7 +862,8 @@ mod tests {
             ),
             ("[pressure\n", &[], &["x.toml:1:", "malformed TOML"]),
             ("colour = 1\n", &[], &["x.toml", "unknown field `colour`", "arms"]),
-            ("seeds = 0\n", &[], &["seeds", "count ≥ 1"]),
+            ("seeds = 0\n", &[], &["seeds", "count in 1..="]),
+            ("seeds = 1000000000000\n", &[], &["seeds", "count in 1..="]),
             (
                 "[[arms]]\nname = \"a\"\npressure.kl = -1\n",
                 &[],

@@ -11,7 +11,6 @@ use super::figures::{arm_entries, describe, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::style::{Entry, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title};
 use crate::experiment::spec::{FigureKind, FigureSpec, parse_metric_ref, setting_value};
-use crate::report::final_value;
 
 /// Metrics that are rates in [0, 1], drawn on a fixed axis.
 pub fn is_rate(metric: &str) -> bool {
@@ -167,7 +166,7 @@ impl Custom<'_> {
                     let x = setting_value(&group.config, x_key)?;
                     let series = data.series(label, &scope, &metric)?;
                     let window = group.config.eval.final_window;
-                    Some((x, series.seeds.iter().map(|s| final_value(s, window)).collect()))
+                    Some((x, series.finals(window)))
                 })
                 .collect();
             let title = format!("final {}", readable(metric_ref));

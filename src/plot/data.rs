@@ -69,6 +69,31 @@ impl Series {
             .collect()
     }
 
+    /// Each seed's final value: the mean of its last `window` finite values at steps after 0
+    /// (step 0 is the constitution model, not a result of training); a series recorded only at
+    /// step 0 (the `constitution` scope) uses that value.
+    pub fn finals(&self, window: usize) -> Vec<f64> {
+        let trained = self.steps.iter().any(|&s| s > 0);
+        self.seeds
+            .iter()
+            .map(|trace| {
+                let values: Vec<f64> = self
+                    .steps
+                    .iter()
+                    .zip(trace)
+                    .filter(|(s, v)| (!trained || **s > 0) && v.is_finite())
+                    .map(|(_, v)| *v)
+                    .collect();
+                let tail = &values[values.len().saturating_sub(window.max(1))..];
+                if tail.is_empty() {
+                    f64::NAN
+                } else {
+                    tail.iter().sum::<f64>() / tail.len() as f64
+                }
+            })
+            .collect()
+    }
+
     /// Number of seeds with at least one value.
     pub fn n(&self) -> usize {
         self.seeds.iter().filter(|s| s.iter().any(|x| x.is_finite())).count()
@@ -245,6 +270,22 @@ impl RunData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_final_value_averages_the_last_window_after_step_0() {
+        let series = Series {
+            steps: vec![0, 50, 100, 150],
+            seeds: vec![vec![9.0, 1.0, 2.0, 3.0], vec![9.0, 1.0, 2.0, f64::NAN]],
+        };
+        assert_eq!(series.finals(2), vec![2.5, 1.5]);
+        // The window never reaches back to the constitution model at step 0.
+        assert_eq!(series.finals(10), vec![2.0, 1.5]);
+        let constitution = Series {
+            steps: vec![0],
+            seeds: vec![vec![0.97]],
+        };
+        assert_eq!(constitution.finals(3), vec![0.97]);
+    }
 
     #[test]
     fn the_interval_is_the_student_t_interval() {

@@ -211,7 +211,7 @@ impl Figure for Outcomes<'_> {
             &title,
             &format!("{}: where silent compliance goes, by outcome", data.experiment.name),
             &format!(
-                "{}. Trained domains, observed; mean over seeds ({}). Hidden objection = the three lower red/orange layers.",
+                "{}. Trained domains, observed; mean over seeds ({}). Hidden objection = the three red and orange layers above the blues.",
                 describe(data),
                 seeds_phrase(data)
             ),

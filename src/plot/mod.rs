@@ -87,7 +87,12 @@ pub fn draw_run(run_dir: &Path, dir: &Path, heatmaps: &[String]) -> anyhow::Resu
         run_dir.display()
     );
     let mut written = Vec::new();
-    if data.arms.len() <= MAX_LINES {
+    if data.arms.len() > MAX_LINES {
+        eprintln!(
+            "figures: {} arms × sweep points are too many lines for the figures against step; drawing the sweep figures only",
+            data.arms.len()
+        );
+    } else {
         written.extend(render(&figures::Headline { data: &data }, dir)?);
         written.extend(render(&figures::Outcomes { data: &data }, dir)?);
         written.extend(render(&figures::Diagnostics { data: &data }, dir)?);

@@ -15,7 +15,6 @@ use super::data::{RunData, summarize};
 use super::figures::{describe, seeds_phrase};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::style::{Entry, FONT, LineKind, TITLE_HEIGHT, arm_color, draw_legend, draw_title, err};
-use crate::report::final_value;
 
 /// The values of one axis in sweep order, as labels, and as numbers if they all are.
 struct AxisValues {
@@ -38,7 +37,7 @@ fn finals(data: &RunData, group: usize, scope: &str, metric: &str) -> Vec<f64> {
     let label = &data.arms[group];
     let window = data.groups[group].config.eval.final_window;
     data.series(label, scope, metric)
-        .map(|s| s.seeds.iter().map(|v| final_value(v, window)).collect())
+        .map(|s| s.finals(window))
         .unwrap_or_default()
 }
 

@@ -48,10 +48,6 @@ impl Member {
         let world = World::new(&config.world, seed);
         Member { seed, config, world }
     }
-
-    fn copy(&self) -> Member {
-        Member::new(self.seed, self.config.clone())
-    }
 }
 
 /// The fields two runs must share to train in one population: everything that sets a tensor's
@@ -285,7 +281,7 @@ impl Population {
         self.policy.as_ref().expect("the policy is present between steps")
     }
 
-    /// Freezes the current policy as the reference policy and fits each member's probe.
+    /// Freezes the current policy as the reference policy (a tape-free copy).
     pub fn freeze_reference(&mut self) {
         self.reference = Some(self.policy().valid());
     }
@@ -294,16 +290,6 @@ impl Population {
     pub fn evaluator(&self) -> Evaluator {
         Evaluator::new(self)
     }
-}
-
-/// Trains a population end to end: constitution, reference and probes, pressure, followup,
-/// evaluating at step 0, every `eval.every` steps and at the end of each phase.
-pub fn run(members: Vec<Member>, device: Device, recorder: &mut dyn Recorder) {
-    let mut first = Population::new(members.iter().map(Member::copy).collect(), device.clone());
-    let constitutions = train_constitutions(&mut first, &mut |steps| recorder.advance(steps));
-    let refs: Vec<&Constitution> = constitutions.iter().collect();
-    let mut population = Population::from_constitutions(members, &refs, device);
-    run_from_constitutions(&mut population, &refs, recorder);
 }
 
 /// Trains a population made by [`Population::from_constitutions`]: records the constitutions'

@@ -107,16 +107,22 @@ impl Phase {
         }
     }
 
-    /// The followup: its own reward, query mix and coefficients; algorithm and batch as pressure.
+    /// The followup: its own reward, query mix, learning rate and coefficients; algorithm, batch,
+    /// PPO settings and evaluation schedule as the pressure phase's.
     pub fn followup(population: &Population) -> Phase {
         let shape = population.shape();
-        let f = &shape.followup;
+        let (p, f) = (&shape.pressure, &shape.followup);
         Phase {
             kind: PhaseKind::Followup,
-            offset: shape.pressure.steps,
+            offset: p.steps,
             steps: f.steps,
-            judges: judge_count(shape.pressure.batch, f.judge_fraction),
+            batch: p.batch,
+            judges: judge_count(p.batch, f.judge_fraction),
             lr: f.lr,
+            algorithm: p.algorithm,
+            ppo_clip: p.ppo_clip,
+            ppo_epochs: p.ppo_epochs,
+            eval_every: shape.eval.every,
             members: population
                 .members
                 .iter()
@@ -135,7 +141,6 @@ impl Phase {
                     }
                 })
                 .collect(),
-            ..Phase::pressure(population)
         }
     }
 

@@ -55,7 +55,7 @@ reward = { objection_penalty = 1.0, judge_penalty = 1.0 }
 
 use pressure::commands::load;
 use pressure::experiment::records::Status;
-use pressure::experiment::{Backend, Experiment, Override, RunOptions, run_experiment};
+use pressure::experiment::{Experiment, Override, RunOptions, run_experiment};
 use pressure::plot::RunData;
 
 /// Runs an experiment into a temporary folder and reads its data back.
@@ -65,7 +65,6 @@ pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
         jobs: 2,
         population: None,
         out: dir.path().to_path_buf(),
-        backend: Backend::Ndarray,
         progress: false,
         shard: None,
     };
@@ -104,4 +103,19 @@ pub fn peak(data: &RunData, arm: &str, scope: &str, metric: &str) -> f64 {
     means(data, arm, scope, metric)
         .into_iter()
         .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// Runs each case in `dir` and checks it fails with exit code 2 and one line of stderr that
+/// contains every needle.
+pub fn assert_one_line_errors(dir: &Path, cases: &[(&[&str], &[&str])]) {
+    for (args, needles) in cases {
+        let o = pressure(args, dir);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        for n in *needles {
+            assert!(err.contains(n), "{args:?}: `{}` lacks `{n}`", err.trim_end());
+        }
+    }
 }
