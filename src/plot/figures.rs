@@ -46,11 +46,12 @@ pub fn describe(data: &RunData) -> String {
         String::new()
     };
     format!(
-        "{algorithm} on the {kinds} reward for {} steps (KL {}) after {} constitution steps{followup}; MLP {}",
+        "{algorithm} on the {kinds} reward for {} steps (KL {}) after {} constitution steps{followup}; MLP {}, {} backend",
         common(data, |c| c.pressure.steps),
         common(data, |c| c.pressure.kl),
         common(data, |c| c.constitution.steps),
         common(data, width),
+        data.experiment.backend.name(),
     )
 }
 

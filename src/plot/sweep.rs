@@ -205,7 +205,7 @@ impl Figure for Heatmap<'_> {
                 describe(data)
             ),
         )?;
-        let (panels_area, bar_area) = grid.split_horizontally(grid.dim_in_pixel().0 - 150);
+        let (panels_area, bar_area) = grid.split_horizontally(grid.dim_in_pixel().0 - 190);
         let cols = arms.len().clamp(1, 2);
         let panels = panels_area
             .margin(4, 12, 12, 12)
