@@ -15,6 +15,27 @@ struct Cli {
     command: Command,
 }
 
+/// Where and which figures to draw.
+#[derive(clap::Args)]
+struct Figures {
+    /// Where the figures go (default: plots/<experiment>/).
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
+    /// Do not draw figures.
+    #[arg(long)]
+    no_plots: bool,
+    /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
+    #[arg(long = "metric", value_name = "METRIC")]
+    metric: Vec<String>,
+}
+
+impl Figures {
+    /// `None`: draw no figures; `Some(None)`: the default folder.
+    fn folder(&self) -> Option<Option<PathBuf>> {
+        (!self.no_plots).then(|| self.plots.clone())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Train every arm × seed of an experiment, write its data and draw its figures.
@@ -41,15 +62,8 @@ enum Command {
         /// Where the data goes (default: runs/<experiment>/).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Where the figures go (default: plots/<experiment>/).
-        #[arg(long, value_name = "DIR")]
-        plots: Option<PathBuf>,
-        /// Do not draw figures.
-        #[arg(long)]
-        no_plots: bool,
-        /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
-        #[arg(long = "metric", value_name = "METRIC")]
-        metric: Vec<String>,
+        #[command(flatten)]
+        figures: Figures,
         /// Run only the K-th of N contiguous slices of the run list (zero-based), e.g. 0/4.
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
@@ -79,15 +93,8 @@ enum Command {
         /// The shard folders, in any order.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
-        /// Where the figures go (default: plots/<experiment>/).
-        #[arg(long, value_name = "DIR")]
-        plots: Option<PathBuf>,
-        /// Do not draw figures.
-        #[arg(long)]
-        no_plots: bool,
-        /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
-        #[arg(long = "metric", value_name = "METRIC")]
-        metric: Vec<String>,
+        #[command(flatten)]
+        figures: Figures,
     },
     /// Print final values (mean of each seed's last `eval.final_window` evaluations; mean and 95%
     /// interval over seeds) of a run folder as a Markdown table.
@@ -139,9 +146,7 @@ fn main() -> ExitCode {
             jobs,
             population,
             out,
-            plots,
-            no_plots,
-            metric,
+            figures,
             shard,
             dry_run,
             backend,
@@ -153,20 +158,14 @@ fn main() -> ExitCode {
             jobs,
             population,
             out,
-            plots: if no_plots { None } else { Some(plots) },
-            metrics: metric,
+            plots: figures.folder(),
+            metrics: figures.metric,
             backend,
             shard,
             dry_run,
         }),
         Command::Plot { run_dir, plots, metric } => commands::plot(&run_dir, plots, &metric),
-        Command::Merge {
-            out,
-            shards,
-            plots,
-            no_plots,
-            metric,
-        } => commands::merge(&out, &shards, if no_plots { None } else { Some(plots) }, &metric),
+        Command::Merge { out, shards, figures } => commands::merge(&out, &shards, figures.folder(), &figures.metric),
         Command::Summary {
             run_dir,
             scope,
