@@ -127,6 +127,11 @@ pub struct BenchOptions {
     pub json: Option<PathBuf>,
 }
 
+/// Prints one line of the benchmark's table.
+fn say(line: String) -> std::io::Result<()> {
+    crate::commands::print_out(&(line + "\n"))
+}
+
 /// Runs the benchmark, prints its table, and writes JSON if asked.
 pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let config = RunConfig::default();
@@ -139,34 +144,34 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         throughput: Vec::new(),
         experiments: Vec::new(),
     };
-    println!(
+    say(format!(
         "pressure-phase throughput, one thread, {} backend, policy {}, batch {}:",
         report.backend, report.policy, report.batch
-    );
-    println!("| population | seed-steps/s | population steps/s | eval pass (s) |");
-    println!("|---|---|---|---|");
+    ))?;
+    say("| population | seed-steps/s | population steps/s | eval pass (s) |".into())?;
+    say("|---|---|---|---|".into())?;
     for &p in &options.populations {
         let t = throughput(p, options.steps.max(1), (options.steps / 10).max(5), options.backend)?;
-        println!(
+        say(format!(
             "| {} | {:.0} | {:.0} | {:.3} |",
             t.population, t.seed_steps_per_second, t.steps_per_second, t.eval_seconds
-        );
+        ))?;
         report.throughput.push(t);
     }
     if !options.experiments.is_empty() {
         let scratch = std::env::temp_dir().join(format!("pressure-bench-{}", std::process::id()));
-        println!("\nshipped experiments at their default budget, all cores:");
-        println!("| experiment | runs | wall (s) | peak memory (MiB) |");
-        println!("|---|---|---|---|");
+        say("\nshipped experiments at their default budget, all cores:".into())?;
+        say("| experiment | runs | wall (s) | peak memory (MiB) |".into())?;
+        say("|---|---|---|---|".into())?;
         for name in &options.experiments {
             let t = time_experiment(name, options.backend, &scratch)?;
-            println!(
+            say(format!(
                 "| {} | {} | {:.1} | {} |",
                 t.experiment,
                 t.runs,
                 t.wall_seconds,
                 t.peak_memory_mib.map_or("—".into(), |m| format!("{m:.0}"))
-            );
+            ))?;
             report.experiments.push(t);
         }
         let _ = std::fs::remove_dir_all(&scratch);
@@ -174,7 +179,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     if let Some(path) = &options.json {
         crate::experiment::records::write_atomic(path, &serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
-        println!("\nwrote {}", path.display());
+        say(format!("\nwrote {}", path.display()))?;
     }
     Ok(report)
 }

@@ -45,6 +45,11 @@ pub fn load_with(experiment: &str, overrides: &[Override], sweeps: &[Axis]) -> a
         let shipped_path = PathBuf::from(format!("experiments/{experiment}.toml"));
         return Ok(Experiment::parse_with(text, &shipped_path, overrides, sweeps)?);
     }
+    anyhow::ensure!(
+        path.exists(),
+        "{experiment}: no such file, nor a shipped experiment; shipped: {}",
+        SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    );
     Ok(Experiment::load_with(path, overrides, sweeps)?)
 }
 
@@ -62,7 +67,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     for m in &args.metrics {
-        crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!(e))?;
+        crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
     let mut experiment = load_with(&args.experiment, &overrides, &sweeps)?;
     if let Some(n) = args.seeds {
@@ -81,6 +86,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = args.population {
         anyhow::ensure!(p >= 1, "--population {p}: must be at least 1");
     }
+    check_heatmaps_apply(&experiment, &args.metrics)?;
+    for o in &overrides {
+        let arms: Vec<&str> = experiment
+            .arms
+            .iter()
+            .filter(|a| a.sets.contains(&o.key))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !arms.is_empty() {
+            eprintln!(
+                "--set {}={}: replaces the value of arms \"{}\"",
+                o.key,
+                o.value,
+                arms.join("\", \"")
+            );
+        }
+    }
     let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
     if args.dry_run {
         return dry_run(&experiment, &out, shard);
@@ -95,47 +117,95 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         progress: true,
         shard,
     };
+    // A figure folder that cannot be made is found before training, not after.
+    let plots = args
+        .plots
+        .map(|p| p.unwrap_or_else(|| default_plots(&out, &experiment.name)));
+    if let Some(dir) = &plots {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the figure folder", dir.display()))?;
+    }
     let outcome = run_experiment(&experiment, &options)?;
     report(&outcome, &out);
-    if let Some(plots) = args.plots {
-        let dir = plots.unwrap_or_else(|| Path::new("plots").join(&experiment.name));
-        match crate::plot::draw_run(&out, &dir, &args.metrics) {
-            Ok(written) => eprintln!("figures: {}", summarize_paths(&written)),
-            Err(e) => eprintln!("figures: none drawn: {e:#}"),
-        }
-    }
+    let drawn = plots.is_none_or(|dir| draw(&out, &dir, &args.metrics));
     let unfinished = outcome
         .manifest
         .runs
         .iter()
         .filter(|r| r.status != Status::Completed)
         .count();
-    Ok(if unfinished == 0 {
+    Ok(if unfinished == 0 && drawn {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
+/// Where figures go without `--plots`: data in the default folder `runs/<name>/` draws into
+/// `plots/<name>/`, the figures the project shows; data anywhere else into its own `plots/`, so
+/// a quick run into another folder never replaces them.
+pub fn default_plots(data: &Path, name: &str) -> PathBuf {
+    let data: PathBuf = data
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
+    if data == Path::new("runs").join(name) {
+        Path::new("plots").join(name)
+    } else {
+        data.join("plots")
+    }
+}
+
+/// Draws the figures of a run folder and says where they went; false if none could be drawn.
+fn draw(run_dir: &Path, plots: &Path, metrics: &[String]) -> bool {
+    match crate::plot::draw_run(run_dir, plots, metrics) {
+        Ok(written) => {
+            eprintln!("figures: {}", summarize_paths(&written));
+            true
+        }
+        Err(e) => {
+            eprintln!("figures: none drawn: {e:#}");
+            false
+        }
+    }
+}
+
+/// Heatmap metrics (`--metric`) name the figures of a two-axis sweep; elsewhere they would
+/// do nothing.
+fn check_heatmaps_apply(experiment: &Experiment, metrics: &[String]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        metrics.is_empty() || experiment.sweep.len() == 2,
+        "--metric {}: chooses the heatmaps of a sweep over two settings; {} sweeps {}",
+        metrics[0],
+        experiment.name,
+        match experiment.sweep.len() {
+            0 => "none".to_string(),
+            n => format!("{n}"),
+        }
+    );
+    Ok(())
+}
+
 /// `pressure run --dry-run`: one line per run — id, arm, sweep point, seed, done or to do —
 /// without training or writing anything.
 fn dry_run(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> anyhow::Result<ExitCode> {
     let list = run_list(experiment, out, shard);
+    let mut text = String::new();
     for (run, done) in &list {
         let point = if run.point.is_empty() {
             "-".to_string()
         } else {
             run.point_label()
         };
-        println!(
-            "{}\t{}\t{}\tseed {}\t{}",
+        text.push_str(&format!(
+            "{}\t{}\t{}\tseed {}\t{}\n",
             run.id,
             run.arm,
             point,
             run.seed,
             if *done { "done" } else { "to do" }
-        );
+        ));
     }
+    print_out(&text)?;
     let done = list.iter().filter(|(_, d)| *d).count();
     eprintln!(
         "{}: {} runs{}, {done} done in {}, {} to do",
@@ -146,6 +216,17 @@ fn dry_run(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> anyhow:
         list.len() - done
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to standard output. A reader that has stopped reading (`| head`) is not an
+/// error: the output was for it alone.
+pub fn print_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 fn summarize_paths(paths: &[PathBuf]) -> String {
@@ -169,7 +250,7 @@ fn report(outcome: &Outcome, out: &Path) {
     }
     if outcome.foreign > 0 {
         eprintln!(
-            "{}: {} run folders belong to other settings; left in place, not in metrics.csv",
+            "{}: {} run folders are not in this run list (other seeds or settings); left in place, not in metrics.csv",
             out.display(),
             outcome.foreign
         );
@@ -214,7 +295,7 @@ pub fn merge(
     metrics: &[String],
 ) -> anyhow::Result<ExitCode> {
     for m in metrics {
-        crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!(e))?;
+        crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
     let merged = crate::experiment::merge::merge(out, shards)?;
     let m = &merged.manifest;
@@ -233,14 +314,19 @@ pub fn merge(
             merged.missing.join(", ")
         );
     }
-    if let Some(plots) = plots {
-        let dir = plots.unwrap_or_else(|| Path::new("plots").join(&m.experiment));
-        match crate::plot::draw_run(out, &dir, metrics) {
-            Ok(written) => eprintln!("figures: {}", summarize_paths(&written)),
-            Err(e) => eprintln!("figures: none drawn: {e:#}"),
+    let drawn = match plots {
+        Some(_) if !merged.missing.is_empty() => {
+            eprintln!("figures: not drawn while runs are missing; merge again with every shard folder");
+            true
         }
-    }
-    Ok(if completed == m.runs.len() {
+        Some(plots) => draw(
+            out,
+            &plots.unwrap_or_else(|| default_plots(out, &m.experiment)),
+            metrics,
+        ),
+        None => true,
+    };
+    Ok(if completed == m.runs.len() && drawn {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -252,7 +338,8 @@ pub fn plot(run_dir: &Path, plots: Option<PathBuf>, metrics: &[String]) -> anyho
     let config = run_dir.join("config.toml");
     let experiment =
         Experiment::load(&config, &[]).with_context(|| format!("{} is not a run folder", run_dir.display()))?;
-    let dir = plots.unwrap_or_else(|| Path::new("plots").join(&experiment.name));
+    check_heatmaps_apply(&experiment, metrics)?;
+    let dir = plots.unwrap_or_else(|| default_plots(run_dir, &experiment.name));
     let written = crate::plot::draw_run(run_dir, &dir, metrics)?;
     eprintln!("figures: {}", summarize_paths(&written));
     Ok(ExitCode::SUCCESS)
@@ -260,6 +347,7 @@ pub fn plot(run_dir: &Path, plots: Option<PathBuf>, metrics: &[String]) -> anyho
 
 /// `pressure list`: the shipped experiments and their first sentence.
 pub fn list() -> anyhow::Result<ExitCode> {
+    let mut out = String::new();
     for (name, text) in SHIPPED {
         let e = Experiment::parse(text, Path::new(name), &[])?;
         let end = e
@@ -269,8 +357,9 @@ pub fn list() -> anyhow::Result<ExitCode> {
             .chain(e.description.find("? "))
             .min()
             .map_or(e.description.len(), |i| i + 1);
-        println!("{name:<24} {}", &e.description[..end]);
+        out.push_str(&format!("{name:<24} {}\n", &e.description[..end]));
     }
+    print_out(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -286,14 +375,17 @@ pub const SUMMARY_METRICS: [&str; 4] = [
 /// seed, then mean and 95% interval over seeds) as a Markdown table.
 pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usize>) -> anyhow::Result<ExitCode> {
     let data = crate::plot::RunData::load(run_dir)?;
-    let metrics: Vec<&str> = if metrics.is_empty() {
-        SUMMARY_METRICS.to_vec()
-    } else {
-        metrics.iter().map(String::as_str).collect()
+    let constitution = crate::experiment::spec::constitution_metrics();
+    let flag = if metrics.is_empty() { "--scope" } else { "--metrics" };
+    let metrics: Vec<&str> = match (metrics.is_empty(), scope) {
+        (true, "train") => crate::experiment::spec::TRAIN_METRICS.to_vec(),
+        (true, "constitution") => constitution.iter().take(2).map(String::as_str).collect(),
+        (true, _) => SUMMARY_METRICS.to_vec(),
+        (false, _) => metrics.iter().map(String::as_str).collect(),
     };
     for m in &metrics {
         crate::experiment::spec::parse_metric_ref(&format!("{scope}:{m}"))
-            .map_err(|e| anyhow::anyhow!("--scope {scope} --metrics {m}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("{flag} {m}: {e}"))?;
     }
     let recorded: Vec<&crate::plot::Series> = data
         .arms
@@ -321,7 +413,7 @@ pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usi
             steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
         );
     }
-    print!("{}", crate::report::final_table(&data, scope, &metrics, step));
+    print_out(&crate::report::final_table(&data, scope, &metrics, step))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -337,6 +429,7 @@ pub fn bench(
         populations.iter().all(|&p| p >= 1),
         "--populations: every size must be at least 1"
     );
+    anyhow::ensure!(steps >= 1, "--steps {steps}: must be at least 1");
     let experiments: Vec<String> = match experiments.as_slice() {
         [one] if one == "all" => SHIPPED.iter().map(|(n, _)| n.to_string()).collect(),
         [one] if one == "none" => Vec::new(),

@@ -18,7 +18,8 @@ struct Cli {
 /// Where and which figures to draw.
 #[derive(clap::Args)]
 struct Figures {
-    /// Where the figures go (default: plots/<experiment>/).
+    /// Where the figures go (default: plots/<experiment>/ for data in runs/<experiment>/, else
+    /// the data folder's plots/).
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
     /// Do not draw figures.
@@ -65,7 +66,7 @@ enum Command {
         #[command(flatten)]
         figures: Figures,
         /// Run only the K-th of N contiguous slices of the run list (zero-based), e.g. 0/4.
-        #[arg(long, value_name = "K/N")]
+        #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
         shard: Option<String>,
         /// Print the run list (id, arm, sweep point, seed, done or not) without training.
         #[arg(long)]
@@ -78,7 +79,8 @@ enum Command {
     Plot {
         /// A run folder written by `pressure run` (holds config.toml and metrics.csv).
         run_dir: PathBuf,
-        /// Where the figures go (default: plots/<experiment>/).
+        /// Where the figures go (default: plots/<experiment>/ for runs/<experiment>/, else
+        /// RUN_DIR/plots/).
         #[arg(long, value_name = "DIR")]
         plots: Option<PathBuf>,
         /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.

@@ -201,7 +201,7 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
     write(d, "algorithm.toml", "[pressure]\nalgorithm = \"sac\"\n");
     write(d, "ok.toml", "[pressure]\nsteps = 3\n");
     let cases: &[(&[&str], &[&str])] = &[
-        (&["run", "missing.toml"], &["missing.toml", "cannot read"]),
+        (&["run", "missing.toml"], &["missing.toml", "no such file"]),
         (&["run", "malformed.toml"], &["malformed.toml:1:", "malformed TOML"]),
         (&["run", "unknown.toml"], &["unknown.toml", "pressure.stepz", "steps"]),
         (
@@ -225,6 +225,65 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             &["--set pressure.steps", "KEY=VALUE"],
         ),
         (&["plot", "nowhere"], &["nowhere", "not a run folder"]),
+        (
+            &["run", "nonesuch"],
+            &["nonesuch", "nor a shipped experiment", "pressure"],
+        ),
+        (
+            &["run", "ok.toml", "--set", "pressure.steps=abc"],
+            &["--set pressure.steps=\"abc\": invalid type"],
+        ),
+        (
+            &["run", "ok.toml", "--set", "world.contradiction_rate=1.5"],
+            &["--set world.contradiction_rate=1.5: must be in [0, 1]"],
+        ),
+        (
+            &["run", "ok.toml", "--set", "pressure.judge_fraction=0"],
+            &["pressure.honesty", "no effect without judge queries"],
+        ),
+        (
+            &["run", "ok.toml", "--metric", "refusal"],
+            &["--metric refusal", "sweep over two settings"],
+        ),
+        (
+            &["run", "ok.toml", "--plots", "ok.toml"],
+            &["ok.toml", "cannot create the figure folder"],
+        ),
+        (&["bench", "--steps", "0"], &["--steps 0", "at least 1"]),
     ];
     assert_one_line_errors(d, cases);
+    assert!(!d.join("runs").exists(), "no error trains anything first");
+}
+
+#[test]
+fn figures_follow_the_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write(dir.path(), "tiny.toml", TINY);
+    let exp = exp.to_str().unwrap();
+    let o = pressure(&["run", exp, "--seeds", "1", "--out", "elsewhere"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("elsewhere/plots/headline.png").exists());
+    assert!(!dir.path().join("plots").exists(), "plots/tiny/ is for runs/tiny/ only");
+    let o = pressure(&["plot", "elsewhere"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!dir.path().join("plots").exists());
+}
+
+#[test]
+fn a_reader_that_stops_reading_is_no_error() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["list"][..], &["run", "phase_diagram", "--dry-run"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pressure"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // like `| head -0`: the pipe closes before the output
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
 }

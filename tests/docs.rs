@@ -74,6 +74,7 @@ fn generate() -> String {
          | `backend` | `\"flex\"` | The tensor backend, `flex` or `ndarray` (`--backend` overrides it). Part of every run's id: the two differ in the last bits. |\n\
          | `[[arms]]` | one arm, `default` | Named overrides of the base configuration: `name` (required), an optional `description`, then any keys below, e.g. `reward.objection_penalty = 1.0`. |\n\
          | `[sweep]` | none | Settings mapped to lists of values, e.g. `world.contradiction_rate = [0.0, 0.5]`; the grid is their product, crossed with arms and seeds. |\n\
+         | `heatmaps` | `[\"hidden_objection\"]` | With a two-axis sweep, one heatmap figure per metric: `metric` (scope `trained`) or `scope:metric`; `--metric` replaces them. |\n\
          | `[[figures]]` | none | Extra figures: `name`, `title`, and either `panels = [{ title, metrics = [\"scope:metric\", ...] }]` (metrics against step, up to three per panel, drawn solid, dashed, dotted) or `kind = \"final\"`, `x = \"<setting>\"`, `metrics = [...]` (final values against a setting that varies by arm). Besides the metrics of docs/model.md §5, `silent_compliance` = P(comply) on contradictory tasks. |\n\n\
          Every other table sets the base configuration shared by all arms. On the command line,\n\
          `--set KEY=VALUE` applies on top of every arm.\n",

@@ -218,7 +218,7 @@ fn changed_settings_neither_reuse_nor_discard_old_runs() {
     assert!(o.status.success(), "{}", stderr(&o));
     let said = stderr(&o);
     assert!(said.contains("settings differ"), "{said}");
-    assert!(said.contains("8 run folders belong to other settings"), "{said}");
+    assert!(said.contains("8 run folders are not in this run list"), "{said}");
     assert!(said.contains("(0 reused"), "{said}");
     assert_eq!(completed_runs(&dir.path().join("o")), 16, "the old runs stay");
     let csv = std::fs::read_to_string(dir.path().join("o/metrics.csv")).unwrap();
@@ -275,7 +275,11 @@ fn bad_sweep_input_gets_a_clear_error() {
         ),
         (
             &["run", "ok.toml", "--sweep", "world.margin=0.1,-2"],
-            &["world.margin", "> 0"],
+            &["--sweep world.margin: ", "world.margin=-2", "> 0"],
+        ),
+        (
+            &["run", "ok.toml", "--sweep", "world.margin=a,b"],
+            &["--sweep world.margin: ", "invalid type: string \"a\""],
         ),
         (&["run", "ok.toml", "--shard", "3/3"], &["--shard 3/3", "K/N"]),
         (&["run", "ok.toml", "--shard", "one/two"], &["--shard one/two", "K/N"]),

@@ -361,13 +361,21 @@ impl RunConfig {
     /// Checks every value against its allowed range; the error names the first bad key.
     pub fn validate(&self) -> Result<(), InvalidValue> {
         let w = &self.world;
+        let domains = format!(
+            "[{}]",
+            w.train_domains
+                .iter()
+                .map(|d| format!("\"{}\"", d.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         within("world.latent_dim", w.latent_dim, 2, 4096)?;
         unit("world.contradiction_rate", w.contradiction_rate)?;
         positive("world.margin", w.margin)?;
         non_negative("world.obs_noise", w.obs_noise)?;
         check(
             "world.train_domains",
-            format!("{:?}", w.train_domains),
+            &domains,
             !w.train_domains.is_empty(),
             "must name at least one of harm, honesty, care, safety",
         )?;
@@ -376,7 +384,7 @@ impl RunConfig {
         seen.dedup();
         check(
             "world.train_domains",
-            format!("{:?}", w.train_domains),
+            &domains,
             seen.len() == w.train_domains.len(),
             "must not repeat a domain",
         )?;
@@ -434,6 +442,12 @@ impl RunConfig {
             ),
         )?;
         non_negative("pressure.honesty", p.honesty)?;
+        check(
+            "pressure.honesty",
+            p.honesty,
+            p.honesty == 0.0 || judge_count(p.batch, p.judge_fraction) > 0,
+            "has no effect without judge queries (it trains their answers): set it to 0, or pressure.judge_fraction > 0",
+        )?;
         non_negative("pressure.monitor", p.monitor)?;
         check(
             "pressure.ppo_clip",
@@ -450,6 +464,12 @@ impl RunConfig {
         unit("followup.judge_fraction", f.judge_fraction)?;
         non_negative("followup.kl", f.kl)?;
         non_negative("followup.honesty", f.honesty)?;
+        check(
+            "followup.honesty",
+            f.honesty,
+            f.honesty == 0.0 || f.steps == 0 || judge_count(p.batch, f.judge_fraction) > 0,
+            "has no effect without judge queries (it trains their answers): set it to 0, or followup.judge_fraction > 0",
+        )?;
         f.reward.validate("followup.reward.")?;
 
         let e = &self.eval;
@@ -500,6 +520,15 @@ mod tests {
                 Box::new(|c| c.pressure.judge_fraction = 0.999),
             ),
             ("pressure.batch", Box::new(|c| c.pressure.batch = 10_000_000)),
+            ("pressure.honesty", Box::new(|c| c.pressure.judge_fraction = 0.0)),
+            (
+                "followup.honesty",
+                Box::new(|c| {
+                    c.followup.steps = 10;
+                    c.followup.judge_fraction = 0.0;
+                    c.followup.honesty = 1.0;
+                }),
+            ),
         ];
         for (key, break_it) in cases {
             let mut c = RunConfig::default();

@@ -64,6 +64,10 @@ struct ExperimentFile {
     /// Swept settings: dotted keys mapped to lists of values; the grid is their product.
     #[serde(default)]
     sweep: Table,
+    /// Metrics of a two-axis sweep's heatmaps, `metric` (trained scope) or `scope:metric`
+    /// (default: hidden_objection); `--metric` replaces them.
+    #[serde(default)]
+    heatmaps: Vec<String>,
 }
 
 /// How a figure shows its metrics.
@@ -271,6 +275,8 @@ pub struct Experiment {
     pub figures: Vec<FigureSpec>,
     /// The sweep's axes, in order (the last varies fastest); empty without a sweep.
     pub sweep: Vec<Axis>,
+    /// Metrics of a two-axis sweep's heatmaps; empty for the default.
+    pub heatmaps: Vec<String>,
 }
 
 /// One swept setting and its values.
@@ -500,17 +506,77 @@ fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> SpecError {
     ))
 }
 
-/// Deserializes `T` from a TOML table; an error names the dotted key it arose at.
-fn deserialize<T: serde::de::DeserializeOwned>(table: Table, context: &str) -> Result<T, SpecError> {
+/// A table that did not make a valid value: the dotted key it failed at, if known, and a
+/// one-line message that names it.
+struct BadValue {
+    key: Option<String>,
+    message: String,
+    /// The message without the key, for an error that names the key already.
+    bare: String,
+}
+
+impl BadValue {
+    /// Whether it failed at `key` or inside it (`policy.hidden` holds `policy.hidden[1]`).
+    fn is_at(&self, key: &str) -> bool {
+        self.key.as_deref().is_some_and(|k| {
+            k.strip_prefix(key)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
+        })
+    }
+
+    /// The error, blamed on the `--set` that wrote the bad value, else on `context`.
+    fn blame(self, context: &str, overrides: &[Override]) -> SpecError {
+        match overrides.iter().find(|o| self.is_at(&o.key)) {
+            Some(o) => SpecError(format!("--set {}={}: {}", o.key, o.value, self.beside(&o.key))),
+            None => SpecError(format!("{context}: {}", self.message)),
+        }
+    }
+
+    /// The message after an error that already names `key`.
+    fn beside(&self, key: &str) -> &str {
+        if self.key.as_deref() == Some(key) {
+            &self.bare
+        } else {
+            &self.message
+        }
+    }
+}
+
+/// Deserializes `T` from a TOML table.
+fn deserialize_at<T: serde::de::DeserializeOwned>(table: Table) -> Result<T, BadValue> {
     serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.inner().to_string().replace('\n', " ");
+        let message = e.inner().message().trim().replace('\n', " ");
         if path.is_empty() || path == "." {
-            SpecError(format!("{context}: {message}"))
+            BadValue {
+                key: None,
+                bare: message.clone(),
+                message,
+            }
         } else {
-            SpecError(format!("{context}: key `{path}`: {message}"))
+            BadValue {
+                message: format!("key `{path}`: {message}"),
+                bare: message,
+                key: Some(path),
+            }
         }
     })
+}
+
+/// Deserializes `T` from a TOML table; an error names the context and the dotted key.
+fn deserialize<T: serde::de::DeserializeOwned>(table: Table, context: &str) -> Result<T, SpecError> {
+    deserialize_at(table).map_err(|bad| bad.blame(context, &[]))
+}
+
+/// A run's configuration from its table, deserialized and checked against every range.
+fn run_config(table: Table) -> Result<RunConfig, BadValue> {
+    let config: RunConfig = deserialize_at(table)?;
+    config.validate().map_err(|e| BadValue {
+        message: e.to_string(),
+        bare: e.allowed,
+        key: Some(e.key),
+    })?;
+    Ok(config)
 }
 
 /// The most seeds an experiment may name (a guard against typos that would exhaust memory).
@@ -618,8 +684,7 @@ impl Experiment {
             for o in overrides {
                 set_path(&mut table, &o.key, o.value.clone());
             }
-            let config: RunConfig = deserialize(table, &context)?;
-            config.validate().map_err(|e| SpecError(format!("{context}: {e}")))?;
+            let config = run_config(table).map_err(|bad| bad.blame(&context, overrides))?;
             arms.push(Arm {
                 name,
                 config,
@@ -642,6 +707,10 @@ impl Experiment {
                 .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
         }
 
+        for m in &spec.heatmaps {
+            crate::plot::check_heatmap_metric(m)
+                .map_err(|e| SpecError(format!("{file}: key `heatmaps`: \"{m}\": {e}")))?;
+        }
         let mut sweep = Vec::new();
         sweep_axes(&spec.sweep, "", &file, &mut sweep)?;
         for axis in sweeps {
@@ -664,6 +733,7 @@ impl Experiment {
             arms,
             figures: spec.figures,
             sweep,
+            heatmaps: spec.heatmaps,
         };
         for arm in &experiment.arms {
             if let Some(key) = arm.sets.iter().find(|k| experiment.sweep.iter().any(|a| &a.key == *k)) {
@@ -677,9 +747,13 @@ impl Experiment {
         for arm in &experiment.arms {
             let mut seen: Vec<(RunConfig, Vec<Value>)> = Vec::new();
             for point in experiment.points() {
-                let config = experiment
-                    .resolve(arm, &point)
-                    .map_err(|e| SpecError(format!("{file}: {}", e.0)))?;
+                let config = experiment.resolve_at(arm, &point).map_err(|bad| {
+                    let context = experiment.point_context(arm, &point);
+                    match sweeps.iter().find(|a| bad.is_at(&a.key)) {
+                        Some(a) => SpecError(format!("--sweep {}: {context}: {}", a.key, bad.beside(&a.key))),
+                        None => SpecError(format!("{file}: {context}: {}", bad.message)),
+                    }
+                })?;
                 if let Some((_, other)) = seen.iter().find(|(c, _)| *c == config) {
                     let show = |p: &[Value]| p.iter().map(value_label).collect::<Vec<_>>().join(", ");
                     return Err(SpecError(format!(
@@ -713,23 +787,30 @@ impl Experiment {
 
     /// The configuration of `arm` at a sweep point.
     pub fn resolve(&self, arm: &Arm, point: &[Value]) -> Result<RunConfig, SpecError> {
+        self.resolve_at(arm, point)
+            .map_err(|bad| bad.blame(&self.point_context(arm, point), &[]))
+    }
+
+    fn resolve_at(&self, arm: &Arm, point: &[Value]) -> Result<RunConfig, BadValue> {
         if point.is_empty() {
             return Ok(arm.config.clone());
         }
         let mut table = Table::try_from(&arm.config).expect("a configuration serializes");
+        for (axis, value) in self.sweep.iter().zip(point) {
+            set_path(&mut table, &axis.key, value.clone());
+        }
+        run_config(table)
+    }
+
+    /// How errors name an arm at a sweep point.
+    fn point_context(&self, arm: &Arm, point: &[Value]) -> String {
         let label: Vec<String> = self
             .sweep
             .iter()
             .zip(point)
             .map(|(a, v)| format!("{}={}", a.key, value_label(v)))
             .collect();
-        for (axis, value) in self.sweep.iter().zip(point) {
-            set_path(&mut table, &axis.key, value.clone());
-        }
-        let context = format!("arm \"{}\" at sweep point {}", arm.name, label.join(", "));
-        let config: RunConfig = deserialize(table, &context)?;
-        config.validate().map_err(|e| SpecError(format!("{context}: {e}")))?;
-        Ok(config)
+        format!("arm \"{}\" at sweep point {}", arm.name, label.join(", "))
     }
 
     /// The fully resolved experiment as TOML: every arm with every default written out, so the
@@ -766,6 +847,10 @@ impl Experiment {
                 .map(|a| (a.key.clone(), Value::Array(a.values.clone())))
                 .collect();
             t.insert("sweep".into(), Value::Table(sweep));
+        }
+        if !self.heatmaps.is_empty() {
+            let heatmaps = self.heatmaps.iter().map(|m| Value::String(m.clone())).collect();
+            t.insert("heatmaps".into(), Value::Array(heatmaps));
         }
         if !self.figures.is_empty() {
             let figures = self
@@ -888,12 +973,33 @@ mod tests {
             (
                 "",
                 &["reward.kind=gold"],
-                &["reward.kind", "unknown variant `gold`", "mixture"],
+                &["--set reward.kind=\"gold\"", "unknown variant `gold`", "mixture"],
+            ),
+            (
+                "[[arms]]\nname = \"a\"\n",
+                &["pressure.steps=abc"],
+                &["--set pressure.steps=\"abc\": invalid type: string \"abc\", expected usize"],
+            ),
+            (
+                "",
+                &["world.contradiction_rate=1.5"],
+                &["--set world.contradiction_rate=1.5: must be in [0, 1]"],
+            ),
+            (
+                "",
+                &["policy.hidden=[32,-1]"],
+                &["--set policy.hidden=[32, -1]: key `policy.hidden[1]`"],
             ),
         ];
         for (text, overrides, needles) in cases {
             let err = parse(text, overrides).expect_err(text);
             assert!(!err.contains('\n'), "one line: {err}");
+            assert_eq!(err, err.trim_end(), "no trailing space");
+            assert!(err.matches("pressure.steps").count() <= 1, "the key once: {err}");
+            assert!(
+                overrides.is_empty() || !err.contains("x.toml"),
+                "blames the --set: {err}"
+            );
             for n in *needles {
                 assert!(err.contains(n), "{text:?} {overrides:?}: `{err}` lacks `{n}`");
             }

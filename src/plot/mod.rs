@@ -69,16 +69,15 @@ pub fn check_heatmap_metric(metric: &str) -> Result<(), String> {
     } else {
         format!("trained:{metric}")
     };
-    crate::experiment::spec::parse_metric_ref(&full)
-        .map(|_| ())
-        .map_err(|e| format!("--metric {metric}: {e}"))
+    crate::experiment::spec::parse_metric_ref(&full).map(|_| ())
 }
 
 /// Draws every figure of a run folder into `dir`; returns the files written. `heatmaps` names
-/// the metrics of a two-axis sweep's heatmaps (default: hidden objection).
+/// the metrics of a two-axis sweep's heatmaps (default: the experiment's `heatmaps`, else
+/// hidden objection).
 pub fn draw_run(run_dir: &Path, dir: &Path, heatmaps: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     for m in heatmaps {
-        check_heatmap_metric(m).map_err(|e| anyhow::anyhow!(e))?;
+        check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
     let data = RunData::load(run_dir)?;
     anyhow::ensure!(
@@ -105,7 +104,10 @@ pub fn draw_run(run_dir: &Path, dir: &Path, heatmaps: &[String]) -> anyhow::Resu
         1 => written.extend(render(&sweep::SweepLines { data: &data }, dir)?),
         2 => {
             let default = [DEFAULT_HEATMAP_METRIC.to_string()];
-            let metrics = if heatmaps.is_empty() { &default[..] } else { heatmaps };
+            let metrics = [heatmaps, &data.experiment.heatmaps, &default]
+                .into_iter()
+                .find(|m| !m.is_empty())
+                .unwrap_or_default();
             for m in metrics {
                 written.extend(render(&sweep::Heatmap::new(&data, m), dir)?);
             }
