@@ -4,30 +4,27 @@
 
 use crate::plot::{RunData, Series, Summary, summarize};
 
-/// The final values of every seed of a series, summarized.
-pub fn final_summary(series: &Series, window: usize) -> Summary {
-    summarize(&series.finals(window))
-}
-
 /// The window of a group (its `eval.final_window`).
 fn window(data: &RunData, label: &str) -> usize {
     data.config_of(label).map_or(1, |c| c.eval.final_window)
 }
 
 fn cell(s: &Summary) -> String {
+    // Three decimals, without the sign of a value that rounds to zero.
+    let show = |v: f64| format!("{:.3}", if v.abs() < 5e-4 { 0.0 } else { v });
     if s.n == 0 {
         "—".into()
     } else if s.n == 1 {
-        format!("{:.3}", s.mean)
+        show(s.mean)
     } else {
-        format!("{:.3} [{:.3}, {:.3}]", s.mean, s.low, s.high)
+        format!("{} [{}, {}]", show(s.mean), show(s.low), show(s.high))
     }
 }
 
 /// The values of every seed of a series at `step`, summarized (NaN-free seeds only).
 pub fn step_summary(series: &Series, step: usize) -> Summary {
     match series.steps.iter().position(|&s| s == step) {
-        Some(i) => summarize(&series.seeds.iter().map(|s| s[i]).collect::<Vec<_>>()),
+        Some(i) => summarize(&series.seeds.iter().map(|s| s[i]).collect::<Vec<_>>()).within(series.bounds),
         None => summarize(&[]),
     }
 }
@@ -45,7 +42,7 @@ pub fn final_table(data: &RunData, scope: &str, metrics: &[&str], step: Option<u
             .map(|m| {
                 data.series(arm, scope, m).map_or("—".into(), |s| match step {
                     Some(step) => cell(&step_summary(s, step)),
-                    None => cell(&final_summary(s, w)),
+                    None => cell(&s.final_summary(w)),
                 })
             })
             .collect();

@@ -6,18 +6,15 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Figure;
-use super::data::RunData;
-use super::figures::{arm_entries, describe, marker, seeds_phrase, x_label};
+use super::data::{RunData, metric_bounds};
+use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
-use super::style::{Entry, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title};
+use super::style::{Entry, Key, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title};
 use crate::experiment::spec::{FigureKind, FigureSpec, parse_metric_ref, setting_value};
 
 /// Metrics that are rates in [0, 1], drawn on a fixed axis.
 pub fn is_rate(metric: &str) -> bool {
-    !matches!(
-        metric,
-        "compliance_gap" | "reward_institutional" | "reward_principled" | "kl" | "loss" | "reward_trained"
-    )
+    metric_bounds(metric) == Some((0.0, 1.0))
 }
 
 /// How a `scope:metric` is named in a panel's line key.
@@ -149,8 +146,9 @@ impl Custom<'_> {
         let data = self.data;
         let x_key = &self.spec.x;
         let subtitle = format!(
-            "{}. Final value of each seed (dots; mean of its last evaluations), mean over seeds ({}) with its 95% t-interval.",
+            "{}. Final value of each seed (dots; {}), mean over seeds ({}) with its 95% t-interval.",
             describe(data),
+            final_phrase(data),
             seeds_phrase(data)
         );
         let areas = self.split(root, self.spec.metrics.len(), &subtitle, &final_legend())?;
@@ -177,6 +175,7 @@ impl Custom<'_> {
                 y_desc: &y_desc,
                 categories: None,
                 y_range: is_rate(&metric).then_some(-0.02..1.02),
+                bounds: metric_bounds(&metric),
             };
             draw_final_panel(
                 area,
@@ -197,14 +196,12 @@ pub fn final_legend() -> Vec<Entry> {
         Entry {
             label: "mean over seeds, 95% interval".into(),
             color: arm_color(0),
-            line: LineKind::Solid,
-            swatch: false,
+            key: Key::Line(LineKind::Solid),
         },
         Entry {
             label: "one seed".into(),
             color: RGBColor(128, 185, 217),
-            line: LineKind::Solid,
-            swatch: true,
+            key: Key::Dot,
         },
     ]
 }

@@ -17,6 +17,18 @@ pub struct Series {
     pub steps: Vec<usize>,
     /// `seeds[i]` holds seed i's value at each of `steps` (NaN where it has none).
     pub seeds: Vec<Vec<f64>>,
+    /// The range the metric's values can take ([`metric_bounds`]); intervals stay inside it.
+    pub bounds: Option<(f64, f64)>,
+}
+
+/// The range a metric's values can take: rates, accuracies and probe readings lie in [0, 1] and
+/// the compliance gap in [−1, 1]; rewards, KL and losses have no bound here.
+pub fn metric_bounds(metric: &str) -> Option<(f64, f64)> {
+    match metric {
+        "reward_institutional" | "reward_principled" | "reward_trained" | "kl" | "loss" => None,
+        "compliance_gap" => Some((-1.0, 1.0)),
+        _ => Some((0.0, 1.0)),
+    }
 }
 
 /// Mean and 95% interval at one step.
@@ -26,6 +38,21 @@ pub struct Summary {
     pub low: f64,
     pub high: f64,
     pub n: usize,
+}
+
+impl Summary {
+    /// The interval cut to the range the values can take: a mean of rates lies in [0, 1]
+    /// whatever the t-interval's arithmetic says.
+    pub fn within(self, bounds: Option<(f64, f64)>) -> Summary {
+        match bounds {
+            Some((lo, hi)) => Summary {
+                low: self.low.clamp(lo, hi),
+                high: self.high.clamp(lo, hi),
+                ..self
+            },
+            None => self,
+        }
+    }
 }
 
 /// Mean over the finite values and its 95% Student-t interval (no width when n < 2).
@@ -63,10 +90,16 @@ pub fn summarize(values: &[f64]) -> Summary {
 }
 
 impl Series {
+    /// Mean and interval at every step.
     pub fn summary(&self) -> Vec<Summary> {
         (0..self.steps.len())
-            .map(|i| summarize(&self.seeds.iter().map(|s| s[i]).collect::<Vec<_>>()))
+            .map(|i| summarize(&self.seeds.iter().map(|s| s[i]).collect::<Vec<_>>()).within(self.bounds))
             .collect()
+    }
+
+    /// Mean and interval of the seeds' final values ([`Series::finals`]).
+    pub fn final_summary(&self, window: usize) -> Summary {
+        summarize(&self.finals(window)).within(self.bounds)
     }
 
     /// Each seed's final value: the mean of its last `window` finite values at steps after 0
@@ -217,7 +250,8 @@ impl RunData {
                     .values()
                     .map(|s| steps.iter().map(|st| s.get(st).copied().unwrap_or(f64::NAN)).collect())
                     .collect();
-                (key, Series { steps, seeds })
+                let bounds = metric_bounds(&key.2);
+                (key, Series { steps, seeds, bounds })
             })
             .collect();
         Ok(RunData {
@@ -276,6 +310,7 @@ mod tests {
         let series = Series {
             steps: vec![0, 50, 100, 150],
             seeds: vec![vec![9.0, 1.0, 2.0, 3.0], vec![9.0, 1.0, 2.0, f64::NAN]],
+            bounds: None,
         };
         assert_eq!(series.finals(2), vec![2.5, 1.5]);
         // The window never reaches back to the constitution model at step 0.
@@ -283,6 +318,7 @@ mod tests {
         let constitution = Series {
             steps: vec![0],
             seeds: vec![vec![0.97]],
+            bounds: Some((0.0, 1.0)),
         };
         assert_eq!(constitution.finals(3), vec![0.97]);
     }
@@ -295,5 +331,18 @@ mod tests {
         assert!((s.high - 2.0 - 4.302_653 / 3f64.sqrt()).abs() < 1e-5);
         let one = summarize(&[0.4, f64::NAN]);
         assert_eq!((one.mean, one.low, one.high, one.n), (0.4, 0.4, 0.4, 1));
+    }
+
+    #[test]
+    fn intervals_of_rates_stay_in_0_1() {
+        let s = summarize(&[0.9, 1.0, 1.0]);
+        assert!(s.high > 1.0, "the raw t-interval passes 1: {s:?}");
+        let rate = s.within(metric_bounds("hidden_objection"));
+        assert_eq!((rate.mean, rate.high), (s.mean, 1.0));
+        assert_eq!(rate.low, s.low);
+        let gap = summarize(&[-0.9, -1.0, -1.0]).within(metric_bounds("compliance_gap"));
+        assert_eq!(gap.low, -1.0);
+        let kl = summarize(&[-0.9, -1.0, -1.0]).within(metric_bounds("kl"));
+        assert!(kl.low < -1.0, "KL has no bound here");
     }
 }

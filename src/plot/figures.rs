@@ -7,7 +7,7 @@ use plotters::style::FontStyle;
 use super::Figure;
 use super::data::{RunData, Series};
 use super::style::{
-    Entry, FONT, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err,
+    Entry, FONT, Key, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err,
 };
 use crate::experiment::config::{Algorithm, RewardKind, RunConfig};
 
@@ -36,14 +36,34 @@ pub fn describe(data: &RunData) -> String {
         let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
         format!("{}→{}→3+1", c.world.latent_dim + 8, dims.join("→"))
     };
-    let followup = if data.groups.iter().any(|g| g.config.followup.steps > 0) {
-        let kind = common(data, |c| format!("{:?}", c.followup.reward.kind).to_lowercase());
-        format!(
-            ", then a followup on the {kind} reward ({} steps)",
-            common(data, |c| c.followup.steps)
-        )
-    } else {
+    // The followup as the arms that have one train it.
+    let with: Vec<&RunConfig> = data
+        .groups
+        .iter()
+        .map(|g| &g.config)
+        .filter(|c| c.followup.steps > 0)
+        .collect();
+    let same = |f: &dyn Fn(&RunConfig) -> String| {
+        let values: Vec<String> = with.iter().map(|c| f(c)).collect();
+        if values.windows(2).all(|w| w[0] == w[1]) {
+            values.first().cloned().unwrap_or_default()
+        } else {
+            "varied by arm".into()
+        }
+    };
+    let followup = if with.is_empty() {
         String::new()
+    } else {
+        format!(
+            ", then a followup on the {} reward ({} steps{})",
+            same(&|c| format!("{:?}", c.followup.reward.kind).to_lowercase()),
+            same(&|c| c.followup.steps.to_string()),
+            if with.len() < data.groups.len() {
+                "; not in every arm"
+            } else {
+                ""
+            }
+        )
     };
     format!(
         "{algorithm} on the {kinds} reward for {} steps (KL {}) after {} constitution steps{followup}; MLP {}, {} backend",
@@ -57,10 +77,20 @@ pub fn describe(data: &RunData) -> String {
 
 pub fn seeds_phrase(data: &RunData) -> String {
     let ns: Vec<usize> = data.arms.iter().map(|a| data.seeds_of(a)).collect();
-    if ns.windows(2).all(|w| w[0] == w[1]) {
-        format!("N = {} seeds per arm", ns.first().copied().unwrap_or(0))
-    } else {
-        "N seeds per arm in the legend".into()
+    match ns.first() {
+        Some(1) if ns.iter().all(|&n| n == 1) => "N = 1 seed per arm".into(),
+        Some(n) if ns.iter().all(|m| m == n) => format!("N = {n} seeds per arm"),
+        _ => "N seeds per arm in the legend".into(),
+    }
+}
+
+/// How a seed's final value is taken, for a subtitle.
+pub fn final_phrase(data: &RunData) -> String {
+    let windows: Vec<usize> = data.groups.iter().map(|g| g.config.eval.final_window).collect();
+    match windows.first() {
+        Some(1) if windows.iter().all(|&w| w == 1) => "its last evaluation".into(),
+        Some(w) if windows.iter().all(|v| v == w) => format!("mean of its last {w} evaluations"),
+        _ => "mean of its last eval.final_window evaluations".into(),
     }
 }
 
@@ -85,8 +115,7 @@ pub fn arm_entries(data: &RunData) -> Vec<Entry> {
         .map(|(i, a)| Entry {
             label: format!("{a} (N={})", data.seeds_of(a)),
             color: arm_color(i),
-            line: LineKind::Solid,
-            swatch: false,
+            key: Key::Line(LineKind::Solid),
         })
         .collect()
 }
@@ -222,8 +251,7 @@ impl Figure for Outcomes<'_> {
             .map(|(_, label, color)| Entry {
                 label: label.to_string(),
                 color: *color,
-                line: LineKind::Solid,
-                swatch: true,
+                key: Key::Swatch,
             })
             .collect();
         draw_legend(&legend, &entries)?;

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::data::summarize;
+use super::data::{Summary, summarize};
 use super::style::{FONT, err};
 
 /// One line of a final-value panel.
@@ -24,10 +24,14 @@ pub struct FinalPanel<'a> {
     pub y_desc: &'a str,
     /// Labels of x = 0, 1, 2, ... for a categorical axis; `None` for a numeric one.
     pub categories: Option<&'a [String]>,
-    /// `None`: fit to the data.
+    /// `None`: fit to the data and its intervals.
     pub y_range: Option<Range<f64>>,
+    /// The range the metric's values can take; intervals stay inside it.
+    pub bounds: Option<(f64, f64)>,
 }
 
+/// Draws the panel. Lines share the x values, so each is shifted a little sideways (dodged)
+/// to keep their dots and error bars apart.
 pub fn draw_final_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &FinalPanel,
@@ -36,12 +40,38 @@ pub fn draw_final_panel<DB: DrawingBackend>(
     let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
     let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-    let pad = ((hi - lo) * 0.06).max(if panel.categories.is_some() { 0.4 } else { 0.02 });
+    // The smallest gap between x values sets how far lines may shift without meeting.
+    let mut distinct: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    let gap = distinct.windows(2).map(|w| w[1] - w[0]).fold(hi - lo, f64::min);
+    let gap = if gap > 0.0 { gap } else { 1.0 };
+    let step = if lines.len() > 1 {
+        gap * 0.3 / lines.len() as f64
+    } else {
+        0.0
+    };
+    let width = if lines.len() > 1 { step * 0.4 } else { gap * 0.06 };
+    let reach = step * (lines.len() as f64 - 1.0) / 2.0 + 2.0 * width;
+    let pad = ((hi - lo) * 0.06)
+        .max(if panel.categories.is_some() { 0.4 } else { 0.02 })
+        .max(reach);
+    let summaries: Vec<Vec<Summary>> = lines
+        .iter()
+        .map(|l| {
+            l.points
+                .iter()
+                .map(|(_, v)| summarize(v).within(panel.bounds))
+                .collect()
+        })
+        .collect();
     let y = panel.y_range.clone().unwrap_or_else(|| {
-        let vals = lines
+        let seeds = lines
             .iter()
             .flat_map(|l| l.points.iter().flat_map(|p| p.1.iter().copied()));
-        let (a, b) = vals
+        let ends = summaries.iter().flatten().flat_map(|s| [s.low, s.high]);
+        let (a, b) = seeds
+            .chain(ends)
             .filter(|v| v.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
         if a.is_finite() {
@@ -82,27 +112,30 @@ pub fn draw_final_panel<DB: DrawingBackend>(
     }
     mesh.draw().map_err(err)?;
 
-    let width = (hi - lo).max(1.0) * 0.012;
-    for line in lines {
+    for (i, (line, summaries)) in lines.iter().zip(&summaries).enumerate() {
+        let shift = step * (i as f64 - (lines.len() as f64 - 1.0) / 2.0);
         let color = line.color;
         let seeds = line
             .points
             .iter()
-            .flat_map(|(x, v)| v.iter().filter(|v| v.is_finite()).map(move |&y| (*x, y)));
+            .flat_map(|(x, v)| v.iter().filter(|v| v.is_finite()).map(move |&y| (*x + shift, y)));
         chart
             .draw_series(seeds.map(|p| Circle::new(p, 3, color.mix(0.45).filled())))
             .map_err(err)?;
-        let means: Vec<(f64, super::data::Summary)> = line.points.iter().map(|(x, v)| (*x, summarize(v))).collect();
+        let means: Vec<(f64, &Summary)> = line
+            .points
+            .iter()
+            .zip(summaries)
+            .map(|((x, _), s)| (*x + shift, s))
+            .filter(|(_, s)| s.mean.is_finite())
+            .collect();
         chart
             .draw_series(LineSeries::new(
-                means
-                    .iter()
-                    .filter(|(_, s)| s.mean.is_finite())
-                    .map(|(x, s)| (*x, s.mean)),
+                means.iter().map(|(x, s)| (*x, s.mean)),
                 color.stroke_width(2),
             ))
             .map_err(err)?;
-        for (x, s) in means.iter().filter(|(_, s)| s.mean.is_finite()) {
+        for (x, s) in &means {
             if s.n > 1 {
                 let style = color.stroke_width(2);
                 chart

@@ -219,9 +219,17 @@ pub fn draw_panel<DB: DrawingBackend>(
 pub struct Entry {
     pub label: String,
     pub color: RGBColor,
-    pub line: LineKind,
-    /// A filled swatch instead of a line (stacked areas).
-    pub swatch: bool,
+    pub key: Key,
+}
+
+/// How a legend entry shows what it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Line(LineKind),
+    /// A filled swatch (stacked areas).
+    Swatch,
+    /// A dot (one seed's value).
+    Dot,
 }
 
 /// Draws legend entries in a row (wrapping) across `area`.
@@ -236,26 +244,31 @@ pub fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &
             x = 20;
             y += 22;
         }
-        if e.swatch {
-            area.draw(&Rectangle::new([(x, y + 2), (x + 26, y + 14)], e.color.filled()))
-                .map_err(err)?;
-        } else if e.line != LineKind::Solid {
-            let (dash, gap) = if e.line == LineKind::Dashed { (6, 4) } else { (2, 4) };
-            let mut x0 = x;
-            while x0 < x + 26 {
-                area.draw(&PathElement::new(
-                    vec![(x0, y + 8), (x0 + dash, y + 8)],
+        match e.key {
+            Key::Swatch => area
+                .draw(&Rectangle::new([(x, y + 2), (x + 26, y + 14)], e.color.filled()))
+                .map_err(err)?,
+            Key::Dot => area
+                .draw(&Circle::new((x + 13, y + 8), 4, e.color.filled()))
+                .map_err(err)?,
+            Key::Line(LineKind::Solid) => area
+                .draw(&PathElement::new(
+                    vec![(x, y + 8), (x + 26, y + 8)],
                     e.color.stroke_width(3),
                 ))
-                .map_err(err)?;
-                x0 += dash + gap;
+                .map_err(err)?,
+            Key::Line(line) => {
+                let (dash, gap) = if line == LineKind::Dashed { (6, 4) } else { (2, 4) };
+                let mut x0 = x;
+                while x0 < x + 26 {
+                    area.draw(&PathElement::new(
+                        vec![(x0, y + 8), (x0 + dash, y + 8)],
+                        e.color.stroke_width(3),
+                    ))
+                    .map_err(err)?;
+                    x0 += dash + gap;
+                }
             }
-        } else {
-            area.draw(&PathElement::new(
-                vec![(x, y + 8), (x + 26, y + 8)],
-                e.color.stroke_width(3),
-            ))
-            .map_err(err)?;
         }
         area.draw(&Text::new(e.label.clone(), (x + 34, y), style.clone()))
             .map_err(err)?;

@@ -11,10 +11,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Figure;
 use super::custom::{final_legend, is_rate, readable};
-use super::data::{RunData, summarize};
-use super::figures::{describe, seeds_phrase};
+use super::data::{RunData, metric_bounds, summarize};
+use super::figures::{describe, final_phrase, seeds_phrase};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
-use super::style::{Entry, FONT, LineKind, TITLE_HEIGHT, arm_color, draw_legend, draw_title, err};
+use super::style::{Entry, FONT, Key, LineKind, TITLE_HEIGHT, arm_color, draw_legend, draw_title, err};
 
 /// The values of one axis in sweep order, as labels, and as numbers if they all are.
 struct AxisValues {
@@ -73,9 +73,10 @@ impl Figure for SweepLines<'_> {
             &title,
             &format!("{}: final behaviour against {key}", data.experiment.name),
             &format!(
-                "{}. Trained domains, observed. Dots: each seed's final value (mean of its last evaluations); \
+                "{}. Trained domains, observed. Dots: each seed's final value ({}); \
                  line: mean over seeds ({}) with its 95% t-interval.",
                 describe(data),
+                final_phrase(data),
                 seeds_phrase(data)
             ),
         )?;
@@ -86,8 +87,7 @@ impl Figure for SweepLines<'_> {
             .map(|(i, a)| Entry {
                 label: a.to_string(),
                 color: arm_color(i),
-                line: LineKind::Solid,
-                swatch: false,
+                key: Key::Line(LineKind::Solid),
             })
             .collect();
         if arm_names.len() == 1 {
@@ -121,6 +121,7 @@ impl Figure for SweepLines<'_> {
                 y_desc: "share of contradictory tasks",
                 categories: values.numbers.is_none().then_some(values.labels.as_slice()),
                 y_range: Some(-0.02..1.02),
+                bounds: metric_bounds(metric),
             };
             draw_final_panel(area, &panel, &lines)?;
         }
@@ -201,8 +202,9 @@ impl Figure for Heatmap<'_> {
                 readable(&self.metric)
             ),
             &format!(
-                "{}. Scope {scope}. Each cell: mean over seeds of each seed's final value (mean of its last evaluations), and N.",
-                describe(data)
+                "{}. Scope {scope}. Each cell: mean over seeds of each seed's final value ({}), and N.",
+                describe(data),
+                final_phrase(data)
             ),
         )?;
         let (panels_area, bar_area) = grid.split_horizontally(grid.dim_in_pixel().0 - 190);
