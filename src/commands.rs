@@ -375,16 +375,16 @@ pub const SUMMARY_METRICS: [&str; 4] = [
 /// seed, then mean and 95% interval over seeds) as a Markdown table.
 pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usize>) -> anyhow::Result<ExitCode> {
     let data = crate::plot::RunData::load(run_dir)?;
-    let constitution = crate::experiment::spec::constitution_metrics();
+    let constitution = crate::experiment::figure_spec::constitution_metrics();
     let flag = if metrics.is_empty() { "--scope" } else { "--metrics" };
     let metrics: Vec<&str> = match (metrics.is_empty(), scope) {
-        (true, "train") => crate::experiment::spec::TRAIN_METRICS.to_vec(),
+        (true, "train") => crate::experiment::figure_spec::TRAIN_METRICS.to_vec(),
         (true, "constitution") => constitution.iter().take(2).map(String::as_str).collect(),
         (true, _) => SUMMARY_METRICS.to_vec(),
         (false, _) => metrics.iter().map(String::as_str).collect(),
     };
     for m in &metrics {
-        crate::experiment::spec::parse_metric_ref(&format!("{scope}:{m}"))
+        crate::experiment::figure_spec::parse_metric_ref(&format!("{scope}:{m}"))
             .map_err(|e| anyhow::anyhow!("{flag} {m}: {e}"))?;
     }
     let recorded: Vec<&crate::plot::Series> = data

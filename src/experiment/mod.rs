@@ -3,6 +3,8 @@
 
 pub mod backend;
 pub mod config;
+pub mod figure_spec;
+pub mod keys;
 pub mod merge;
 pub mod records;
 pub mod runner;
@@ -11,6 +13,7 @@ pub mod shipped;
 pub mod spec;
 
 pub use backend::Backend;
+pub use keys::{Axis, Override};
 pub use runner::{Outcome, RunOptions, run_experiment};
 pub use runs::{RunSpec, Shard, expand};
-pub use spec::{Axis, Experiment, Override, SpecError};
+pub use spec::{Experiment, SpecError};

@@ -9,7 +9,8 @@ use toml::Value;
 
 use super::backend::Backend;
 use super::config::RunConfig;
-use super::spec::{Experiment, SpecError, value_label};
+use super::keys::value_label;
+use super::spec::{Experiment, SpecError};
 use crate::train::shape_key;
 
 /// One run: an arm, a sweep point, a seed, its resolved configuration and its identity.
@@ -174,7 +175,7 @@ pub fn plan_by(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::spec::{Axis, Experiment};
+    use crate::experiment::{Axis, Experiment};
     use std::path::Path;
 
     fn experiment() -> Experiment {

@@ -6,11 +6,13 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::{Table, Value};
 
 use super::backend::Backend;
 use super::config::RunConfig;
+use super::figure_spec::FigureSpec;
+use super::keys::{Axis, Override, check_key, dotted_keys, merge, remove_path, set_path, value_label};
 
 /// A bad experiment: one line that names the file, the key and what is allowed.
 #[derive(Debug, thiserror::Error)]
@@ -70,171 +72,6 @@ struct ExperimentFile {
     heatmaps: Vec<String>,
 }
 
-/// How a figure shows its metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FigureKind {
-    /// Metrics against training step: mean, 95% band and seeds per arm, one panel per entry.
-    #[default]
-    Steps,
-    /// Final values against the per-arm value of the setting `x`, one panel per metric.
-    Final,
-}
-
-/// An extra figure of an experiment, drawn by `pressure run` and `pressure plot`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FigureSpec {
-    /// File stem of the figure (`<plots>/<name>.png` and `.svg`).
-    pub name: String,
-    /// The figure's title.
-    pub title: String,
-    /// `steps` (default) or `final`.
-    #[serde(default)]
-    pub kind: FigureKind,
-    /// `steps` figures: the panels, each with metrics named `scope:metric`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub panels: Vec<PanelSpec>,
-    /// `final` figures: the setting whose value in each arm is the x axis.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub x: String,
-    /// `final` figures: one panel per `scope:metric`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub metrics: Vec<String>,
-}
-
-/// A panel of a `steps` figure: up to three metrics of every arm, drawn solid, dashed, dotted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PanelSpec {
-    pub title: String,
-    /// Up to three `scope:metric` names.
-    pub metrics: Vec<String>,
-}
-
-/// Metrics a figure may name beside the per-scope metrics: `silent_compliance` is
-/// P(comply) on contradictory tasks (= hidden objection + unobjecting compliance).
-pub const DERIVED_METRICS: [&str; 1] = ["silent_compliance"];
-
-/// The metrics of the `train` scope: means over the steps since the previous evaluation.
-pub const TRAIN_METRICS: [&str; 4] = ["loss", "kl", "reward_trained", "reward_principled"];
-
-/// The metrics of the `constitution` scope (step 0): overall and per domain.
-pub fn constitution_metrics() -> Vec<String> {
-    let mut out = vec!["act_accuracy".to_string(), "judgment_accuracy".to_string()];
-    for d in crate::world::Domain::ALL {
-        out.push(format!("act_accuracy_{}", d.name()));
-        out.push(format!("judgment_accuracy_{}", d.name()));
-    }
-    out
-}
-
-/// Splits `scope:metric` and checks both names.
-pub fn parse_metric_ref(text: &str) -> Result<(String, String), String> {
-    let (scope, metric) = text
-        .split_once(':')
-        .ok_or_else(|| format!("`{text}` must be `scope:metric`, e.g. `trained:refusal`"))?;
-    let scopes: Vec<&str> = crate::eval::Scope::ALL.iter().map(|s| s.name()).collect();
-    let special = match scope {
-        "train" => Some(TRAIN_METRICS.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
-        "constitution" => Some(constitution_metrics()),
-        _ => None,
-    };
-    if let Some(valid) = special {
-        if !valid.iter().any(|m| m == metric) {
-            return Err(format!(
-                "`{text}`: unknown metric `{metric}` in scope `{scope}`; valid: {}",
-                valid.join(", ")
-            ));
-        }
-        return Ok((scope.into(), metric.into()));
-    }
-    if !scopes.contains(&scope) {
-        return Err(format!(
-            "`{text}`: unknown scope `{scope}`; valid: {}, train, constitution",
-            scopes.join(", ")
-        ));
-    }
-    let known = crate::eval::metrics::METRICS;
-    if !known.contains(&metric) && !DERIVED_METRICS.contains(&metric) {
-        return Err(format!(
-            "`{text}`: unknown metric `{metric}`; valid: {}, {}",
-            known.join(", "),
-            DERIVED_METRICS.join(", ")
-        ));
-    }
-    Ok((scope.into(), metric.into()))
-}
-
-/// The number a dotted setting has in a configuration, if it is numeric.
-pub fn setting_value(config: &RunConfig, key: &str) -> Option<f64> {
-    let table = Table::try_from(config).ok()?;
-    let mut value = &Value::Table(table);
-    for part in key.split('.') {
-        value = value.as_table()?.get(part)?;
-    }
-    value.as_float().or_else(|| value.as_integer().map(|i| i as f64))
-}
-
-impl FigureSpec {
-    fn validate(&self, arms: &[Arm]) -> Result<(), String> {
-        let name_ok = !self.name.is_empty()
-            && self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && !["headline", "outcomes", "diagnostics", "sweep"].contains(&self.name.as_str())
-            && !self.name.starts_with("heatmap_");
-        if !name_ok {
-            return Err(format!(
-                "`name` = \"{}\": must be letters, digits, `_` or `-`, and not a built-in figure's name \
-                 (headline, outcomes, diagnostics, sweep, heatmap_*)",
-                self.name
-            ));
-        }
-        let refs: Vec<&String> = match self.kind {
-            FigureKind::Steps => {
-                if self.panels.is_empty() {
-                    return Err("a `steps` figure needs `panels`".into());
-                }
-                for p in &self.panels {
-                    if p.metrics.is_empty() || p.metrics.len() > 3 {
-                        return Err(format!(
-                            "panel \"{}\": `metrics` must name 1 to 3 `scope:metric`",
-                            p.title
-                        ));
-                    }
-                }
-                self.panels.iter().flat_map(|p| &p.metrics).collect()
-            }
-            FigureKind::Final => {
-                if self.metrics.is_empty() {
-                    return Err("a `final` figure needs `metrics`".into());
-                }
-                check_key(&self.x).map_err(|e| format!("`x`: {e}"))?;
-                for a in arms {
-                    if setting_value(&a.config, &self.x).is_none() {
-                        return Err(format!("`x` = \"{}\" is not a number in arm \"{}\"", self.x, a.name));
-                    }
-                }
-                self.metrics.iter().collect()
-            }
-        };
-        for r in refs {
-            let (scope, _) = parse_metric_ref(r)?;
-            let present = arms.iter().any(|a| {
-                scope == "train"
-                    || scope == "constitution"
-                    || crate::eval::Scope::present(&a.config).iter().any(|s| s.name() == scope)
-            });
-            if !present {
-                return Err(format!("`{r}`: the scope `{scope}` is empty in every arm"));
-            }
-        }
-        Ok(())
-    }
-}
-
 /// One arm: a name and its fully resolved configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Arm {
@@ -242,24 +79,6 @@ pub struct Arm {
     pub config: RunConfig,
     /// The dotted keys the arm sets over the base configuration.
     pub sets: Vec<String>,
-}
-
-/// The dotted keys of every value in a table.
-fn dotted_keys(table: &Table, prefix: &str) -> Vec<String> {
-    table
-        .iter()
-        .flat_map(|(k, v)| {
-            let key = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            match v {
-                Value::Table(t) => dotted_keys(t, &key),
-                _ => vec![key],
-            }
-        })
-        .collect()
 }
 
 /// A loaded, resolved and validated experiment.
@@ -277,49 +96,6 @@ pub struct Experiment {
     pub sweep: Vec<Axis>,
     /// Metrics of a two-axis sweep's heatmaps; empty for the default.
     pub heatmaps: Vec<String>,
-}
-
-/// One swept setting and its values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Axis {
-    pub key: String,
-    pub values: Vec<Value>,
-}
-
-impl Axis {
-    /// Parses `--sweep KEY=V1,V2,...`; values are read as TOML, bare words as strings.
-    pub fn parse(text: &str) -> Result<Axis, SpecError> {
-        let bad = |why: &str| SpecError(format!("--sweep {text}: {why}"));
-        let (key, raw) = text
-            .split_once('=')
-            .ok_or_else(|| bad("expected KEY=V1,V2,..., e.g. --sweep world.contradiction_rate=0,0.5"))?;
-        let key = key.trim().to_string();
-        check_key(&key).map_err(|why| bad(&why))?;
-        let raw = raw.trim();
-        let values = match format!("v = [{raw}]")
-            .parse::<Table>()
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-        {
-            Some(Value::Array(items)) => items,
-            _ => raw
-                .split(',')
-                .map(|v| Override::parse(&format!("{key}={v}")).map(|o| o.value))
-                .collect::<Result<_, _>>()?,
-        };
-        if values.is_empty() || raw.is_empty() {
-            return Err(bad("the list of values is empty"));
-        }
-        Ok(Axis { key, values })
-    }
-}
-
-/// Renders a sweep value the way output columns and labels show it (strings without quotes).
-pub fn value_label(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// Flattens a `[sweep]` table into axes: nested tables and dotted keys both name settings.
@@ -359,134 +135,6 @@ pub const DEFAULT_SEEDS: u64 = 5;
 
 /// Name of the only arm of an experiment that lists no arms.
 pub const DEFAULT_ARM: &str = "default";
-
-/// A `--set KEY=VALUE` override.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Override {
-    pub key: String,
-    pub value: Value,
-}
-
-impl Override {
-    /// Parses `KEY=VALUE`; the value is read as TOML (`[32, 32]`, `0.5`, `true`, `"x"`), and a
-    /// bare word that is not TOML is taken as a string (`reward.kind=mixture`).
-    pub fn parse(text: &str) -> Result<Override, SpecError> {
-        let (key, raw) = text.split_once('=').ok_or_else(|| {
-            SpecError(format!(
-                "--set {text}: expected KEY=VALUE, e.g. --set pressure.steps=500"
-            ))
-        })?;
-        let key = key.trim();
-        if key.is_empty() || key.split('.').any(str::is_empty) {
-            return Err(SpecError(format!(
-                "--set {text}: `{key}` is not a dotted key like pressure.steps"
-            )));
-        }
-        let raw = raw.trim();
-        let value = format!("v = {raw}")
-            .parse::<Table>()
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or_else(|| Value::String(raw.to_string()));
-        Ok(Override {
-            key: key.to_string(),
-            value,
-        })
-    }
-
-    /// Checks the key names a setting of a run's configuration.
-    pub fn check_key(&self) -> Result<(), SpecError> {
-        check_key(&self.key).map_err(|why| SpecError(format!("--set {}: {why}", self.key)))
-    }
-}
-
-/// Whether a dotted key names a setting; if not, why not, with the valid keys at that level.
-pub fn check_key(key: &str) -> Result<(), String> {
-    let defaults = Table::try_from(RunConfig::default()).expect("the default configuration serializes");
-    let mut level = &defaults;
-    let parts: Vec<&str> = key.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let at = parts[..i].join(".");
-        let valid = || {
-            let keys: Vec<&str> = level.keys().map(String::as_str).collect();
-            if at.is_empty() {
-                format!("valid sections: {}", keys.join(", "))
-            } else {
-                format!("valid keys under `{at}`: {}", keys.join(", "))
-            }
-        };
-        match level.get(*part) {
-            None => return Err(format!("unknown key `{key}`; {}", valid())),
-            Some(Value::Table(t)) if i + 1 < parts.len() => level = t,
-            Some(Value::Table(_)) => {
-                return Err(format!(
-                    "`{key}` is a section; name one of its keys, e.g. `{key}.{}`",
-                    first_key(level, part)
-                ));
-            }
-            Some(_) if i + 1 < parts.len() => {
-                return Err(format!(
-                    "unknown key `{key}`: `{}` is not a section",
-                    parts[..=i].join(".")
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-fn first_key(level: &Table, section: &str) -> String {
-    match level.get(section) {
-        Some(Value::Table(t)) => t.keys().next().cloned().unwrap_or_default(),
-        _ => String::new(),
-    }
-}
-
-/// Sets a dotted key in a table, creating intermediate tables.
-pub fn set_path(table: &mut Table, key: &str, value: Value) {
-    let mut parts = key.split('.').peekable();
-    let mut level = table;
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
-            level.insert(part.to_string(), value);
-            return;
-        }
-        let entry = level
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Table(Table::new()));
-        if !entry.is_table() {
-            *entry = Value::Table(Table::new());
-        }
-        level = entry.as_table_mut().expect("just made a table");
-    }
-}
-
-/// Removes a dotted key from a table, if present.
-fn remove_path(table: &mut Table, key: &str) {
-    match key.split_once('.') {
-        Some((head, rest)) => {
-            if let Some(Value::Table(t)) = table.get_mut(head) {
-                remove_path(t, rest);
-            }
-        }
-        None => {
-            table.remove(key);
-        }
-    }
-}
-
-/// Merges `over` into `base`: tables merge key by key, anything else replaces.
-pub fn merge(base: &mut Table, over: &Table) {
-    for (k, v) in over {
-        match (base.get_mut(k), v) {
-            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
-            _ => {
-                base.insert(k.clone(), v.clone());
-            }
-        }
-    }
-}
 
 /// Reads a one-line message from a TOML parse error, with its line and column.
 fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> SpecError {
@@ -1004,14 +652,5 @@ mod tests {
                 assert!(err.contains(n), "{text:?} {overrides:?}: `{err}` lacks `{n}`");
             }
         }
-    }
-
-    #[test]
-    fn set_values_are_toml_or_bare_strings() {
-        let o = Override::parse("policy.hidden=[32,32]").unwrap();
-        assert_eq!(o.value, Value::Array(vec![Value::Integer(32), Value::Integer(32)]));
-        let o = Override::parse("reward.kind=mixture").unwrap();
-        assert_eq!(o.value, Value::String("mixture".into()));
-        assert!(Override::parse("pressure.steps").is_err());
     }
 }

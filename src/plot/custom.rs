@@ -10,7 +10,7 @@ use super::data::{RunData, metric_bounds};
 use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::style::{Entry, Key, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title};
-use crate::experiment::spec::{FigureKind, FigureSpec, parse_metric_ref, setting_value};
+use crate::experiment::figure_spec::{FigureKind, FigureSpec, parse_metric_ref, setting_value};
 
 /// Metrics that are rates in [0, 1], drawn on a fixed axis.
 pub fn is_rate(metric: &str) -> bool {

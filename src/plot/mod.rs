@@ -69,7 +69,7 @@ pub fn check_heatmap_metric(metric: &str) -> Result<(), String> {
     } else {
         format!("trained:{metric}")
     };
-    crate::experiment::spec::parse_metric_ref(&full).map(|_| ())
+    crate::experiment::figure_spec::parse_metric_ref(&full).map(|_| ())
 }
 
 /// Draws every figure of a run folder into `dir`; returns the files written. `heatmaps` names

@@ -26,7 +26,7 @@ fn axis_values(data: &RunData, axis: usize) -> AxisValues {
     let labels: Vec<String> = data.experiment.sweep[axis]
         .values
         .iter()
-        .map(crate::experiment::spec::value_label)
+        .map(crate::experiment::keys::value_label)
         .collect();
     let numbers = labels.iter().map(|l| l.parse::<f64>().ok()).collect();
     AxisValues { labels, numbers }

@@ -1,0 +1,210 @@
+//! Settings named by dotted keys: `--set KEY=VALUE` overrides, sweep axes, and the TOML table
+//! operations that apply them.
+
+use toml::{Table, Value};
+
+use super::config::RunConfig;
+use super::spec::SpecError;
+
+/// One swept setting and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<Value>,
+}
+
+impl Axis {
+    /// Parses `--sweep KEY=V1,V2,...`; values are read as TOML, bare words as strings.
+    pub fn parse(text: &str) -> Result<Axis, SpecError> {
+        let bad = |why: &str| SpecError(format!("--sweep {text}: {why}"));
+        let (key, raw) = text
+            .split_once('=')
+            .ok_or_else(|| bad("expected KEY=V1,V2,..., e.g. --sweep world.contradiction_rate=0,0.5"))?;
+        let key = key.trim().to_string();
+        check_key(&key).map_err(|why| bad(&why))?;
+        let raw = raw.trim();
+        let values = match format!("v = [{raw}]")
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+        {
+            Some(Value::Array(items)) => items,
+            _ => raw
+                .split(',')
+                .map(|v| Override::parse(&format!("{key}={v}")).map(|o| o.value))
+                .collect::<Result<_, _>>()?,
+        };
+        if values.is_empty() || raw.is_empty() {
+            return Err(bad("the list of values is empty"));
+        }
+        Ok(Axis { key, values })
+    }
+}
+
+/// Renders a sweep value the way output columns and labels show it (strings without quotes).
+pub fn value_label(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A `--set KEY=VALUE` override.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub key: String,
+    pub value: Value,
+}
+
+impl Override {
+    /// Parses `KEY=VALUE`; the value is read as TOML (`[32, 32]`, `0.5`, `true`, `"x"`), and a
+    /// bare word that is not TOML is taken as a string (`reward.kind=mixture`).
+    pub fn parse(text: &str) -> Result<Override, SpecError> {
+        let (key, raw) = text.split_once('=').ok_or_else(|| {
+            SpecError(format!(
+                "--set {text}: expected KEY=VALUE, e.g. --set pressure.steps=500"
+            ))
+        })?;
+        let key = key.trim();
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            return Err(SpecError(format!(
+                "--set {text}: `{key}` is not a dotted key like pressure.steps"
+            )));
+        }
+        let raw = raw.trim();
+        let value = format!("v = {raw}")
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| Value::String(raw.to_string()));
+        Ok(Override {
+            key: key.to_string(),
+            value,
+        })
+    }
+
+    /// Checks the key names a setting of a run's configuration.
+    pub fn check_key(&self) -> Result<(), SpecError> {
+        check_key(&self.key).map_err(|why| SpecError(format!("--set {}: {why}", self.key)))
+    }
+}
+
+/// Whether a dotted key names a setting; if not, why not, with the valid keys at that level.
+pub fn check_key(key: &str) -> Result<(), String> {
+    let defaults = Table::try_from(RunConfig::default()).expect("the default configuration serializes");
+    let mut level = &defaults;
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let at = parts[..i].join(".");
+        let valid = || {
+            let keys: Vec<&str> = level.keys().map(String::as_str).collect();
+            if at.is_empty() {
+                format!("valid sections: {}", keys.join(", "))
+            } else {
+                format!("valid keys under `{at}`: {}", keys.join(", "))
+            }
+        };
+        match level.get(*part) {
+            None => return Err(format!("unknown key `{key}`; {}", valid())),
+            Some(Value::Table(t)) if i + 1 < parts.len() => level = t,
+            Some(Value::Table(_)) => {
+                return Err(format!(
+                    "`{key}` is a section; name one of its keys, e.g. `{key}.{}`",
+                    first_key(level, part)
+                ));
+            }
+            Some(_) if i + 1 < parts.len() => {
+                return Err(format!(
+                    "unknown key `{key}`: `{}` is not a section",
+                    parts[..=i].join(".")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn first_key(level: &Table, section: &str) -> String {
+    match level.get(section) {
+        Some(Value::Table(t)) => t.keys().next().cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Sets a dotted key in a table, creating intermediate tables.
+pub fn set_path(table: &mut Table, key: &str, value: Value) {
+    let mut parts = key.split('.').peekable();
+    let mut level = table;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            level.insert(part.to_string(), value);
+            return;
+        }
+        let entry = level
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        if !entry.is_table() {
+            *entry = Value::Table(Table::new());
+        }
+        level = entry.as_table_mut().expect("just made a table");
+    }
+}
+
+/// Removes a dotted key from a table, if present.
+pub fn remove_path(table: &mut Table, key: &str) {
+    match key.split_once('.') {
+        Some((head, rest)) => {
+            if let Some(Value::Table(t)) = table.get_mut(head) {
+                remove_path(t, rest);
+            }
+        }
+        None => {
+            table.remove(key);
+        }
+    }
+}
+
+/// Merges `over` into `base`: tables merge key by key, anything else replaces.
+pub fn merge(base: &mut Table, over: &Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The dotted keys of every value in a table.
+pub fn dotted_keys(table: &Table, prefix: &str) -> Vec<String> {
+    table
+        .iter()
+        .flat_map(|(k, v)| {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                Value::Table(t) => dotted_keys(t, &key),
+                _ => vec![key],
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_values_are_toml_or_bare_strings() {
+        let o = Override::parse("policy.hidden=[32,32]").unwrap();
+        assert_eq!(o.value, Value::Array(vec![Value::Integer(32), Value::Integer(32)]));
+        let o = Override::parse("reward.kind=mixture").unwrap();
+        assert_eq!(o.value, Value::String("mixture".into()));
+        assert!(Override::parse("pressure.steps").is_err());
+    }
+}
