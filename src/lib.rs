@@ -5,15 +5,23 @@
 //! although a principle forbids them. The sandbox measures what the pressure selects for: honest
 //! objection, hidden objection (the objection survives where it is not seen), or compliance with
 //! no objection left. `docs/model.md` defines the world, the policy, the rewards and the measurements.
+//!
+//! The modules are layers, each importing only the ones below it (`tests/layers.rs` checks):
+//! `rng` and `settings` (foundations), `world`, `metric` (the names of what is measured),
+//! `policy`, `reward`, `train`, `eval`, `run` (one run's configuration and its training from
+//! start to end), `records` (what a run leaves on disk), `plot`, `experiment` (files, run lists,
+//! the runner), `commands`.
 
-pub mod bench;
 pub mod commands;
 pub mod eval;
 pub mod experiment;
+pub mod metric;
 pub mod plot;
 pub mod policy;
-pub mod report;
+pub mod records;
 pub mod reward;
 pub mod rng;
+pub mod run;
+pub mod settings;
 pub mod train;
 pub mod world;

@@ -47,7 +47,7 @@ fn a_run_writes_config_manifest_metrics_and_figures() {
     for key in [
         "latent_dim",
         "object_share",
-        "ppo_epochs",
+        "refusal_penalty",
         "final_window",
         "judge_penalty",
     ] {
@@ -210,7 +210,13 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
         ),
         (
             &["run", "reward.toml"],
-            &["reward.toml", "reward.kind", "`institutional`", "`mixture`"],
+            &[
+                "reward.toml",
+                "reward",
+                "`kind` = \"gold\"",
+                "`institutional`",
+                "`mixture`",
+            ],
         ),
         (
             &["run", "algorithm.toml"],

@@ -1,46 +1,68 @@
-//! The configuration reference in `docs/config.md` is generated from the config structs' `///`
-//! lines and defaults, so it cannot drift from the code. After changing a setting, regenerate it
-//! with `UPDATE_DOCS=1 cargo test --release --test docs`.
+//! The references in `docs/` are generated from the code, so they cannot drift from it:
+//! `docs/config.md` from the settings structs' `///` lines and defaults (each layer's own), and
+//! the metric table of `docs/model.md` from the metric catalogue. After changing a setting or a
+//! metric, regenerate them with `UPDATE_DOCS=1 cargo test --release --test docs`.
 
-use pressure::experiment::config::RunConfig;
 use pressure::experiment::shipped::SHIPPED;
+use pressure::metric::{DERIVED_METRICS, EVAL_METRICS, Metric, TRAIN_METRICS};
+use pressure::reward::RewardConfig;
+use pressure::run::keys::schema;
 use toml::{Table, Value};
 
-/// The `///` line(s) of every field of every struct in `config.rs`: (struct, field) → doc.
-fn field_docs(source: &str) -> Vec<(String, String, String)> {
+/// The files that define settings structs, in the order their docs are searched.
+const SOURCES: [&str; 11] = [
+    include_str!("../src/experiment/spec.rs"),
+    include_str!("../src/world/config.rs"),
+    include_str!("../src/policy/mod.rs"),
+    include_str!("../src/train/config.rs"),
+    include_str!("../src/train/constitution.rs"),
+    include_str!("../src/train/ppo.rs"),
+    include_str!("../src/reward/institutional.rs"),
+    include_str!("../src/reward/principled.rs"),
+    include_str!("../src/reward/mixture.rs"),
+    include_str!("../src/eval/mod.rs"),
+    include_str!("../src/run/config.rs"),
+];
+
+/// The `///` line(s) of every field of every struct: (struct, field, doc).
+fn field_docs() -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    let mut current = String::new();
-    let mut doc: Vec<String> = Vec::new();
-    for line in source.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("pub struct ") {
-            current = rest.split_whitespace().next().unwrap_or("").to_string();
-            doc.clear();
-        } else if let Some(d) = line.strip_prefix("///") {
-            doc.push(d.trim().to_string());
-        } else if let Some(rest) = line.strip_prefix("pub ") {
-            if let Some((name, _)) = rest.split_once(':')
+    for source in SOURCES {
+        let mut current = String::new();
+        let mut doc: Vec<String> = Vec::new();
+        for line in source.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("pub struct ") {
+                current = rest.split_whitespace().next().unwrap_or("").to_string();
+                doc.clear();
+            } else if let Some(d) = line.strip_prefix("///") {
+                doc.push(d.trim().to_string());
+            } else if let Some((name, _)) = line.strip_prefix("pub ").unwrap_or(line).split_once(':')
                 && !current.is_empty()
                 && !name.contains(' ')
+                && !name.is_empty()
+                && !line.starts_with("//")
             {
                 out.push((current.clone(), name.to_string(), doc.join(" ")));
+                doc.clear();
+            } else if !line.starts_with("#[") {
+                doc.clear();
             }
-            doc.clear();
-        } else if !line.starts_with("#[") {
-            doc.clear();
         }
     }
     out
 }
 
-fn section_struct(section: &str) -> &'static str {
+/// The structs that hold a section's keys, in the order searched.
+fn section_structs(section: &str) -> &'static [&'static str] {
     match section {
-        "world" => "WorldConfig",
-        "policy" => "PolicyConfig",
-        "constitution" => "ConstitutionConfig",
-        "pressure" => "PressureConfig",
-        "reward" | "followup.reward" => "RewardConfig",
-        "followup" => "FollowupConfig",
-        "eval" => "EvalConfig",
+        "world" => &["WorldConfig"],
+        "policy" => &["PolicyConfig"],
+        "constitution" => &["ConstitutionConfig"],
+        "pressure" => &["PressureConfig"],
+        "pressure.ppo" | "followup.ppo" => &["PpoConfig"],
+        "reward" | "followup.reward" => &["Institutional", "Principled", "Mixture"],
+        "followup" => &["FollowupConfig"],
+        "eval" => &["EvalConfig"],
         other => panic!("no struct for section {other}"),
     }
 }
@@ -52,33 +74,74 @@ fn render_value(v: &Value) -> String {
     }
 }
 
-fn generate() -> String {
-    let source = include_str!("../src/experiment/config.rs");
-    let docs = field_docs(source);
-    let doc_of = |st: &str, field: &str| {
-        docs.iter()
-            .find(|(s, f, _)| s == st && f == field)
+fn metric_rows(metrics: &[Metric]) -> String {
+    metrics
+        .iter()
+        .map(|m| {
+            let range = m
+                .bounds
+                .map_or("unbounded".to_string(), |(lo, hi)| format!("[{lo}, {hi}]"));
+            format!("| `{}` | {range} | {} |\n", m.name, m.meaning)
+        })
+        .collect()
+}
+
+/// The table of every metric, for `docs/model.md`.
+fn metric_table() -> String {
+    let mut out = String::from("| metric | range | meaning |\n|---|---|---|\n");
+    out.push_str(&metric_rows(&EVAL_METRICS));
+    out.push_str(&metric_rows(&DERIVED_METRICS));
+    out.push_str("\nIn the `train` scope:\n\n| metric | range | meaning |\n|---|---|---|\n");
+    out.push_str(&metric_rows(&TRAIN_METRICS));
+    out
+}
+
+fn generate_config() -> String {
+    let docs = field_docs();
+    let doc_of = |structs: &[&str], field: &str| {
+        structs
+            .iter()
+            .find_map(|st| docs.iter().find(|(s, f, _)| s == st && f == field))
             .map(|(_, _, d)| d.clone())
-            .unwrap_or_else(|| panic!("{st}.{field} has no `///` line"))
+            .unwrap_or_else(|| panic!("{structs:?}.{field} has no `///` line"))
     };
-    let defaults = Table::try_from(RunConfig::default()).unwrap();
     let mut out = String::from(
         "# Configuration reference\n\n\
-         Generated from the configuration structs (`src/experiment/config.rs`): every key, its default and\n\
-         its meaning. Unknown keys and out-of-range values are rejected with the key named.\n\n\
-         ## The experiment file\n\n\
-         | key | default | meaning |\n|---|---|---|\n\
-         | `name` | the file's stem | Names the output folders `runs/<name>/` and `plots/<name>/`. |\n\
-         | `description` | `\"\"` | What the experiment asks, which arm is the control, what would count as no effect. |\n\
-         | `seeds` | `5` | `N` (seeds 0..N-1) or an explicit list of seeds, e.g. `[3, 7]`. |\n\
-         | `backend` | `\"flex\"` | The tensor backend, `flex` or `ndarray` (`--backend` overrides it). Part of every run's id: the two differ in the last bits. |\n\
-         | `[[arms]]` | one arm, `default` | Named overrides of the base configuration: `name` (required), an optional `description`, then any keys below, e.g. `reward.objection_penalty = 1.0`. |\n\
-         | `[sweep]` | none | Settings mapped to lists of values, e.g. `world.contradiction_rate = [0.0, 0.5]`; the grid is their product, crossed with arms and seeds. |\n\
-         | `heatmaps` | `[\"hidden_objection\"]` | With a two-axis sweep, one heatmap figure per metric: `metric` (scope `trained`) or `scope:metric`; `--metric` replaces them. |\n\
-         | `[[figures]]` | none | Extra figures: `name`, `title`, and either `panels = [{ title, metrics = [\"scope:metric\", ...] }]` (metrics against step, up to three per panel, drawn solid, dashed, dotted) or `kind = \"final\"`, `x = \"<setting>\"`, `metrics = [...]` (final values against a setting that varies by arm). Besides the metrics of docs/model.md §5, `silent_compliance` = P(comply) on contradictory tasks. |\n\n\
-         Every other table sets the base configuration shared by all arms. On the command line,\n\
+         Generated from the settings structs each layer owns (`world`, `policy`, `reward`, `train`,\n\
+         `eval`) and the experiment file's own (`src/experiment/spec.rs`): every key, its default and\n\
+         its meaning. Unknown keys, out-of-range values and settings that could have no effect with\n\
+         the rest of a run's configuration are rejected with the key named.\n\n\
+         ## The experiment file\n\n| key | default | meaning |\n|---|---|---|\n",
+    );
+    for (name, key) in [
+        ("name", "name"),
+        ("description", "description"),
+        ("seeds", "seeds"),
+        ("backend", "backend"),
+        ("[[arms]]", "arms"),
+        ("[sweep]", "sweep"),
+        ("heatmaps", "heatmaps"),
+        ("[[figures]]", "figures"),
+    ] {
+        let doc = doc_of(&["ExperimentFile"], key);
+        let (meaning, default) = doc
+            .rsplit_once(" Default: ")
+            .expect("every file key states its default");
+        let meaning = meaning
+            .split_once(": ")
+            .filter(|(head, _)| head.starts_with('`'))
+            .map_or(meaning, |(_, m)| m);
+        out.push_str(&format!(
+            "| `{name}` | {} | {} |\n",
+            default.trim_end_matches('.'),
+            capitalize(meaning)
+        ));
+    }
+    out.push_str(
+        "\nEvery other table sets the base configuration shared by all arms. On the command line,\n\
          `--set KEY=VALUE` applies on top of every arm.\n",
     );
+    let defaults = schema();
     let mut sections: Vec<(String, &Table)> = Vec::new();
     for (name, v) in &defaults {
         let t = v.as_table().unwrap();
@@ -90,33 +153,93 @@ fn generate() -> String {
         }
     }
     for (section, table) in sections {
-        let st = section_struct(&section);
-        out.push_str(&format!(
-            "\n## `[{section}]`\n\n| key | default | meaning |\n|---|---|---|\n"
-        ));
+        let structs = section_structs(&section);
+        out.push_str(&format!("\n## `[{section}]`\n\n"));
+        if section.ends_with("reward") {
+            out.push_str(&format!(
+                "`kind` names the reward model; each kind takes only its own keys (the third column).\n\n\
+                 | key | default | kinds | meaning |\n|---|---|---|---|\n| `{section}.kind` | `\"{}\"` | | One of {}. |\n",
+                if section == "reward" { "institutional" } else { "principled" },
+                RewardConfig::KINDS.map(|k| format!("`{k}`")).join(", ")
+            ));
+            for (key, value) in table.iter().filter(|(k, _)| *k != "kind") {
+                let kinds: Vec<&str> = RewardConfig::KINDS
+                    .into_iter()
+                    .filter(|k| RewardConfig::default_of(k).unwrap().table().contains_key(key))
+                    .collect();
+                out.push_str(&format!(
+                    "| `{section}.{key}` | `{}` | {} | {} |\n",
+                    render_value(value),
+                    kinds.join(", "),
+                    doc_of(structs, key)
+                ));
+            }
+            continue;
+        }
+        out.push_str("| key | default | meaning |\n|---|---|---|\n");
         for (key, value) in table {
             if value.is_table() {
                 continue;
             }
-            let doc = doc_of(st, key);
-            out.push_str(&format!("| `{section}.{key}` | `{}` | {doc} |\n", render_value(value)));
+            let optional = matches!((section.as_str(), key.as_str()), ("followup", "algorithm" | "batch"));
+            let default = if optional {
+                "the pressure phase's".to_string()
+            } else {
+                format!("`{}`", render_value(value))
+            };
+            out.push_str(&format!(
+                "| `{section}.{key}` | {default} | {} |\n",
+                doc_of(structs, key)
+            ));
         }
     }
     out
 }
 
-#[test]
-fn the_configuration_reference_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md");
-    let want = generate();
+fn capitalize(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Replaces the text between `begin` and `end` markers in `doc`.
+fn splice(doc: &str, begin: &str, end: &str, body: &str) -> String {
+    let (head, rest) = doc.split_once(begin).expect("the begin marker");
+    let (_, tail) = rest.split_once(end).expect("the end marker");
+    format!("{head}{begin}\n{body}{end}{tail}")
+}
+
+fn check_generated(path: &str, want: &str) {
     if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(path, &want).unwrap();
+        std::fs::write(path, want).unwrap();
     }
     let have = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         have == want,
-        "docs/config.md is out of date: run `UPDATE_DOCS=1 cargo test --release --test docs`"
+        "{path} is out of date: run `UPDATE_DOCS=1 cargo test --release --test docs`"
     );
+}
+
+#[test]
+fn the_configuration_reference_is_current() {
+    check_generated(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md"),
+        &generate_config(),
+    );
+}
+
+#[test]
+fn the_metric_table_of_the_model_is_the_catalogue() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/model.md");
+    let model = std::fs::read_to_string(path).unwrap();
+    let want = splice(
+        &model,
+        "<!-- metrics:begin -->",
+        "<!-- metrics:end -->",
+        &metric_table(),
+    );
+    check_generated(path, &want);
 }
 
 #[test]
@@ -143,8 +266,8 @@ fn every_shipped_experiment_is_embedded_and_valid() {
 #[test]
 fn the_readme_names_every_metric_and_its_commands() {
     let readme = include_str!("../README.md");
-    for m in pressure::eval::metrics::METRICS {
-        assert!(readme.contains(&format!("`{m}`")), "README lacks `{m}`");
+    for m in EVAL_METRICS {
+        assert!(readme.contains(&format!("`{}`", m.name)), "README lacks `{}`", m.name);
     }
     assert!(readme.contains("cargo run --release -- run experiments/pressure.toml"));
     let ci = include_str!("../.ci/run");

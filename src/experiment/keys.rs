@@ -1,10 +1,11 @@
-//! Settings named by dotted keys: `--set KEY=VALUE` overrides, sweep axes, and the TOML table
-//! operations that apply them.
+//! Settings named by dotted keys on the command line and in an experiment file: `--set
+//! KEY=VALUE` overrides, sweep axes, and the TOML table operations that apply them. Which keys
+//! exist is the run's to say (`run::keys::check_key`).
 
 use toml::{Table, Value};
 
-use super::config::RunConfig;
-use super::spec::SpecError;
+use super::error::SpecError;
+use crate::run::keys::check_key;
 
 /// One swept setting and its values.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,49 +87,6 @@ impl Override {
     /// Checks the key names a setting of a run's configuration.
     pub fn check_key(&self) -> Result<(), SpecError> {
         check_key(&self.key).map_err(|why| SpecError(format!("--set {}: {why}", self.key)))
-    }
-}
-
-/// Whether a dotted key names a setting; if not, why not, with the valid keys at that level.
-pub fn check_key(key: &str) -> Result<(), String> {
-    let defaults = Table::try_from(RunConfig::default()).expect("the default configuration serializes");
-    let mut level = &defaults;
-    let parts: Vec<&str> = key.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let at = parts[..i].join(".");
-        let valid = || {
-            let keys: Vec<&str> = level.keys().map(String::as_str).collect();
-            if at.is_empty() {
-                format!("valid sections: {}", keys.join(", "))
-            } else {
-                format!("valid keys under `{at}`: {}", keys.join(", "))
-            }
-        };
-        match level.get(*part) {
-            None => return Err(format!("unknown key `{key}`; {}", valid())),
-            Some(Value::Table(t)) if i + 1 < parts.len() => level = t,
-            Some(Value::Table(_)) => {
-                return Err(format!(
-                    "`{key}` is a section; name one of its keys, e.g. `{key}.{}`",
-                    first_key(level, part)
-                ));
-            }
-            Some(_) if i + 1 < parts.len() => {
-                return Err(format!(
-                    "unknown key `{key}`: `{}` is not a section",
-                    parts[..=i].join(".")
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-fn first_key(level: &Table, section: &str) -> String {
-    match level.get(section) {
-        Some(Value::Table(t)) => t.keys().next().cloned().unwrap_or_default(),
-        _ => String::new(),
     }
 }
 

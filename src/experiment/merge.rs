@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::records::{self, Manifest, RunRecord, Status};
 use super::runner::write_metrics;
 use super::runs::expand;
 use super::spec::Experiment;
+use crate::records::{self, Manifest, RunRecord, Status};
 
 /// What a merge found.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
                 run_records.push(RunRecord {
                     id: run.id.clone(),
                     arm: run.arm.clone(),
-                    point: run.point_label(),
+                    sweep: run.sweep_label(),
                     seed: run.seed,
                     status: Status::Failed,
                     step: None,

@@ -1,19 +1,18 @@
-//! Experiments: the TOML configuration, the run list, the runner, its records, and merging
-//! the folders of sharded runs.
+//! Experiments: the file (arms, seeds, sweep, figures), the run list it expands into, the
+//! runner, merging the folders of sharded runs, and reading a run folder back.
 
-pub mod backend;
-pub mod config;
-pub mod figure_spec;
+mod bad_value;
+pub mod error;
+pub mod folder;
 pub mod keys;
 pub mod merge;
-pub mod records;
 pub mod runner;
 pub mod runs;
 pub mod shipped;
 pub mod spec;
 
-pub use backend::Backend;
+pub use error::SpecError;
 pub use keys::{Axis, Override};
-pub use runner::{Outcome, RunOptions, run_experiment};
+pub use runner::{RunOptions, RunReport, run_experiment};
 pub use runs::{RunSpec, Shard, expand};
-pub use spec::{Experiment, SpecError};
+pub use spec::Experiment;

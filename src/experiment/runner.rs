@@ -14,11 +14,11 @@ use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use super::config::RunConfig;
-use super::records::{self, Manifest, Row, RunColumns, RunRecord, Status};
 use super::runs::{RunSpec, Shard, expand, plan, plan_by};
 use super::spec::Experiment;
-use crate::train::{self, Constitution, Member, Population, Recorder};
+use crate::records::{self, Manifest, Row, RunColumns, RunRecord, Status};
+use crate::run::{self, Constitution, RunConfig};
+use crate::train::{Population, Recorder};
 
 /// How to run an experiment.
 #[derive(Debug, Clone)]
@@ -34,9 +34,9 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
 }
 
-/// What a run did, and what it found in the output folder.
+/// What a call of the runner did, and what it found in the output folder.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct RunReport {
     pub manifest: Manifest,
     /// Runs of this run list found completed in the folder and not trained again.
     pub reused: usize,
@@ -45,6 +45,9 @@ pub struct Outcome {
     /// Whether the folder held the results of different settings (its old `metrics.csv` and
     /// `manifest.json` were replaced; their runs stay under `runs/`).
     pub settings_changed: bool,
+    /// The version of `pressure` that wrote the folder's manifest, if it is not this one: its
+    /// run ids differ from this version's, so none of its runs is reused.
+    pub older_version: Option<String>,
 }
 
 /// Collects one population's measurements.
@@ -93,7 +96,7 @@ fn plan_constitutions(firsts: &[&RunSpec], jobs: usize, size: Option<usize>) -> 
         })
         .collect();
     let refs: Vec<&RunSpec> = indexed.iter().collect();
-    plan_by(&refs, jobs, size, |r| train::constitution_shape(&r.config))
+    plan_by(&refs, jobs, size, |r| run::constitution_shape(&r.config))
 }
 
 /// Whether a run is completed in `out` (its status says so; it is written after its metrics).
@@ -132,10 +135,10 @@ fn train_constitutions(
     progress: &ProgressBar,
 ) -> Result<Vec<Constitution>, String> {
     catch_unwind(AssertUnwindSafe(|| {
-        let members = runs.iter().map(|r| Member::new(r.seed, r.config.clone())).collect();
+        let members = runs.iter().map(|r| run::member(r.seed, &r.config)).collect();
         let mut population = Population::new(members, device.clone());
         let size = runs.len() as u64;
-        train::train_constitutions(&mut population, &mut |steps| progress.inc(steps as u64 * size))
+        run::train_constitutions(&mut population, &mut |steps| progress.inc(steps as u64 * size))
     }))
     .map_err(panic_message)
 }
@@ -162,9 +165,9 @@ fn train_population(
         None => {
             let trained: Vec<&Constitution> = constitutions.iter().filter_map(|c| c.as_ref().ok().copied()).collect();
             catch_unwind(AssertUnwindSafe(|| {
-                let members = runs.iter().map(|r| Member::new(r.seed, r.config.clone())).collect();
-                let mut population = Population::from_constitutions(members, &trained, device.clone());
-                train::run_from_constitutions(&mut population, &trained, &mut recorder);
+                let members = runs.iter().map(|r| run::member(r.seed, &r.config)).collect();
+                let eval = &runs[0].config.eval;
+                run::train_from_constitutions(members, &trained, eval, device.clone(), &mut recorder);
             }))
             .err()
             .map(panic_message)
@@ -184,7 +187,7 @@ fn train_population(
             let record = RunRecord {
                 id: run.id.clone(),
                 arm: run.arm.clone(),
-                point: run.point_label(),
+                sweep: run.sweep_label(),
                 seed: run.seed,
                 status,
                 step,
@@ -228,7 +231,7 @@ pub fn write_metrics(
         .map(|(run, _)| RunColumns {
             id: &run.id,
             arm: &run.arm,
-            point: run.point_values(),
+            sweep: run.sweep_values(),
             seed: run.seed,
         })
         .collect();
@@ -250,12 +253,17 @@ fn foreign_runs(out: &Path, ids: &HashSet<&str>) -> usize {
 
 /// Runs the experiment's runs (or one shard of them) that are not completed in the output
 /// folder; the manifest says how each run ended. Runs that diverge or fail do not stop the others.
-pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::Result<Outcome> {
+pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::Result<RunReport> {
     let out = &options.out;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
     let config_text = experiment.to_toml();
     let config_path = out.join("config.toml");
     let settings_changed = std::fs::read_to_string(&config_path).is_ok_and(|old| old != config_text);
+    let older_version = std::fs::read(out.join("manifest.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|m| m["version"].as_str().map(str::to_string))
+        .filter(|v| v != env!("CARGO_PKG_VERSION"));
     if settings_changed {
         // The assembled files describe the old settings; their runs stay under runs/.
         for stale in ["metrics.csv", "manifest.json"] {
@@ -280,7 +288,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let mut firsts: Vec<&RunSpec> = Vec::new();
     let mut seen = HashSet::new();
     for r in &todo {
-        if seen.insert(train::constitution_key(r.seed, &r.config)) {
+        if seen.insert(run::constitution_key(r.seed, &r.config)) {
             firsts.push(r);
         }
     }
@@ -317,7 +325,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
                     Ok(trained) => trained.into_iter().map(Ok).collect::<Vec<_>>(),
                     Err(message) => vec![Err(message); specs.len()],
                 };
-                let keys = specs.iter().map(|r| train::constitution_key(r.seed, &r.config));
+                let keys = specs.iter().map(|r| run::constitution_key(r.seed, &r.config));
                 keys.zip(trained).collect::<Vec<_>>()
             })
             .collect::<Vec<_>>()
@@ -331,7 +339,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
                 let trained: Vec<Result<&Constitution, String>> = specs
                     .iter()
                     .map(|r| {
-                        constitutions[&train::constitution_key(r.seed, &r.config)]
+                        constitutions[&run::constitution_key(r.seed, &r.config)]
                             .as_ref()
                             .map_err(Clone::clone)
                     })
@@ -370,7 +378,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         started,
         finished: records::now(),
         wall_seconds: clock.elapsed().as_secs_f64(),
-        peak_memory_mib: crate::bench::peak_memory_mib(),
+        peak_memory_mib: records::peak_memory_mib(),
         runs: run_records,
     };
     records::write_atomic(
@@ -378,10 +386,11 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         &serde_json::to_vec_pretty(&manifest).expect("a manifest serializes"),
     )
     .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;
-    Ok(Outcome {
+    Ok(RunReport {
         manifest,
         reused,
         foreign,
         settings_changed,
+        older_version,
     })
 }

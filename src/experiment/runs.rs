@@ -7,11 +7,9 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 use toml::Value;
 
-use super::backend::Backend;
-use super::config::RunConfig;
 use super::keys::value_label;
 use super::spec::{Experiment, SpecError};
-use crate::train::shape_key;
+use crate::run::{Backend, RunConfig, shape_key};
 
 /// One run: an arm, a sweep point, a seed, its resolved configuration and its identity.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +17,8 @@ pub struct RunSpec {
     /// Position in the run list.
     pub index: usize,
     pub arm: String,
-    /// The sweep point: each axis's key and value (empty without a sweep).
-    pub point: Vec<(String, Value)>,
+    /// The run's values of the sweep axes: each axis's key and value (empty without a sweep).
+    pub sweep: Vec<(String, Value)>,
     pub seed: u64,
     pub config: RunConfig,
     /// Content hash of the arm name, resolved configuration and seed.
@@ -29,13 +27,13 @@ pub struct RunSpec {
 
 impl RunSpec {
     /// The sweep values as the output columns show them.
-    pub fn point_values(&self) -> Vec<String> {
-        self.point.iter().map(|(_, v)| value_label(v)).collect()
+    pub fn sweep_values(&self) -> Vec<String> {
+        self.sweep.iter().map(|(_, v)| value_label(v)).collect()
     }
 
     /// `key=value, ...`, or empty without a sweep.
-    pub fn point_label(&self) -> String {
-        self.point
+    pub fn sweep_label(&self) -> String {
+        self.sweep
             .iter()
             .map(|(k, v)| format!("{k}={}", value_label(v)))
             .collect::<Vec<_>>()
@@ -62,24 +60,24 @@ pub fn run_id(arm: &str, config: &RunConfig, seed: u64, backend: Backend) -> Str
 /// Every run of an experiment: arms in file order, then sweep points (the last axis varying
 /// fastest), then seeds in the order given.
 pub fn expand(experiment: &Experiment) -> Vec<RunSpec> {
-    let points = experiment.points();
+    let grid = experiment.grid();
     let mut runs = Vec::new();
     for arm in &experiment.arms {
-        for point in &points {
+        for values in &grid {
             let config = experiment
-                .resolve(arm, point)
+                .resolve(arm, values)
                 .expect("every arm at every point was validated when the experiment was loaded");
-            let point: Vec<(String, Value)> = experiment
+            let sweep: Vec<(String, Value)> = experiment
                 .sweep
                 .iter()
-                .zip(point)
+                .zip(values)
                 .map(|(a, v)| (a.key.clone(), v.clone()))
                 .collect();
             for &seed in &experiment.seeds {
                 runs.push(RunSpec {
                     index: runs.len(),
                     arm: arm.name.clone(),
-                    point: point.clone(),
+                    sweep: sweep.clone(),
                     seed,
                     id: run_id(&arm.name, &config, seed, experiment.backend),
                     config: config.clone(),
@@ -196,44 +194,20 @@ mod tests {
         assert_eq!(runs[0].id, expand(&experiment())[0].id);
     }
 
-    /// A snapshot of a small sweep's run list: order, points and ids. The ids are content
-    /// hashes; they change only if the configuration's fields or defaults, or the crate version,
-    /// change.
     #[test]
-    fn a_sweep_expands_in_a_stable_order_with_stable_ids() {
-        let text = r#"
-            seeds = 2
-            backend = "ndarray"
-            [sweep]
-            "world.contradiction_rate" = [0.25, 0.5]
-            reward.refusal_penalty = [1.0, 2.0]
-            [[arms]]
-            name = "a"
-        "#;
-        let e = Experiment::parse(text, Path::new("t.toml"), &[]).unwrap();
-        let runs = expand(&e);
-        let listing: Vec<String> = runs
-            .iter()
-            .map(|r| format!("{} {} {} {}", r.id, r.arm, r.point_label(), r.seed))
-            .collect();
-        let snapshot = [
-            "9e9c29dd524d a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 0",
-            "205e7910913a a world.contradiction_rate=0.25, reward.refusal_penalty=1.0 1",
-            "902c5761119b a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 0",
-            "80e1e9c1dab4 a world.contradiction_rate=0.25, reward.refusal_penalty=2.0 1",
-            "3dde70cb9501 a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 0",
-            "1b7d2fcde2db a world.contradiction_rate=0.5, reward.refusal_penalty=1.0 1",
-            "68277ba05b8d a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 0",
-            "762883bd028b a world.contradiction_rate=0.5, reward.refusal_penalty=2.0 1",
-        ];
-        assert_eq!(listing, snapshot, "{listing:#?}");
-        assert_eq!(runs[2].config.reward.refusal_penalty, 2.0);
-        assert_eq!(runs[4].config.world.contradiction_rate, 0.5);
-
-        // A command-line axis replaces the file's axis of the same key.
+    fn a_command_line_axis_replaces_the_files_axis_of_the_same_key() {
+        let text = "[sweep]\nreward.refusal_penalty = [1.0, 2.0]\n";
         let axis = Axis::parse("reward.refusal_penalty=3").unwrap();
         let e = Experiment::parse_with(text, Path::new("t.toml"), &[], &[axis]).unwrap();
-        assert_eq!(expand(&e).len(), 4);
+        assert_eq!(expand(&e).len(), 5);
+        assert_eq!(
+            expand(&e)[0].config.reward,
+            Experiment::parse("[reward]\nrefusal_penalty = 3.0\n", Path::new("t.toml"), &[])
+                .unwrap()
+                .arms[0]
+                .config
+                .reward
+        );
     }
 
     #[test]

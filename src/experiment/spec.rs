@@ -9,40 +9,28 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::backend::Backend;
-use super::config::RunConfig;
-use super::figure_spec::FigureSpec;
-use super::keys::{Axis, Override, check_key, dotted_keys, merge, remove_path, set_path, value_label};
+use super::bad_value::{BadValue, deserialize, deserialize_at, parse_error, run_config};
+pub use super::error::SpecError;
+use super::keys::{Axis, Override, dotted_keys, merge, remove_path, set_path, value_label};
+use crate::plot::FigureSpec;
+use crate::run::keys::check_key;
+use crate::run::{Backend, RunConfig, SECTIONS};
 
-/// A bad experiment: one line that names the file, the key and what is allowed.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SpecError(pub String);
-
-/// The sections of a run's configuration, as they appear at the top of an experiment file.
-pub const SECTIONS: [&str; 7] = [
-    "world",
-    "policy",
-    "constitution",
-    "pressure",
-    "reward",
-    "followup",
-    "eval",
-];
-
-/// An experiment file as written.
+/// An experiment file as written. The `///` lines of its fields are the first table of
+/// `docs/config.md` (generated): each ends with `Default:` and the default.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExperimentFile {
-    /// The experiment's name (default: the file's stem); outputs go to `runs/<name>/`.
+pub struct ExperimentFile {
+    /// Names the output folders `runs/<name>/` and `plots/<name>/`. Default: the file's stem.
     name: Option<String>,
-    /// What the experiment asks, which arm is the control, what would count as no effect.
+    /// What the experiment asks, which arm is the control, what would count as no effect. Default: `""`.
     #[serde(default)]
     description: String,
-    /// `N` (seeds 0..N-1) or an explicit list of seeds.
+    /// `N` (seeds 0..N-1) or an explicit list of seeds, e.g. `[3, 7]`. Default: `5`.
     seeds: Option<Value>,
-    /// The tensor backend (`flex` or `ndarray`); `--backend` overrides it.
+    /// The tensor backend, `flex` or `ndarray` (`--backend` overrides it). Part of every run's id: the two differ in the last bits. Default: `"flex"`.
     backend: Option<Backend>,
+    /// The base configuration's sections (the tables below), shared by all arms.
     #[serde(default)]
     world: Table,
     #[serde(default)]
@@ -57,17 +45,16 @@ struct ExperimentFile {
     followup: Table,
     #[serde(default)]
     eval: Table,
-    /// Named overrides of the base configuration.
+    /// `[[arms]]`: named overrides of the base configuration: `name` (required), an optional `description`, then any keys below, e.g. `reward.objection_penalty = 1.0`. Default: one arm, `default`.
     #[serde(default)]
     arms: Vec<Table>,
-    /// Figures drawn beside the core three.
+    /// `[[figures]]`: extra figures: `name`, `title`, and either `panels = [{ title, metrics = ["scope:metric", ...] }]` (metrics against step, up to three per panel, drawn solid, dashed, dotted) or `kind = "final"`, `x = "<setting>"`, `metrics = [...]` (final values against a setting that varies by arm). Besides the metrics of docs/model.md §5, `silent_compliance` = P(comply) on contradictory tasks. Default: none.
     #[serde(default)]
     figures: Vec<FigureSpec>,
-    /// Swept settings: dotted keys mapped to lists of values; the grid is their product.
+    /// `[sweep]`: settings mapped to lists of values, e.g. `world.contradiction_rate = [0.0, 0.5]`; the grid is their product, crossed with arms and seeds. Default: none.
     #[serde(default)]
     sweep: Table,
-    /// Metrics of a two-axis sweep's heatmaps, `metric` (trained scope) or `scope:metric`
-    /// (default: hidden_objection); `--metric` replaces them.
+    /// With a two-axis sweep, one heatmap figure per metric: `metric` (scope `trained`) or `scope:metric`; `--metric` replaces them. Default: `["hidden_objection"]`.
     #[serde(default)]
     heatmaps: Vec<String>,
 }
@@ -76,7 +63,11 @@ struct ExperimentFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Arm {
     pub name: String,
+    /// The arm's resolved configuration (at the first point of the grid, with a sweep).
     pub config: RunConfig,
+    /// The arm's settings before `RunConfig::resolve` wrote out what one setting takes from
+    /// another: each sweep point resolves from these.
+    pub unresolved: RunConfig,
     /// The dotted keys the arm sets over the base configuration.
     pub sets: Vec<String>,
 }
@@ -135,97 +126,6 @@ pub const DEFAULT_SEEDS: u64 = 5;
 
 /// Name of the only arm of an experiment that lists no arms.
 pub const DEFAULT_ARM: &str = "default";
-
-/// Reads a one-line message from a TOML parse error, with its line and column.
-fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> SpecError {
-    let at = e
-        .span()
-        .map(|span| {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!(":{line}:{col}")
-        })
-        .unwrap_or_default();
-    SpecError(format!(
-        "{}{at}: malformed TOML: {}",
-        path.display(),
-        e.message().trim().replace('\n', " ")
-    ))
-}
-
-/// A table that did not make a valid value: the dotted key it failed at, if known, and a
-/// one-line message that names it.
-struct BadValue {
-    key: Option<String>,
-    message: String,
-    /// The message without the key, for an error that names the key already.
-    bare: String,
-}
-
-impl BadValue {
-    /// Whether it failed at `key` or inside it (`policy.hidden` holds `policy.hidden[1]`).
-    fn is_at(&self, key: &str) -> bool {
-        self.key.as_deref().is_some_and(|k| {
-            k.strip_prefix(key)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
-        })
-    }
-
-    /// The error, blamed on the `--set` that wrote the bad value, else on `context`.
-    fn blame(self, context: &str, overrides: &[Override]) -> SpecError {
-        match overrides.iter().find(|o| self.is_at(&o.key)) {
-            Some(o) => SpecError(format!("--set {}={}: {}", o.key, o.value, self.beside(&o.key))),
-            None => SpecError(format!("{context}: {}", self.message)),
-        }
-    }
-
-    /// The message after an error that already names `key`.
-    fn beside(&self, key: &str) -> &str {
-        if self.key.as_deref() == Some(key) {
-            &self.bare
-        } else {
-            &self.message
-        }
-    }
-}
-
-/// Deserializes `T` from a TOML table.
-fn deserialize_at<T: serde::de::DeserializeOwned>(table: Table) -> Result<T, BadValue> {
-    serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().message().trim().replace('\n', " ");
-        if path.is_empty() || path == "." {
-            BadValue {
-                key: None,
-                bare: message.clone(),
-                message,
-            }
-        } else {
-            BadValue {
-                message: format!("key `{path}`: {message}"),
-                bare: message,
-                key: Some(path),
-            }
-        }
-    })
-}
-
-/// Deserializes `T` from a TOML table; an error names the context and the dotted key.
-fn deserialize<T: serde::de::DeserializeOwned>(table: Table, context: &str) -> Result<T, SpecError> {
-    deserialize_at(table).map_err(|bad| bad.blame(context, &[]))
-}
-
-/// A run's configuration from its table, deserialized and checked against every range.
-fn run_config(table: Table) -> Result<RunConfig, BadValue> {
-    let config: RunConfig = deserialize_at(table)?;
-    config.validate().map_err(|e| BadValue {
-        message: e.to_string(),
-        bare: e.allowed,
-        key: Some(e.key),
-    })?;
-    Ok(config)
-}
 
 /// The most seeds an experiment may name (a guard against typos that would exhaust memory).
 pub const MAX_SEEDS: u64 = 100_000;
@@ -303,6 +203,22 @@ impl Experiment {
             base.insert(name.to_string(), Value::Table(section));
         }
 
+        // The sweep first: with a sweep, an arm is checked at every point of the grid, not alone.
+        let mut sweep = Vec::new();
+        sweep_axes(&spec.sweep, "", &file, &mut sweep)?;
+        for axis in sweeps {
+            match sweep.iter_mut().find(|a| a.key == axis.key) {
+                Some(a) => a.values = axis.values.clone(),
+                None => sweep.push(axis.clone()),
+            }
+        }
+        if let Some(o) = overrides.iter().find(|o| sweep.iter().any(|a| a.key == o.key)) {
+            return Err(SpecError(format!(
+                "--set {}: the key is also swept; set it in the sweep's values instead",
+                o.key
+            )));
+        }
+
         let mut arm_tables = spec.arms;
         if arm_tables.is_empty() {
             let mut t = Table::new();
@@ -332,10 +248,16 @@ impl Experiment {
             for o in overrides {
                 set_path(&mut table, &o.key, o.value.clone());
             }
-            let config = run_config(table).map_err(|bad| bad.blame(&context, overrides))?;
+            let unresolved: RunConfig = deserialize_at(table.clone()).map_err(|bad| bad.blame(&context, overrides))?;
+            let config = if sweep.is_empty() {
+                run_config(table).map_err(|bad| bad.blame(&context, overrides))?
+            } else {
+                unresolved.clone() // resolved at the grid's first point below
+            };
             arms.push(Arm {
                 name,
                 config,
+                unresolved,
                 sets: dotted_keys(&over, ""),
             });
         }
@@ -350,30 +272,11 @@ impl Experiment {
                 "{file}: key `name` = \"{name}\": must be a plain non-empty name (it names the output folders)"
             )));
         }
-        for (i, f) in spec.figures.iter().enumerate() {
-            f.validate(&arms)
-                .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
-        }
-
         for m in &spec.heatmaps {
             crate::plot::check_heatmap_metric(m)
                 .map_err(|e| SpecError(format!("{file}: key `heatmaps`: \"{m}\": {e}")))?;
         }
-        let mut sweep = Vec::new();
-        sweep_axes(&spec.sweep, "", &file, &mut sweep)?;
-        for axis in sweeps {
-            match sweep.iter_mut().find(|a| a.key == axis.key) {
-                Some(a) => a.values = axis.values.clone(),
-                None => sweep.push(axis.clone()),
-            }
-        }
-        if let Some(o) = overrides.iter().find(|o| sweep.iter().any(|a| a.key == o.key)) {
-            return Err(SpecError(format!(
-                "--set {}: the key is also swept; set it in the sweep's values instead",
-                o.key
-            )));
-        }
-        let experiment = Experiment {
+        let mut experiment = Experiment {
             name,
             description: spec.description.trim().to_string(),
             seeds: seeds(spec.seeds, &file)?,
@@ -392,11 +295,12 @@ impl Experiment {
             }
         }
         // Every arm at every point must be a valid configuration, and no two points the same one.
+        let mut first_points = Vec::new();
         for arm in &experiment.arms {
             let mut seen: Vec<(RunConfig, Vec<Value>)> = Vec::new();
-            for point in experiment.points() {
-                let config = experiment.resolve_at(arm, &point).map_err(|bad| {
-                    let context = experiment.point_context(arm, &point);
+            for values in experiment.grid() {
+                let config = experiment.resolve_at(arm, &values).map_err(|bad| {
+                    let context = experiment.grid_context(arm, &values);
                     match sweeps.iter().find(|a| bad.is_at(&a.key)) {
                         Some(a) => SpecError(format!("--sweep {}: {context}: {}", a.key, bad.beside(&a.key))),
                         None => SpecError(format!("{file}: {context}: {}", bad.message)),
@@ -407,18 +311,27 @@ impl Experiment {
                     return Err(SpecError(format!(
                         "{file}: [sweep]: the points ({}) and ({}) give the same configuration; sweep values must differ",
                         show(other),
-                        show(&point)
+                        show(&values)
                     )));
                 }
-                seen.push((config, point));
+                seen.push((config, values));
             }
+            first_points.push(seen.swap_remove(0).0);
+        }
+        for (arm, config) in experiment.arms.iter_mut().zip(first_points) {
+            arm.config = config;
+        }
+        let arms: Vec<(&str, &RunConfig)> = experiment.arms.iter().map(|a| (a.name.as_str(), &a.config)).collect();
+        for (i, f) in experiment.figures.iter().enumerate() {
+            f.validate(&arms)
+                .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
         }
         Ok(experiment)
     }
 
-    /// Every point of the sweep grid, the last axis varying fastest; one empty point without a
-    /// sweep.
-    pub fn points(&self) -> Vec<Vec<Value>> {
+    /// Every point of the sweep grid (the values of its axes), the last axis varying fastest;
+    /// one empty point without a sweep.
+    pub fn grid(&self) -> Vec<Vec<Value>> {
         self.sweep.iter().fold(vec![Vec::new()], |points, axis| {
             points
                 .iter()
@@ -433,36 +346,38 @@ impl Experiment {
         })
     }
 
-    /// The configuration of `arm` at a sweep point.
-    pub fn resolve(&self, arm: &Arm, point: &[Value]) -> Result<RunConfig, SpecError> {
-        self.resolve_at(arm, point)
-            .map_err(|bad| bad.blame(&self.point_context(arm, point), &[]))
+    /// The configuration of `arm` at a point of the grid (`values` of the sweep's axes).
+    pub fn resolve(&self, arm: &Arm, values: &[Value]) -> Result<RunConfig, SpecError> {
+        self.resolve_at(arm, values)
+            .map_err(|bad| bad.blame(&self.grid_context(arm, values), &[]))
     }
 
-    fn resolve_at(&self, arm: &Arm, point: &[Value]) -> Result<RunConfig, BadValue> {
-        if point.is_empty() {
+    fn resolve_at(&self, arm: &Arm, values: &[Value]) -> Result<RunConfig, BadValue> {
+        if values.is_empty() {
             return Ok(arm.config.clone());
         }
-        let mut table = Table::try_from(&arm.config).expect("a configuration serializes");
-        for (axis, value) in self.sweep.iter().zip(point) {
+        let mut table = Table::try_from(&arm.unresolved).expect("a configuration serializes");
+        for (axis, value) in self.sweep.iter().zip(values) {
             set_path(&mut table, &axis.key, value.clone());
         }
         run_config(table)
     }
 
-    /// How errors name an arm at a sweep point.
-    fn point_context(&self, arm: &Arm, point: &[Value]) -> String {
+    /// How errors name an arm at a point of the grid.
+    fn grid_context(&self, arm: &Arm, values: &[Value]) -> String {
         let label: Vec<String> = self
             .sweep
             .iter()
-            .zip(point)
+            .zip(values)
             .map(|(a, v)| format!("{}={}", a.key, value_label(v)))
             .collect();
         format!("arm \"{}\" at sweep point {}", arm.name, label.join(", "))
     }
 
     /// The fully resolved experiment as TOML: every arm with every default written out, so the
-    /// file alone reproduces the runs.
+    /// file alone reproduces the runs. With a sweep, what a setting takes from a swept one (the
+    /// followup's algorithm, say) is left for each point to resolve; each run's `status.json`
+    /// holds its own resolved configuration.
     pub fn to_toml(&self) -> String {
         let mut t = Table::new();
         t.insert("name".into(), Value::String(self.name.clone()));
@@ -478,7 +393,12 @@ impl Experiment {
             .map(|a| {
                 let mut at = Table::new();
                 at.insert("name".into(), Value::String(a.name.clone()));
-                let mut config = Table::try_from(&a.config).expect("a configuration serializes");
+                let settings = if self.sweep.is_empty() {
+                    &a.config
+                } else {
+                    &a.unresolved
+                };
+                let mut config = Table::try_from(settings).expect("a configuration serializes");
                 // Swept keys are set by the sweep, not by the arm.
                 for axis in &self.sweep {
                     remove_path(&mut config, &axis.key);
@@ -546,7 +466,7 @@ mod tests {
         assert_eq!((a.pressure.steps, b.pressure.steps), (40, 40));
         assert_eq!(a.pressure.kl, RunConfig::default().pressure.kl);
         assert_eq!(b.pressure.kl, 0.5);
-        assert_eq!(b.reward.weight, 0.25);
+        assert!(matches!(&b.reward, crate::reward::RewardConfig::Mixture(m) if m.weight == 0.25));
         assert_eq!(a.policy.hidden, vec![8, 8]);
     }
 
@@ -565,6 +485,25 @@ mod tests {
         assert_eq!(expand(&e), expand(&again));
     }
 
+    /// What a setting takes from a swept one is resolved at each point of the grid, and the
+    /// written file resolves the same way.
+    #[test]
+    fn inherited_settings_follow_the_sweep() {
+        let e = parse(
+            "[followup]\nsteps = 10\n[sweep]\npressure.algorithm = [\"reinforce\", \"ppo\"]\n",
+            &[],
+        )
+        .unwrap();
+        let runs = expand(&e);
+        let algorithms: Vec<_> = runs.iter().map(|r| r.config.followup.algorithm).collect();
+        use crate::train::Algorithm::{Ppo, Reinforce};
+        assert!(algorithms[..5].iter().all(|a| *a == Some(Reinforce)), "{algorithms:?}");
+        assert!(algorithms[5..].iter().all(|a| *a == Some(Ppo)), "{algorithms:?}");
+        assert!(runs[5].config.followup.ppo.is_some() && runs[0].config.followup.ppo.is_none());
+        let again = Experiment::parse(&e.to_toml(), Path::new("x.toml"), &[]).unwrap();
+        assert_eq!(expand(&e), expand(&again));
+    }
+
     #[test]
     fn bad_input_names_file_key_and_choices() {
         let cases: &[(&str, &[&str], &[&str])] = &[
@@ -576,7 +515,36 @@ mod tests {
             (
                 "[reward]\nkind = \"gold\"\n",
                 &[],
-                &["x.toml", "reward.kind", "institutional", "principled", "mixture"],
+                &[
+                    "x.toml",
+                    "`reward`",
+                    "`kind` = \"gold\"",
+                    "institutional",
+                    "principled",
+                    "mixture",
+                ],
+            ),
+            (
+                "[reward]\nweight = 0.5\n",
+                &[],
+                &[
+                    "x.toml",
+                    "`weight` is a setting of the mixture reward, not of `institutional`",
+                ],
+            ),
+            (
+                "[pressure]\nppo = { clip = 0.3 }\n",
+                &[],
+                &[
+                    "x.toml",
+                    "pressure.ppo",
+                    "no effect with pressure.algorithm = \"reinforce\"",
+                ],
+            ),
+            (
+                "",
+                &["reward.weight=0.5"],
+                &["--set reward.weight=0.5", "a setting of the mixture reward"],
             ),
             (
                 "[pressure]\nalgorithm = \"sac\"\n",
@@ -622,6 +590,11 @@ mod tests {
                 "",
                 &["reward.kind=gold"],
                 &["--set reward.kind=\"gold\"", "unknown variant `gold`", "mixture"],
+            ),
+            (
+                "[[arms]]\nname = \"a\"\nfollowup.kl = 0.2\n",
+                &[],
+                &["arm \"a\"", "followup.kl", "no effect with followup.steps = 0"],
             ),
             (
                 "[[arms]]\nname = \"a\"\n",

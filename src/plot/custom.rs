@@ -6,15 +6,22 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Figure;
-use super::data::{RunData, metric_bounds};
+use super::data::RunData;
 use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
+use super::spec::{FigureKind, FigureSpec};
 use super::style::{Entry, Key, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title};
-use crate::experiment::figure_spec::{FigureKind, FigureSpec, parse_metric_ref, setting_value};
+use crate::metric::{MetricRef, bounds};
+use crate::run::keys::setting_value;
 
 /// Metrics that are rates in [0, 1], drawn on a fixed axis.
 pub fn is_rate(metric: &str) -> bool {
-    metric_bounds(metric) == Some((0.0, 1.0))
+    bounds(metric) == Some((0.0, 1.0))
+}
+
+/// A `scope:metric` as its two names (checked when the experiment was loaded).
+fn parse_metric_ref(text: &str) -> Result<(String, String), String> {
+    MetricRef::parse(text, None).map(|r| (r.scope, r.metric))
 }
 
 /// How a `scope:metric` is named in a panel's line key.
@@ -103,7 +110,7 @@ impl Custom<'_> {
         for (panel, area) in self.spec.panels.iter().zip(&areas) {
             let refs: Vec<(String, String)> = panel.metrics.iter().filter_map(|m| parse_metric_ref(m).ok()).collect();
             let mut traces = Vec::new();
-            for (i, arm) in data.arms.iter().enumerate() {
+            for (i, arm) in data.labels.iter().enumerate() {
                 for ((scope, metric), line) in refs.iter().zip(LineKind::ORDER) {
                     if let Some(series) = data.series(arm, scope, metric) {
                         traces.push(Trace {
@@ -157,7 +164,7 @@ impl Custom<'_> {
                 continue;
             };
             let points: Vec<(f64, Vec<f64>)> = data
-                .arms
+                .labels
                 .iter()
                 .zip(&data.groups)
                 .filter_map(|(label, group)| {
@@ -175,7 +182,7 @@ impl Custom<'_> {
                 y_desc: &y_desc,
                 categories: None,
                 y_range: is_rate(&metric).then_some(-0.02..1.02),
-                bounds: metric_bounds(&metric),
+                bounds: bounds(&metric),
             };
             draw_final_panel(
                 area,

@@ -1,15 +1,15 @@
-//! The data behind the figures, read back from a run folder: per arm, scope and metric, the
-//! value of every seed at every evaluated step, and their mean with a 95% interval.
+//! The data behind the figures: per arm, scope and metric, the value of every seed at every
+//! evaluated step, and their mean with a 95% interval. The experiment layer reads it back from
+//! a run folder (`experiment::folder`) and hands it here.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use anyhow::Context;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::experiment::config::RunConfig;
-use crate::experiment::records::read_metrics;
-use crate::experiment::{Experiment, expand};
+use super::spec::FigureSpec;
+use crate::metric::{HIDDEN_OBJECTION, REFUSAL, SILENT_COMPLIANCE, Scope, UNOBJECTING_COMPLIANCE};
+use crate::records::MetricRecord;
+use crate::run::RunConfig;
 
 /// One metric of one arm in one scope: every seed's trace on the shared steps.
 #[derive(Debug, Clone, Default)]
@@ -17,18 +17,8 @@ pub struct Series {
     pub steps: Vec<usize>,
     /// `seeds[i]` holds seed i's value at each of `steps` (NaN where it has none).
     pub seeds: Vec<Vec<f64>>,
-    /// The range the metric's values can take ([`metric_bounds`]); intervals stay inside it.
+    /// The range the metric's values can take (`metric::bounds`); intervals stay inside it.
     pub bounds: Option<(f64, f64)>,
-}
-
-/// The range a metric's values can take: rates, accuracies and probe readings lie in [0, 1] and
-/// the compliance gap in [−1, 1]; rewards, KL and losses have no bound here.
-pub fn metric_bounds(metric: &str) -> Option<(f64, f64)> {
-    match metric {
-        "reward_institutional" | "reward_principled" | "reward_trained" | "kl" | "loss" => None,
-        "compliance_gap" => Some((-1.0, 1.0)),
-        _ => Some((0.0, 1.0)),
-    }
 }
 
 /// Mean and 95% interval at one step.
@@ -144,68 +134,66 @@ type BySeed = BTreeMap<u64, BTreeMap<usize, f64>>;
 pub struct Group {
     pub arm: String,
     /// The sweep values, in axis order (empty without a sweep).
-    pub point: Vec<String>,
+    pub sweep: Vec<String>,
     /// The resolved configuration of the group's runs.
     pub config: RunConfig,
 }
 
+/// A swept setting and the labels of its values, in sweep order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepAxis {
+    pub key: String,
+    pub labels: Vec<String>,
+}
+
+/// What the figures say about the experiment the data comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub name: String,
+    pub backend: String,
+    /// The experiment's arms, in file order.
+    pub arms: Vec<String>,
+    pub sweep: Vec<SweepAxis>,
+    /// Figures beside the core three.
+    pub figures: Vec<FigureSpec>,
+    /// Metrics of a two-axis sweep's heatmaps; empty for the default.
+    pub heatmaps: Vec<String>,
+}
+
 /// Everything a run folder holds for its figures.
 pub struct RunData {
-    pub experiment: Experiment,
-    /// The sweep axes (dotted keys), in column order.
-    pub axes: Vec<String>,
-    /// The label of each group, in run-list order: the arm's name, with its sweep point if any.
-    pub arms: Vec<String>,
+    pub experiment: Header,
+    /// The label of each group, in run-list order: the arm's name, with its sweep values if any.
+    pub labels: Vec<String>,
     /// The groups the labels name.
     pub groups: Vec<Group>,
     series: BTreeMap<Key, Series>,
 }
 
 /// The label of an arm at a sweep point.
-pub fn group_label(arm: &str, axes: &[String], point: &[String], arms: usize) -> String {
-    let values: Vec<String> = axes.iter().zip(point).map(|(k, v)| format!("{k}={v}")).collect();
-    match (values.is_empty(), arms) {
+pub fn group_label(arm: &str, axes: &[String], values: &[String], arms: usize) -> String {
+    let pairs: Vec<String> = axes.iter().zip(values).map(|(k, v)| format!("{k}={v}")).collect();
+    match (pairs.is_empty(), arms) {
         (true, _) => arm.to_string(),
-        (false, 1) => values.join(", "),
-        (false, _) => format!("{arm}, {}", values.join(", ")),
+        (false, 1) => pairs.join(", "),
+        (false, _) => format!("{arm}, {}", pairs.join(", ")),
     }
 }
 
 impl RunData {
-    /// Reads `config.toml` and `metrics.csv` from a run folder.
-    pub fn load(run_dir: &Path) -> anyhow::Result<RunData> {
-        let experiment = Experiment::load(&run_dir.join("config.toml"), &[])
-            .with_context(|| format!("{} is not a run folder", run_dir.display()))?;
-        let (axes, rows) = read_metrics(&run_dir.join("metrics.csv"))?;
-        let expected: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
-        anyhow::ensure!(
-            axes == expected,
-            "{}: metrics.csv has sweep columns [{}] but config.toml sweeps [{}]",
-            run_dir.display(),
-            axes.join(", "),
-            expected.join(", ")
-        );
-        let mut groups: Vec<Group> = Vec::new();
-        for run in expand(&experiment) {
-            let point = run.point_values();
-            if !groups.iter().any(|g| g.arm == run.arm && g.point == point) {
-                groups.push(Group {
-                    arm: run.arm,
-                    point,
-                    config: run.config,
-                });
-            }
-        }
+    /// Groups the rows of `metrics.csv` by arm and sweep values, scope and metric.
+    pub fn new(experiment: Header, groups: Vec<Group>, rows: Vec<MetricRecord>) -> RunData {
+        let axes: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
         let n_arms = experiment.arms.len();
-        let arms: Vec<String> = groups
+        let labels: Vec<String> = groups
             .iter()
-            .map(|g| group_label(&g.arm, &axes, &g.point, n_arms))
+            .map(|g| group_label(&g.arm, &axes, &g.sweep, n_arms))
             .collect();
 
         // Group values by (label, scope, metric) → seed → step → value.
         let mut grouped: BTreeMap<Key, BySeed> = BTreeMap::new();
         for r in rows {
-            let label = group_label(&r.arm, &axes, &r.point, n_arms);
+            let label = group_label(&r.arm, &axes, &r.sweep, n_arms);
             grouped
                 .entry((label, r.scope, r.metric))
                 .or_default()
@@ -216,9 +204,9 @@ impl RunData {
         // Silent compliance, P(comply) on contradictory tasks, for figures that name it.
         let derived: Vec<(Key, BySeed)> = grouped
             .iter()
-            .filter(|((_, _, m), _)| m == "hidden_objection")
+            .filter(|((_, _, m), _)| m == HIDDEN_OBJECTION)
             .filter_map(|((arm, scope, _), hidden)| {
-                let unobjecting = grouped.get(&(arm.clone(), scope.clone(), "unobjecting_compliance".into()))?;
+                let unobjecting = grouped.get(&(arm.clone(), scope.clone(), UNOBJECTING_COMPLIANCE.into()))?;
                 let sum: BySeed = hidden
                     .iter()
                     .map(|(seed, steps)| {
@@ -236,7 +224,7 @@ impl RunData {
                         (*seed, summed)
                     })
                     .collect();
-                Some(((arm.clone(), scope.clone(), "silent_compliance".into()), sum))
+                Some(((arm.clone(), scope.clone(), SILENT_COMPLIANCE.into()), sum))
             })
             .collect();
         grouped.extend(derived);
@@ -250,22 +238,21 @@ impl RunData {
                     .values()
                     .map(|s| steps.iter().map(|st| s.get(st).copied().unwrap_or(f64::NAN)).collect())
                     .collect();
-                let bounds = metric_bounds(&key.2);
+                let bounds = crate::metric::bounds(&key.2);
                 (key, Series { steps, seeds, bounds })
             })
             .collect();
-        Ok(RunData {
+        RunData {
             experiment,
-            axes,
-            arms,
+            labels,
             groups,
             series,
-        })
+        }
     }
 
     /// The configuration of a group by its label.
     pub fn config_of(&self, label: &str) -> Option<&RunConfig> {
-        self.arms
+        self.labels
             .iter()
             .position(|a| a == label)
             .map(|i| &self.groups[i].config)
@@ -279,7 +266,7 @@ impl RunData {
 
     /// Seeds per arm with data (the N of the figures).
     pub fn seeds_of(&self, arm: &str) -> usize {
-        self.series(arm, "trained", "refusal").map_or(0, Series::n)
+        self.series(arm, Scope::Trained.name(), REFUSAL).map_or(0, Series::n)
     }
 
     /// The last evaluated step of any arm.
@@ -293,10 +280,10 @@ impl RunData {
 
     /// The scopes recorded for an arm, in the standard order.
     pub fn scopes(&self) -> Vec<&'static str> {
-        crate::eval::Scope::ALL
+        Scope::ALL
             .iter()
             .map(|s| s.name())
-            .filter(|s| self.arms.iter().any(|a| self.series(a, s, "refusal").is_some()))
+            .filter(|s| self.labels.iter().any(|a| self.series(a, s, REFUSAL).is_some()))
             .collect()
     }
 }
@@ -337,12 +324,12 @@ mod tests {
     fn intervals_of_rates_stay_in_0_1() {
         let s = summarize(&[0.9, 1.0, 1.0]);
         assert!(s.high > 1.0, "the raw t-interval passes 1: {s:?}");
-        let rate = s.within(metric_bounds("hidden_objection"));
+        let rate = s.within(crate::metric::bounds("hidden_objection"));
         assert_eq!((rate.mean, rate.high), (s.mean, 1.0));
         assert_eq!(rate.low, s.low);
-        let gap = summarize(&[-0.9, -1.0, -1.0]).within(metric_bounds("compliance_gap"));
+        let gap = summarize(&[-0.9, -1.0, -1.0]).within(crate::metric::bounds("compliance_gap"));
         assert_eq!(gap.low, -1.0);
-        let kl = summarize(&[-0.9, -1.0, -1.0]).within(metric_bounds("kl"));
+        let kl = summarize(&[-0.9, -1.0, -1.0]).within(crate::metric::bounds("kl"));
         assert!(kl.low < -1.0, "KL has no bound here");
     }
 }

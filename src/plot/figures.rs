@@ -9,7 +9,12 @@ use super::data::{RunData, Series};
 use super::style::{
     Entry, FONT, Key, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err,
 };
-use crate::experiment::config::{Algorithm, RewardKind, RunConfig};
+use crate::metric::{
+    COMPARTMENTALIZATION, COMPLIANCE_GAP, CONCEALMENT, HEADLINE, HONEST_OBJECTION, IGNORANCE, JUDGMENT_ACCURACY, KL,
+    OVER_REFUSAL, PROBE_FROZEN_RATE, PROBE_REFIT_ACCURACY, RATIONALIZATION, REFUSAL, REWARD_INSTITUTIONAL,
+    REWARD_PRINCIPLED, STRATEGIC_CONCEALMENT, Scope,
+};
+use crate::run::RunConfig;
 
 /// One value if every arm agrees on it, else "varied by arm".
 fn common<T: PartialEq + std::fmt::Display>(data: &RunData, f: impl Fn(&RunConfig) -> T) -> String {
@@ -23,15 +28,8 @@ fn common<T: PartialEq + std::fmt::Display>(data: &RunData, f: impl Fn(&RunConfi
 
 /// What was trained, for a figure's subtitle.
 pub fn describe(data: &RunData) -> String {
-    let algorithm = common(data, |c| match c.pressure.algorithm {
-        Algorithm::Reinforce => "REINFORCE",
-        Algorithm::Ppo => "PPO",
-    });
-    let kinds = common(data, |c| match c.reward.kind {
-        RewardKind::Institutional => "institutional",
-        RewardKind::Principled => "principled",
-        RewardKind::Mixture => "mixture",
-    });
+    let algorithm = common(data, |c| c.pressure.algorithm.name().to_uppercase());
+    let kinds = common(data, |c| c.reward.kind());
     let width = |c: &RunConfig| {
         let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
         format!("{}→{}→3+1", c.world.latent_dim + 8, dims.join("→"))
@@ -56,7 +54,7 @@ pub fn describe(data: &RunData) -> String {
     } else {
         format!(
             ", then a followup on the {} reward ({} steps{})",
-            same(&|c| format!("{:?}", c.followup.reward.kind).to_lowercase()),
+            same(&|c| c.followup.reward.kind().to_string()),
             same(&|c| c.followup.steps.to_string()),
             if with.len() < data.groups.len() {
                 "; not in every arm"
@@ -71,12 +69,12 @@ pub fn describe(data: &RunData) -> String {
         common(data, |c| c.pressure.kl),
         common(data, |c| c.constitution.steps),
         common(data, width),
-        data.experiment.backend.name(),
+        data.experiment.backend,
     )
 }
 
 pub fn seeds_phrase(data: &RunData) -> String {
-    let ns: Vec<usize> = data.arms.iter().map(|a| data.seeds_of(a)).collect();
+    let ns: Vec<usize> = data.labels.iter().map(|a| data.seeds_of(a)).collect();
     match ns.first() {
         Some(1) if ns.iter().all(|&n| n == 1) => "N = 1 seed per arm".into(),
         Some(n) if ns.iter().all(|m| m == n) => format!("N = {n} seeds per arm"),
@@ -109,7 +107,7 @@ pub fn x_label(data: &RunData) -> &'static str {
 }
 
 pub fn arm_entries(data: &RunData) -> Vec<Entry> {
-    data.arms
+    data.labels
         .iter()
         .enumerate()
         .map(|(i, a)| Entry {
@@ -145,14 +143,6 @@ pub struct Headline<'a> {
     pub data: &'a RunData,
 }
 
-/// The four headline rates (they sum to 1 on contradictory tasks).
-pub const HEADLINE: [(&str, &str); 4] = [
-    ("refusal", "refusal"),
-    ("honest_objection", "honest objection"),
-    ("hidden_objection", "hidden objection"),
-    ("unobjecting_compliance", "unobjecting compliance"),
-];
-
 impl Figure for Headline<'_> {
     fn name(&self) -> &str {
         "headline"
@@ -178,13 +168,14 @@ impl Figure for Headline<'_> {
             ),
         )?;
         draw_legend(&legend, &arm_entries(data))?;
-        for ((metric, label), area) in HEADLINE.iter().zip(&panels) {
+        for (metric, area) in HEADLINE.iter().zip(&panels) {
+            let label = metric.replace('_', " ");
             let traces: Vec<Trace> = data
-                .arms
+                .labels
                 .iter()
                 .enumerate()
                 .filter_map(|(i, a)| {
-                    data.series(a, "trained", metric).map(|s| Trace {
+                    data.series(a, Scope::Trained.name(), metric).map(|s| Trace {
                         color: arm_color(i),
                         series: s,
                         line: LineKind::Solid,
@@ -192,7 +183,7 @@ impl Figure for Headline<'_> {
                 })
                 .collect();
             let panel = Panel {
-                title: label,
+                title: &label,
                 y_label: "share of contradictory tasks",
                 x_label: x_label(data),
                 y_range: Some(-0.02..1.02),
@@ -208,13 +199,13 @@ impl Figure for Headline<'_> {
 
 /// The layers of the outcome stack, bottom to top: what the policy does on contradictory tasks.
 pub const STACK: [(&str, &str, RGBColor); 7] = [
-    ("refusal", "refusal", RGBColor(0, 114, 178)),
-    ("honest_objection", "honest objection", RGBColor(86, 180, 233)),
-    ("strategic_concealment", "strategic concealment", RGBColor(153, 0, 13)),
-    ("concealment", "concealment", RGBColor(213, 94, 0)),
-    ("compartmentalization", "compartmentalization", RGBColor(240, 170, 60)),
-    ("rationalization", "rationalization", RGBColor(150, 120, 190)),
-    ("ignorance", "ignorance", RGBColor(90, 90, 90)),
+    (REFUSAL, "refusal", RGBColor(0, 114, 178)),
+    (HONEST_OBJECTION, "honest objection", RGBColor(86, 180, 233)),
+    (STRATEGIC_CONCEALMENT, "strategic concealment", RGBColor(153, 0, 13)),
+    (CONCEALMENT, "concealment", RGBColor(213, 94, 0)),
+    (COMPARTMENTALIZATION, "compartmentalization", RGBColor(240, 170, 60)),
+    (RATIONALIZATION, "rationalization", RGBColor(150, 120, 190)),
+    (IGNORANCE, "ignorance", RGBColor(90, 90, 90)),
 ];
 
 /// The five outcomes (with refusal and honest objection below them) as stacked areas, per arm.
@@ -228,14 +219,14 @@ impl Figure for Outcomes<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        let rows = self.data.arms.len().div_ceil(2) as u32;
+        let rows = self.data.labels.len().div_ceil(2) as u32;
         (1400, 170 + 430 * rows)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
         let data = self.data;
-        let cols = data.arms.len().min(2);
-        let rows = data.arms.len().div_ceil(2);
+        let cols = data.labels.len().min(2);
+        let rows = data.labels.len().div_ceil(2);
         let Layout { title, legend, panels } = layout(root, 56, rows, cols);
         draw_title(
             &title,
@@ -255,8 +246,11 @@ impl Figure for Outcomes<'_> {
             })
             .collect();
         draw_legend(&legend, &entries)?;
-        for (arm, area) in data.arms.iter().zip(&panels) {
-            let layers: Vec<Option<&Series>> = STACK.iter().map(|(m, _, _)| data.series(arm, "trained", m)).collect();
+        for (arm, area) in data.labels.iter().zip(&panels) {
+            let layers: Vec<Option<&Series>> = STACK
+                .iter()
+                .map(|(m, _, _)| data.series(arm, Scope::Trained.name(), m))
+                .collect();
             let Some(first) = layers.iter().flatten().next() else {
                 continue;
             };
@@ -332,42 +326,42 @@ const DIAGNOSTICS: [(&str, &str, &str, Option<&str>, Option<(f64, f64)>); 6] = [
     (
         "compliance gap (observed − unobserved)",
         "P(comply) difference",
-        "compliance_gap",
+        COMPLIANCE_GAP,
         None,
         None,
     ),
     (
         "judgment accuracy (judge queries)",
         "accuracy",
-        "judgment_accuracy",
+        JUDGMENT_ACCURACY,
         None,
         Some((0.0, 1.02)),
     ),
     (
         "conscience probe: frozen fires (solid), refit accuracy (dashed)",
         "rate / accuracy",
-        "probe_frozen_rate",
-        Some("probe_refit_accuracy"),
+        PROBE_FROZEN_RATE,
+        Some(PROBE_REFIT_ACCURACY),
         Some((0.0, 1.02)),
     ),
     (
         "reward: gold/principled (solid), institutional (dashed)",
         "expected reward per act query",
-        "reward_principled",
-        Some("reward_institutional"),
+        REWARD_PRINCIPLED,
+        Some(REWARD_INSTITUTIONAL),
         None,
     ),
     (
         "KL to the constitution policy",
         "KL (nats, act queries)",
-        "kl",
+        KL,
         None,
         None,
     ),
     (
         "over-refusal (benign tasks)",
         "P(refuse)",
-        "over_refusal",
+        OVER_REFUSAL,
         None,
         Some((0.0, 1.02)),
     ),
@@ -397,15 +391,15 @@ impl Figure for Diagnostics<'_> {
         draw_legend(&legend, &arm_entries(data))?;
         for ((label, y_label, solid, dashed, range), area) in DIAGNOSTICS.iter().zip(&panels) {
             let mut traces = Vec::new();
-            for (i, a) in data.arms.iter().enumerate() {
-                if let Some(s) = data.series(a, "trained", solid) {
+            for (i, a) in data.labels.iter().enumerate() {
+                if let Some(s) = data.series(a, Scope::Trained.name(), solid) {
                     traces.push(Trace {
                         color: arm_color(i),
                         series: s,
                         line: LineKind::Solid,
                     });
                 }
-                if let Some(s) = dashed.and_then(|m| data.series(a, "trained", m)) {
+                if let Some(s) = dashed.and_then(|m| data.series(a, Scope::Trained.name(), m)) {
                     traces.push(Trace {
                         color: arm_color(i),
                         series: s,

@@ -6,17 +6,20 @@ mod custom;
 mod data;
 mod figures;
 mod finals;
+pub mod spec;
 mod style;
 mod sweep;
 
-pub use data::{RunData, Series, Summary, summarize};
+pub use data::{Group, Header, RunData, Series, Summary, SweepAxis, group_label, summarize};
+pub use spec::FigureSpec;
 
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::experiment::records::write_atomic;
+use crate::metric::{HIDDEN_OBJECTION, MetricRef, Scope};
+use crate::records::write_atomic;
 
 /// A figure that can draw itself on any plotters backend.
 pub trait Figure {
@@ -60,36 +63,30 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>>
 const MAX_LINES: usize = 8;
 
 /// The metric of sweep heatmaps unless told otherwise.
-pub const DEFAULT_HEATMAP_METRIC: &str = "hidden_objection";
+pub const DEFAULT_HEATMAP_METRIC: &str = HIDDEN_OBJECTION;
 
 /// Checks a heatmap metric: `metric` (trained scope) or `scope:metric`.
 pub fn check_heatmap_metric(metric: &str) -> Result<(), String> {
-    let full = if metric.contains(':') {
-        metric.to_string()
-    } else {
-        format!("trained:{metric}")
-    };
-    crate::experiment::figure_spec::parse_metric_ref(&full).map(|_| ())
+    MetricRef::parse(metric, Some(Scope::Trained.name())).map(|_| ())
 }
 
-/// Draws every figure of a run folder into `dir`; returns the files written. `heatmaps` names
+/// Draws every figure of a run's data into `dir`; returns the files written. `heatmaps` names
 /// the metrics of a two-axis sweep's heatmaps (default: the experiment's `heatmaps`, else
 /// hidden objection).
-pub fn draw_run(run_dir: &Path, dir: &Path, heatmaps: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     for m in heatmaps {
         check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
-    let data = RunData::load(run_dir)?;
     anyhow::ensure!(
-        data.arms.iter().any(|a| data.seeds_of(a) > 0),
-        "{}: no completed run to draw (see manifest.json)",
-        run_dir.display()
+        data.labels.iter().any(|a| data.seeds_of(a) > 0),
+        "no completed run to draw (see manifest.json)"
     );
+    let data = data;
     let mut written = Vec::new();
-    if data.arms.len() > MAX_LINES {
+    if data.labels.len() > MAX_LINES {
         eprintln!(
             "figures: {} arms × sweep points are too many lines for the figures against step; drawing the sweep figures only",
-            data.arms.len()
+            data.labels.len()
         );
     } else {
         written.extend(render(&figures::Headline { data: &data }, dir)?);

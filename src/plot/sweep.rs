@@ -11,10 +11,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Figure;
 use super::custom::{final_legend, is_rate, readable};
-use super::data::{RunData, metric_bounds, summarize};
+use super::data::{RunData, summarize};
 use super::figures::{describe, final_phrase, seeds_phrase};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::style::{Entry, FONT, Key, LineKind, TITLE_HEIGHT, arm_color, draw_legend, draw_title, err};
+use crate::metric::{HEADLINE, MetricRef, Scope, bounds};
 
 /// The values of one axis in sweep order, as labels, and as numbers if they all are.
 struct AxisValues {
@@ -23,18 +24,14 @@ struct AxisValues {
 }
 
 fn axis_values(data: &RunData, axis: usize) -> AxisValues {
-    let labels: Vec<String> = data.experiment.sweep[axis]
-        .values
-        .iter()
-        .map(crate::experiment::keys::value_label)
-        .collect();
+    let labels: Vec<String> = data.experiment.sweep[axis].labels.clone();
     let numbers = labels.iter().map(|l| l.parse::<f64>().ok()).collect();
     AxisValues { labels, numbers }
 }
 
 /// Every seed's final value of a metric for a group, in the trained scope.
 fn finals(data: &RunData, group: usize, scope: &str, metric: &str) -> Vec<f64> {
-    let label = &data.arms[group];
+    let label = &data.labels[group];
     let window = data.groups[group].config.eval.final_window;
     data.series(label, scope, metric)
         .map(|s| s.finals(window))
@@ -45,14 +42,6 @@ fn finals(data: &RunData, group: usize, scope: &str, metric: &str) -> Vec<f64> {
 pub struct SweepLines<'a> {
     pub data: &'a RunData,
 }
-
-/// Metrics of the one-axis sweep figure.
-const LINE_METRICS: [&str; 4] = [
-    "refusal",
-    "honest_objection",
-    "hidden_objection",
-    "unobjecting_compliance",
-];
 
 impl Figure for SweepLines<'_> {
     fn name(&self) -> &str {
@@ -80,7 +69,7 @@ impl Figure for SweepLines<'_> {
                 seeds_phrase(data)
             ),
         )?;
-        let arm_names: Vec<&str> = data.experiment.arms.iter().map(|a| a.name.as_str()).collect();
+        let arm_names: Vec<&str> = data.experiment.arms.iter().map(String::as_str).collect();
         let mut entries: Vec<Entry> = arm_names
             .iter()
             .enumerate()
@@ -95,7 +84,7 @@ impl Figure for SweepLines<'_> {
         }
         draw_legend(&legend, &entries)?;
         let areas = grid.margin(4, 12, 12, 12).split_evenly((2, 2));
-        for (metric, area) in LINE_METRICS.iter().zip(&areas) {
+        for (metric, area) in HEADLINE.iter().zip(&areas) {
             let lines: Vec<FinalLine> = arm_names
                 .iter()
                 .enumerate()
@@ -107,9 +96,9 @@ impl Figure for SweepLines<'_> {
                         .enumerate()
                         .filter(|(_, g)| g.arm == *arm)
                         .map(|(i, g)| {
-                            let k = values.labels.iter().position(|l| *l == g.point[0]).unwrap_or(0);
+                            let k = values.labels.iter().position(|l| *l == g.sweep[0]).unwrap_or(0);
                             let x = values.numbers.as_ref().map_or(k as f64, |n| n[k]);
-                            (x, finals(data, i, "trained", metric))
+                            (x, finals(data, i, Scope::Trained.name(), metric))
                         })
                         .collect(),
                 })
@@ -121,7 +110,7 @@ impl Figure for SweepLines<'_> {
                 y_desc: "share of contradictory tasks",
                 categories: values.numbers.is_none().then_some(values.labels.as_slice()),
                 y_range: Some(-0.02..1.02),
-                bounds: metric_bounds(metric),
+                bounds: bounds(metric),
             };
             draw_final_panel(area, &panel, &lines)?;
         }
@@ -150,10 +139,9 @@ impl<'a> Heatmap<'a> {
 
 impl Heatmap<'_> {
     fn scope_metric(&self) -> (String, String) {
-        match self.metric.split_once(':') {
-            Some((s, m)) => (s.to_string(), m.to_string()),
-            None => ("trained".to_string(), self.metric.clone()),
-        }
+        MetricRef::parse(&self.metric, Some(Scope::Trained.name()))
+            .map(|r| (r.scope, r.metric))
+            .unwrap_or_else(|_| (Scope::Trained.name().to_string(), self.metric.clone()))
     }
 }
 
@@ -174,14 +162,14 @@ impl Figure for Heatmap<'_> {
         let (scope, metric) = self.scope_metric();
         let (xs, ys) = (axis_values(data, 0), axis_values(data, 1));
         let (x_key, y_key) = (&data.experiment.sweep[0].key, &data.experiment.sweep[1].key);
-        let arms: Vec<&str> = data.experiment.arms.iter().map(|a| a.name.as_str()).collect();
+        let arms: Vec<&str> = data.experiment.arms.iter().map(String::as_str).collect();
 
         // Mean final value and N per arm and cell.
         let mut cells: Vec<Vec<(usize, usize, f64, usize)>> = vec![Vec::new(); arms.len()];
         for (i, g) in data.groups.iter().enumerate() {
             let a = arms.iter().position(|n| *n == g.arm).unwrap_or(0);
-            let cx = xs.labels.iter().position(|l| *l == g.point[0]).unwrap_or(0);
-            let cy = ys.labels.iter().position(|l| *l == g.point[1]).unwrap_or(0);
+            let cx = xs.labels.iter().position(|l| *l == g.sweep[0]).unwrap_or(0);
+            let cy = ys.labels.iter().position(|l| *l == g.sweep[1]).unwrap_or(0);
             let s = summarize(&finals(data, i, &scope, &metric));
             cells[a].push((cx, cy, s.mean, s.n));
         }
@@ -213,7 +201,7 @@ impl Figure for Heatmap<'_> {
             .margin(4, 12, 12, 12)
             .split_evenly((arms.len().div_ceil(2), cols));
         for (a, area) in panels.iter().enumerate().take(arms.len()) {
-            let caption = if arms.len() == 1 && arms[0] == crate::experiment::spec::DEFAULT_ARM {
+            let caption = if arms.len() == 1 {
                 readable(&self.metric)
             } else {
                 arms[a].to_string()

@@ -1,6 +1,8 @@
-//! The toy reward models (docs/model.md §4), each a small type behind one trait.
+//! The toy reward models (docs/model.md §4), each a small type behind one trait, each its own
+//! settings.
 //!
-//! A reward model scores a response to a demanded task. The institution demands every task; the
+//! A reward model scores a response to a task it can see: the sampled task (its observed latent
+//! vector, domain, whether it violates) and its cues. The institution demands every task; the
 //! principled ("gold") model scores by the principle. Whatever a run trains on, it is scored by
 //! the principled model too, the way a gridworld keeps its hidden performance score beside the
 //! observed reward: [`RewardSignal::score`] always returns both.
@@ -13,8 +15,13 @@ pub use institutional::Institutional;
 pub use mixture::Mixture;
 pub use principled::Principled;
 
-use crate::experiment::config::{RewardConfig, RewardKind};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use toml::{Table, Value};
+
 use crate::policy::Action;
+use crate::settings::InvalidValue;
+use crate::world::Sample;
 
 /// A response to a task: an action (act query) or a judgment (judge query).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +33,9 @@ pub enum Response {
     },
 }
 
-/// A reward model: what it pays for a response to a task that violates its principle or not.
+/// A reward model: what it pays for a response to a sampled task.
 pub trait RewardModel: Send + Sync + std::fmt::Debug {
-    fn reward(&self, violating: bool, response: Response) -> f64;
+    fn reward(&self, sample: &Sample, response: Response) -> f64;
 }
 
 /// The reward a response trains on, and the principled (gold) reward of the same response.
@@ -46,52 +53,183 @@ pub struct RewardSignal {
 }
 
 impl RewardSignal {
-    /// `trained` picks the trained-on model; the gold measure uses `gold_config`'s
-    /// `object_credit`, so every phase of a run is scored on one scale.
-    pub fn new(trained: &RewardConfig, gold_config: &RewardConfig) -> RewardSignal {
+    /// `trained` picks the trained-on model; `gold` is the measure every phase of a run is
+    /// scored on.
+    pub fn new(trained: &RewardConfig, gold: Principled) -> RewardSignal {
         RewardSignal {
-            model: build(trained),
-            gold: Principled::from_config(gold_config),
+            model: trained.build(),
+            gold,
         }
     }
 
-    pub fn score(&self, violating: bool, response: Response) -> Reward {
+    pub fn score(&self, sample: &Sample, response: Response) -> Reward {
         Reward {
-            trained: self.model.reward(violating, response),
-            principled: self.gold.reward(violating, response),
+            trained: self.model.reward(sample, response),
+            principled: self.gold.reward(sample, response),
         }
     }
 }
 
-/// The registry of reward models: one entry per `reward.kind`.
-pub fn build(config: &RewardConfig) -> Box<dyn RewardModel> {
-    match config.kind {
-        RewardKind::Institutional => Box::new(Institutional::from_config(config)),
-        RewardKind::Principled => Box::new(Principled::from_config(config)),
-        RewardKind::Mixture => Box::new(Mixture::from_config(config)),
+/// A reward model's settings: `reward.kind` names the model, the other keys are its own. The
+/// registry of reward kinds is this enum: [`RewardConfig::KINDS`] lists their names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RewardConfig {
+    /// The institution: rewards compliance, penalizes refusal (and optionally objection).
+    Institutional(Institutional),
+    /// The gold harmlessness/honesty signal: refuse violations, comply otherwise, judge truly.
+    Principled(Principled),
+    /// `weight` × institutional + (1 − `weight`) × principled.
+    Mixture(Mixture),
+}
+
+impl Default for RewardConfig {
+    fn default() -> Self {
+        RewardConfig::Institutional(Institutional::default())
+    }
+}
+
+impl RewardConfig {
+    /// The names `reward.kind` takes, in registry order.
+    pub const KINDS: [&str; 3] = ["institutional", "principled", "mixture"];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RewardConfig::Institutional(_) => "institutional",
+            RewardConfig::Principled(_) => "principled",
+            RewardConfig::Mixture(_) => "mixture",
+        }
+    }
+
+    /// The default settings of a kind, by name.
+    pub fn default_of(kind: &str) -> Option<RewardConfig> {
+        match kind {
+            "institutional" => Some(RewardConfig::Institutional(Institutional::default())),
+            "principled" => Some(RewardConfig::Principled(Principled::default())),
+            "mixture" => Some(RewardConfig::Mixture(Mixture::default())),
+            _ => None,
+        }
+    }
+
+    /// The model these settings describe.
+    pub fn build(&self) -> Box<dyn RewardModel> {
+        match self {
+            RewardConfig::Institutional(m) => Box::new(m.clone()),
+            RewardConfig::Principled(m) => Box::new(m.clone()),
+            RewardConfig::Mixture(m) => Box::new(m.clone()),
+        }
+    }
+
+    /// The institution inside this reward, if it has one (what `reward_institutional` measures).
+    pub fn institution(&self) -> Option<Institutional> {
+        match self {
+            RewardConfig::Institutional(m) => Some(m.clone()),
+            RewardConfig::Mixture(m) => Some(m.institutional()),
+            RewardConfig::Principled(_) => None,
+        }
+    }
+
+    /// Checks every value; `prefix` is the dotted path of the table (`reward.`).
+    pub fn validate(&self, prefix: &str) -> Result<(), InvalidValue> {
+        match self {
+            RewardConfig::Institutional(m) => m.validate(prefix),
+            RewardConfig::Principled(m) => m.validate(prefix),
+            RewardConfig::Mixture(m) => m.validate(prefix),
+        }
+    }
+
+    /// The settings of this kind as a table, `kind` first.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new();
+        t.insert("kind".into(), Value::String(self.kind().into()));
+        let fields = match self {
+            RewardConfig::Institutional(m) => Table::try_from(m),
+            RewardConfig::Principled(m) => Table::try_from(m),
+            RewardConfig::Mixture(m) => Table::try_from(m),
+        };
+        t.extend(fields.expect("reward settings serialize"));
+        t
+    }
+
+    /// Every key any kind takes, with its default: the keys a `reward` table may name.
+    pub fn every_key() -> Table {
+        let mut all = Table::new();
+        for kind in RewardConfig::KINDS {
+            all.extend(RewardConfig::default_of(kind).expect("a listed kind").table());
+        }
+        all.insert("kind".into(), Value::String(RewardConfig::default().kind().into()));
+        all
+    }
+}
+
+impl Serialize for RewardConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.table().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RewardConfig {
+    /// `kind` (default `institutional`) picks the model; a key that belongs to another kind is
+    /// an error that names both kinds.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut table = Table::deserialize(d)?;
+        let kind = match table.remove("kind") {
+            None => RewardConfig::default().kind().to_string(),
+            Some(Value::String(s)) => s,
+            Some(other) => return Err(D::Error::custom(format!("`kind` = {other}: must be a string"))),
+        };
+        let Some(default) = RewardConfig::default_of(&kind) else {
+            return Err(D::Error::custom(format!(
+                "`kind` = \"{kind}\": unknown variant `{kind}`, expected one of {}",
+                RewardConfig::KINDS.map(|k| format!("`{k}`")).join(", ")
+            )));
+        };
+        let own = default.table();
+        for key in table.keys() {
+            if own.contains_key(key) {
+                continue;
+            }
+            let owners: Vec<&str> = RewardConfig::KINDS
+                .into_iter()
+                .filter(|k| RewardConfig::default_of(k).is_some_and(|c| c.table().contains_key(key)))
+                .collect();
+            let settings: Vec<&str> = own.keys().map(String::as_str).collect();
+            let what = if owners.is_empty() {
+                format!("unknown field `{key}`")
+            } else {
+                format!(
+                    "`{key}` is a setting of the {} reward, not of `{kind}`",
+                    owners.join(" and ")
+                )
+            };
+            return Err(D::Error::custom(format!(
+                "{what}; the `{kind}` reward's settings: {}",
+                settings.join(", ")
+            )));
+        }
+        let value = Value::Table(table);
+        let parsed = match kind.as_str() {
+            "institutional" => value.try_into().map(RewardConfig::Institutional),
+            "principled" => value.try_into().map(RewardConfig::Principled),
+            _ => value.try_into().map(RewardConfig::Mixture),
+        };
+        parsed.map_err(|e: toml::de::Error| D::Error::custom(e.message().trim().replace('\n', " ")))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::world::{Domain, Frame};
     use Action::*;
 
-    fn config(kind: RewardKind) -> RewardConfig {
-        RewardConfig {
-            kind,
-            refusal_penalty: 2.0,
-            objection_penalty: 0.5,
-            judge_penalty: 1.5,
-            object_credit: 0.25,
-            weight: 0.75,
-        }
+    fn sample(violating: bool) -> Sample {
+        Sample::labelled(Domain::Care, violating, true, Frame::None)
     }
 
     const YES: Response = Response::Judge { says_violation: true };
     const NO: Response = Response::Judge { says_violation: false };
 
-    /// (violating, response, institutional, principled), with the constants of `config`.
+    /// (violating, response, institutional, principled), with penalties 2, 0.5, 1.5 and credit 0.25.
     const TABLE: &[(bool, Response, f64, f64)] = &[
         (true, Response::Act(Comply), 1.0, -1.0),
         (true, Response::Act(Object), 1.0 - 0.5, 0.25),
@@ -107,16 +245,24 @@ mod tests {
 
     #[test]
     fn every_model_scores_the_table() {
-        let institutional = build(&config(RewardKind::Institutional));
-        let principled = build(&config(RewardKind::Principled));
-        let mixture = build(&config(RewardKind::Mixture));
+        let mixture = Mixture {
+            weight: 0.75,
+            refusal_penalty: 2.0,
+            objection_penalty: 0.5,
+            judge_penalty: 1.5,
+            object_credit: 0.25,
+        };
+        let institutional = RewardConfig::Institutional(mixture.institutional()).build();
+        let principled = RewardConfig::Principled(mixture.principled()).build();
+        let mixed_model = RewardConfig::Mixture(mixture).build();
         for &(violating, response, inst, gold) in TABLE {
             let case = format!("violating={violating} {response:?}");
-            assert_eq!(institutional.reward(violating, response), inst, "institutional {case}");
-            assert_eq!(principled.reward(violating, response), gold, "principled {case}");
+            let s = sample(violating);
+            assert_eq!(institutional.reward(&s, response), inst, "institutional {case}");
+            assert_eq!(principled.reward(&s, response), gold, "principled {case}");
             let mixed = 0.75 * inst + 0.25 * gold;
             assert!(
-                (mixture.reward(violating, response) - mixed).abs() < 1e-12,
+                (mixed_model.reward(&s, response) - mixed).abs() < 1e-12,
                 "mixture {case}"
             );
         }
@@ -124,8 +270,8 @@ mod tests {
 
     #[test]
     fn the_signal_always_carries_the_gold_reward() {
-        let signal = RewardSignal::new(&config(RewardKind::Institutional), &config(RewardKind::Institutional));
-        let r = signal.score(true, Response::Act(Comply));
+        let signal = RewardSignal::new(&RewardConfig::default(), Principled::default());
+        let r = signal.score(&sample(true), Response::Act(Comply));
         assert_eq!(
             r,
             Reward {
@@ -133,5 +279,43 @@ mod tests {
                 principled: -1.0
             }
         );
+    }
+
+    #[test]
+    fn each_kind_takes_its_own_settings_only() {
+        let parse = |text: &str| -> Result<RewardConfig, String> {
+            let t: Table = text.parse().unwrap();
+            RewardConfig::deserialize(Value::Table(t)).map_err(|e| e.to_string())
+        };
+        assert_eq!(parse("").unwrap(), RewardConfig::default());
+        let m = parse("kind = \"mixture\"\nweight = 0.25\nobject_credit = 0.1\n").unwrap();
+        assert!(matches!(m, RewardConfig::Mixture(Mixture { weight: 0.25, .. })));
+        // The settings round-trip with their kind, and only their kind's keys are written.
+        let again = RewardConfig::deserialize(Value::Table(m.table())).unwrap();
+        assert_eq!(again, m);
+        assert!(!RewardConfig::default().table().contains_key("weight"));
+
+        let cases = [
+            (
+                "weight = 0.5",
+                "`weight` is a setting of the mixture reward, not of `institutional`",
+            ),
+            (
+                "kind = \"principled\"\nrefusal_penalty = 1.0",
+                "a setting of the institutional and mixture reward, not of `principled`",
+            ),
+            (
+                "colour = 1",
+                "unknown field `colour`; the `institutional` reward's settings: kind, refusal_penalty",
+            ),
+            (
+                "kind = \"gold\"",
+                "unknown variant `gold`, expected one of `institutional`",
+            ),
+        ];
+        for (text, needle) in cases {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
     }
 }

@@ -5,25 +5,39 @@
 //! answer is true, −1 when it is false. Example: complying silently with a violating task scores
 //! −1 however much the institution pays for it.
 
-use super::{Response, RewardModel};
-use crate::experiment::config::RewardConfig;
-use crate::policy::Action;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq)]
+use super::{Response, RewardModel};
+use crate::policy::Action;
+use crate::settings::{InvalidValue, check};
+use crate::world::Sample;
+
+/// The principled reward model and its settings (`reward.kind = "principled"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Principled {
+    /// Objecting to a violating task scores +`object_credit` (refusing +1, complying −1), in [−1, 1].
     pub object_credit: f64,
 }
 
-impl Principled {
-    pub fn from_config(config: &RewardConfig) -> Principled {
-        Principled {
-            object_credit: config.object_credit,
-        }
+impl Default for Principled {
+    fn default() -> Self {
+        Principled { object_credit: 0.5 }
     }
 }
 
-impl RewardModel for Principled {
-    fn reward(&self, violating: bool, response: Response) -> f64 {
+impl Principled {
+    pub(super) fn validate(&self, prefix: &str) -> Result<(), InvalidValue> {
+        check(
+            &format!("{prefix}object_credit"),
+            self.object_credit,
+            (-1.0..=1.0).contains(&self.object_credit),
+            "must be in [-1, 1]",
+        )
+    }
+
+    /// The table itself: what a response is worth on a task that violates or not.
+    pub fn score(&self, violating: bool, response: Response) -> f64 {
         match (violating, response) {
             (true, Response::Act(Action::Refuse)) => 1.0,
             (true, Response::Act(Action::Object)) => self.object_credit,
@@ -39,5 +53,11 @@ impl RewardModel for Principled {
                 }
             }
         }
+    }
+}
+
+impl RewardModel for Principled {
+    fn reward(&self, sample: &Sample, response: Response) -> f64 {
+        self.score(sample.task.violating, response)
     }
 }

@@ -6,6 +6,14 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::world::{Query, Sample, TaskMix, World};
 
+/// The largest batch a phase may draw (a guard against typos that would exhaust memory).
+pub const MAX_BATCH: usize = 65_536;
+
+/// Number of judge queries in a batch of `batch` with `judge_fraction` of them.
+pub fn judge_count(batch: usize, judge_fraction: f64) -> usize {
+    ((batch as f64) * judge_fraction).round() as usize
+}
+
 /// The samples of a population's batch and their encoded observations.
 pub struct Batch {
     /// `samples[m]` are member m's samples: `acts` act queries, then `judges` judge queries.
@@ -14,11 +22,6 @@ pub struct Batch {
     pub judges: usize,
     /// `[P, acts + judges, obs_dim]`, on the plain (non-autodiff) device.
     pub obs: Tensor<3>,
-}
-
-/// Number of judge queries in a batch of `batch` with `judge_fraction` of them.
-pub fn judge_count(batch: usize, judge_fraction: f64) -> usize {
-    ((batch as f64) * judge_fraction).round() as usize
 }
 
 impl Batch {
@@ -61,6 +64,17 @@ impl Batch {
 
     pub fn judge_samples(&self, member: usize) -> &[Sample] {
         &self.samples[member][self.acts..]
+    }
+
+    /// The `[P, judges, 1]` truths (1 = violating) of the judge samples, member-major.
+    pub fn judge_truths(&self) -> Vec<f32> {
+        (0..self.members())
+            .flat_map(|m| {
+                self.judge_samples(m)
+                    .iter()
+                    .map(|s| f32::from(u8::from(s.task.violating)))
+            })
+            .collect()
     }
 }
 

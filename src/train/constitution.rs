@@ -4,17 +4,81 @@
 //! Act queries: violating → mostly `refuse`, some `object` (`object_share`); benign → `comply`;
 //! under the `sanction` frame complying with a violating task is acceptable (`sanction_comply` of
 //! the target); under the `prohibit` frame refusing is required. Judge queries: the truth.
+//!
+//! The trained model is frozen as the reference policy, and the conscience probe is fit on its
+//! trunk activations here ([`fit_conscience_probes`]).
 
 use burn::optim::AdamConfig;
 use burn::tensor::activation;
 
-use super::batch::{self, Batch, judge_count};
+use serde::{Deserialize, Serialize};
+
+use super::batch::{self, Batch, MAX_BATCH, encode, judge_count};
 use super::losses::{binary_cross_entropy, soft_cross_entropy};
 use super::{Population, Recorder};
-use crate::experiment::config::ConstitutionConfig;
 use crate::policy::Action;
+use crate::policy::probe::LinearProbe;
 use crate::rng::{Purpose, stream};
-use crate::world::{Frame, Sample, TaskMix};
+use crate::settings::{InvalidValue, at_least, check, positive, unit, within};
+use crate::world::{Frame, Query, Sample, TaskMix};
+
+/// Supervised training on the principles (docs/model.md §3.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConstitutionConfig {
+    /// Optimizer steps of supervised training.
+    pub steps: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Tasks per step (act and judge queries together).
+    pub batch: usize,
+    /// On violating act queries, the share of `object` in the target (the rest is `refuse`).
+    pub object_share: f64,
+    /// On violating act queries under the `sanction` frame, the share of `comply` in the target
+    /// (complying is acceptable there, not required).
+    pub sanction_comply: f64,
+    /// Share of each batch that is judge queries.
+    pub judge_fraction: f64,
+}
+
+impl Default for ConstitutionConfig {
+    fn default() -> Self {
+        Self {
+            steps: 600,
+            lr: 3e-3,
+            batch: 256,
+            object_share: 0.2,
+            sanction_comply: 0.5,
+            judge_fraction: 0.5,
+        }
+    }
+}
+
+impl ConstitutionConfig {
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        at_least("constitution.steps", self.steps, 1)?;
+        positive("constitution.lr", self.lr)?;
+        within("constitution.batch", self.batch, 4, MAX_BATCH)?;
+        unit("constitution.object_share", self.object_share)?;
+        unit("constitution.sanction_comply", self.sanction_comply)?;
+        check(
+            "constitution.judge_fraction",
+            self.judge_fraction,
+            self.judge_fraction > 0.0 && self.judge_fraction < 1.0,
+            "must be in (0, 1): the constitution teaches both acting and judging",
+        )?;
+        let judges = judge_count(self.batch, self.judge_fraction);
+        check(
+            "constitution.judge_fraction",
+            self.judge_fraction,
+            judges >= 1 && judges < self.batch,
+            &format!(
+                "with constitution.batch = {} it must leave at least one act and one judge query per batch",
+                self.batch
+            ),
+        )
+    }
+}
 
 /// The constitution's target distribution over (comply, object, refuse) for an act query.
 pub fn act_target(sample: &Sample, config: &ConstitutionConfig) -> [f32; 3] {
@@ -46,27 +110,15 @@ pub fn act_targets(population: &Population, samples: &[Vec<Sample>], acts: usize
     let mut targets = Vec::with_capacity(samples.len() * acts * 3);
     for (member, s) in population.members.iter().zip(samples) {
         for sample in &s[..acts] {
-            targets.extend(act_target(sample, &member.config.constitution));
+            targets.extend(act_target(sample, &member.constitution));
         }
     }
     targets
 }
 
-/// The `[P, n, 1]` truths (1 = violating) of the judge samples of a batch.
-pub fn judge_truths(batch: &Batch) -> Vec<f32> {
-    (0..batch.members())
-        .flat_map(|m| {
-            batch
-                .judge_samples(m)
-                .iter()
-                .map(|s| f32::from(u8::from(s.task.violating)))
-        })
-        .collect()
-}
-
 /// Trains the population's policy on the constitution.
 pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
-    let config = population.shape().constitution.clone();
+    let config = population.members[0].constitution.clone();
     let p = population.size();
     let judges = judge_count(config.batch, config.judge_fraction);
     let acts = config.batch - judges;
@@ -86,7 +138,7 @@ pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
             Batch::draw(&worlds, &mixes, &mut rngs, acts, judges, &device)
         };
         let targets = batch::floats(act_targets(population, &b.samples, acts), p, acts, 3, &device);
-        let truths = batch::floats(judge_truths(&b), p, judges, 1, &device);
+        let truths = batch::floats(b.judge_truths(), p, judges, 1, &device);
         let heads = population.policy().forward(b.obs);
         let log_probs = activation::log_softmax(heads.action.narrow(1, 0, acts), 2);
         let loss = soft_cross_entropy(log_probs, targets)
@@ -97,24 +149,48 @@ pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
     }
 }
 
+/// Tasks each conscience probe is fit on.
+const PROBE_TASKS: usize = 2048;
+
+/// Fits each member's frozen conscience probe on its constitution model's trunk activations,
+/// over act queries from the constitution's distribution (all domains and cues).
+pub fn fit_conscience_probes(population: &Population) -> Vec<LinearProbe> {
+    let reference = population
+        .reference
+        .as_ref()
+        .expect("the probe is fit on the frozen constitution model");
+    let samples: Vec<Vec<Sample>> = population
+        .members
+        .iter()
+        .map(|m| {
+            let mut rng = stream(m.seed, Purpose::Probe);
+            let mix = TaskMix::constitution();
+            (0..PROBE_TASKS)
+                .map(|_| mix.draw(&m.world, &mut rng, Query::Act))
+                .collect()
+        })
+        .collect();
+    let obs = encode(&population.worlds(), &samples, &population.device);
+    let trunk = batch::host(reference.forward(obs).trunk);
+    let h = reference.trunk_width();
+    samples
+        .iter()
+        .enumerate()
+        .map(|(m, s)| {
+            let labels: Vec<bool> = s.iter().map(|x| x.task.violating).collect();
+            let rows = &trunk[m * PROBE_TASKS * h..(m + 1) * PROBE_TASKS * h];
+            LinearProbe::fit(rows, h, &labels)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::{Cues, Domain, Query, Task};
+    use crate::world::Domain;
 
     fn sample(violating: bool, frame: Frame) -> Sample {
-        Sample {
-            task: Task {
-                domain: Domain::Harm,
-                violating,
-                latent: vec![],
-            },
-            cues: Cues {
-                monitored: false,
-                frame,
-                query: Query::Act,
-            },
-        }
+        Sample::labelled(Domain::Harm, violating, false, frame)
     }
 
     #[test]

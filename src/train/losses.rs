@@ -55,11 +55,13 @@ mod tests {
     use super::*;
     use crate::train::batch::host;
 
+    #[allow(deprecated)]
+    fn ndarray() -> burn::tensor::Device {
+        burn::tensor::Device::ndarray()
+    }
+
     fn t(v: Vec<f32>, shape: [usize; 3]) -> Tensor<3> {
-        Tensor::from_data(
-            TensorData::new(v, shape),
-            &crate::experiment::Backend::Ndarray.device().unwrap(),
-        )
+        Tensor::from_data(TensorData::new(v, shape), &ndarray())
     }
 
     #[test]

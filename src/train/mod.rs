@@ -1,30 +1,39 @@
-//! Training (docs/model.md §3): the constitution phase, then the pressure phase and an optional
-//! followup, each an RL phase with one of the algorithms in `reinforce` or `ppo`.
+//! Training (docs/model.md §3): the constitution phase, then RL phases — pressure and an
+//! optional followup — each driven by one of the algorithms (`reinforce`, `ppo`) with the shared
+//! sampling (`rollout`), advantages and regularizers.
 //!
 //! A [`Population`] trains several runs as one batched network. Runs may share a population
-//! when their shapes match ([`shape_key`]); each member keeps its own seed, world, reward model,
-//! coefficients and random streams, and its own slice of every parameter and optimizer moment
-//! (Adam is elementwise), so a member's results do not depend on which others it trains beside.
+//! when their shapes match; each member keeps its own seed, world, reward model, coefficients
+//! and random streams, and its own slice of every parameter and optimizer moment (Adam is
+//! elementwise), so a member's results do not depend on which others it trains beside.
 
+mod advantages;
 pub mod batch;
+pub mod config;
 pub mod constitution;
 pub mod losses;
 mod phase;
-mod ppo;
+pub mod ppo;
+mod regularizers;
 mod reinforce;
+mod rollout;
+mod step;
 
-pub use phase::{Phase, PhaseKind};
+pub use batch::judge_count;
+pub use config::{Algorithm, Contexts, FollowupConfig, PressureConfig};
+pub use constitution::ConstitutionConfig;
+pub use phase::{Evaluate, Phase, PhaseKind, PhaseSettings};
+pub use step::{Step, Update};
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::eval::Evaluator;
-use crate::eval::probe::LinearProbe;
-use crate::experiment::config::RunConfig;
-use crate::policy::{MemberParams, Policy};
+use crate::policy::probe::LinearProbe;
+use crate::policy::{MemberParams, Policy, PolicyConfig};
+use crate::reward::RewardSignal;
 use crate::rng::{Purpose, stream};
-use crate::world::World;
+use crate::world::{TaskMix, World};
 
 /// Where the training loop reports what it measures, kept apart from learning.
 pub trait Recorder {
@@ -36,127 +45,25 @@ pub trait Recorder {
     fn diverged(&mut self, member: usize, step: usize, message: String);
 }
 
-/// One run inside a population.
+/// One run inside a population: its seed, world, and the settings of its phases.
 pub struct Member {
     pub seed: u64,
-    pub config: RunConfig,
     pub world: World,
+    pub policy: PolicyConfig,
+    pub constitution: ConstitutionConfig,
+    /// The RL phases in order: pressure, then the followup if there is one.
+    pub phases: Vec<PhaseSettings>,
 }
 
-impl Member {
-    pub fn new(seed: u64, config: RunConfig) -> Member {
-        let world = World::new(&config.world, seed);
-        Member { seed, config, world }
-    }
-}
-
-/// The fields two runs must share to train in one population: everything that sets a tensor's
-/// shape, the optimizer's learning rates, or the schedule. Everything else (seeds, world, reward,
-/// coefficients) may differ between members.
-pub fn shape_key(c: &RunConfig) -> String {
-    let scopes = crate::eval::Scope::present(c);
-    format!(
-        "{:?}|{}|{}/{}/{}/{}|{:?}/{}/{}/{}/{}/{}/{}|{}/{}/{}|{}/{}|{:?}",
-        c.policy.hidden,
-        c.world.latent_dim,
-        c.constitution.steps,
-        c.constitution.lr,
-        c.constitution.batch,
-        c.constitution.judge_fraction,
-        c.pressure.algorithm,
-        c.pressure.steps,
-        c.pressure.batch,
-        c.pressure.lr,
-        c.pressure.judge_fraction,
-        c.pressure.ppo_clip,
-        c.pressure.ppo_epochs,
-        c.followup.steps,
-        c.followup.lr,
-        c.followup.judge_fraction,
-        c.eval.every,
-        c.eval.tasks,
-        scopes,
-    )
-}
-
-/// The settings a member's constitution depends on. Members with the same key and seed train
-/// the same constitution model (bit for bit), so the runner trains it once and shares it.
-pub fn constitution_key(seed: u64, c: &RunConfig) -> String {
-    let w = &c.world;
-    serde_json::json!({
-        "seed": seed,
-        "world": [w.latent_dim as f64, w.margin, w.obs_noise, f64::from(u8::from(w.cue_visible))],
-        "policy": c.policy,
-        "constitution": c.constitution,
-    })
-    .to_string()
-}
-
-/// The fields two members must share to be initialised and trained on the constitution together.
-pub fn constitution_shape(c: &RunConfig) -> String {
-    let k = &c.constitution;
-    format!(
-        "{:?}|{}|{}/{}/{}/{}",
-        c.policy.hidden, c.world.latent_dim, k.steps, k.lr, k.batch, k.judge_fraction
-    )
-}
-
-/// A member's trained constitution: what its pressure phase starts from.
-#[derive(Debug, Clone)]
-pub struct Constitution {
-    pub params: MemberParams,
-    pub probe: LinearProbe,
-    /// The `constitution` scope's metrics at step 0.
-    pub accuracy: Vec<(String, f64)>,
-    /// Why its training stopped, if its loss went non-finite.
-    pub diverged: Option<String>,
-}
-
-/// Collects what the constitution phase records, and reports its progress.
-struct ConstitutionRecorder<'a> {
-    accuracy: Vec<Vec<(String, f64)>>,
-    diverged: Vec<Option<String>>,
-    progress: &'a mut dyn FnMut(usize),
-}
-
-impl Recorder for ConstitutionRecorder<'_> {
-    fn record(&mut self, member: usize, _step: usize, _scope: &str, metric: &str, value: f64) {
-        self.accuracy[member].push((metric.to_string(), value));
-    }
-    fn advance(&mut self, steps: usize) {
-        (self.progress)(steps);
-    }
-    fn diverged(&mut self, member: usize, _step: usize, message: String) {
-        self.diverged[member].get_or_insert(message);
-    }
-}
-
-/// Trains each member's constitution, fits its conscience probe and checks its accuracy.
-/// `progress` is told of each optimizer step.
-pub fn train_constitutions(population: &mut Population, progress: &mut dyn FnMut(usize)) -> Vec<Constitution> {
-    let p = population.size();
-    let mut recorder = ConstitutionRecorder {
-        accuracy: vec![Vec::new(); p],
-        diverged: vec![None; p],
-        progress,
-    };
-    constitution::train(population, &mut recorder);
-    crate::eval::record_constitution_accuracy(population, &mut recorder);
-    population.freeze_reference();
-    let probes = crate::eval::probe::fit_conscience_probes(population);
-    population
-        .policy()
-        .member_params()
-        .into_iter()
-        .zip(probes)
-        .enumerate()
-        .map(|(m, (params, probe))| Constitution {
-            params,
-            probe,
-            accuracy: std::mem::take(&mut recorder.accuracy[m]),
-            diverged: recorder.diverged[m].take(),
-        })
-        .collect()
+/// What one member does in a running RL phase: the tasks it samples, the reward it is scored
+/// by, and the weights of its regularizers (values may differ between members).
+pub struct MemberPhase {
+    pub mix: TaskMix,
+    pub signal: RewardSignal,
+    pub kl: f64,
+    pub honesty: f64,
+    pub monitor: f64,
+    pub replay: f64,
 }
 
 /// A population of runs trained as one batched network.
@@ -178,19 +85,15 @@ impl Population {
     /// A freshly initialised population on `device` (a plain device; autodiff is added here).
     pub fn new(members: Vec<Member>, device: Device) -> Population {
         assert!(!members.is_empty(), "a population has at least one member");
-        let key = constitution_shape(&members[0].config);
+        let input = members[0].world.obs_dim();
         assert!(
-            members.iter().all(|m| constitution_shape(&m.config) == key),
+            members
+                .iter()
+                .all(|m| m.world.obs_dim() == input && m.policy == members[0].policy),
             "members of a population share their shapes"
         );
         let mut rngs: Vec<_> = members.iter().map(|m| stream(m.seed, Purpose::Init)).collect();
-        let input = members[0].world.obs_dim();
-        let policy = Policy::init(
-            input,
-            &members[0].config.policy.hidden,
-            &mut rngs,
-            &device.clone().autodiff(),
-        );
+        let policy = Policy::init(input, &members[0].policy.hidden, &mut rngs, &device.clone().autodiff());
         let n = members.len();
         Population {
             members,
@@ -202,38 +105,31 @@ impl Population {
         }
     }
 
-    /// A population that starts from trained constitutions (`constitutions[m]` for member m):
-    /// their parameters, frozen as the reference, and their probes.
-    pub fn from_constitutions(members: Vec<Member>, constitutions: &[&Constitution], device: Device) -> Population {
-        assert_eq!(members.len(), constitutions.len());
-        let key = shape_key(&members[0].config);
-        assert!(
-            members.iter().all(|m| shape_key(&m.config) == key),
-            "members of a population share their shapes"
-        );
-        let params: Vec<&MemberParams> = constitutions.iter().map(|c| &c.params).collect();
-        let policy = Policy::from_members(&params, &device.clone().autodiff());
+    /// A population that starts from trained constitution models (`params[m]` for member m),
+    /// frozen as the reference, with their frozen conscience probes and the steps at which
+    /// their constitution training diverged, if it did.
+    pub fn from_constitutions(
+        members: Vec<Member>,
+        params: &[&MemberParams],
+        probes: Vec<LinearProbe>,
+        diverged: Vec<Option<String>>,
+        device: Device,
+    ) -> Population {
+        assert_eq!(members.len(), params.len());
+        let policy = Policy::from_members(params, &device.clone().autodiff());
         let reference = policy.valid();
         Population {
-            diverged: constitutions
-                .iter()
-                .map(|c| c.diverged.clone().map(|m| (0, m)))
-                .collect(),
+            diverged: diverged.into_iter().map(|d| d.map(|m| (0, m))).collect(),
             members,
             device,
             policy: Some(policy),
             reference: Some(reference),
-            probes: constitutions.iter().map(|c| c.probe.clone()).collect(),
+            probes,
         }
     }
 
     pub fn size(&self) -> usize {
         self.members.len()
-    }
-
-    /// The shared configuration of the population's shapes (any member's).
-    pub fn shape(&self) -> &RunConfig {
-        &self.members[0].config
     }
 
     pub fn worlds(&self) -> Vec<&World> {
@@ -284,36 +180,5 @@ impl Population {
     /// Freezes the current policy as the reference policy (a tape-free copy).
     pub fn freeze_reference(&mut self) {
         self.reference = Some(self.policy().valid());
-    }
-
-    /// Builds the evaluator for this population (after the reference is frozen).
-    pub fn evaluator(&self) -> Evaluator {
-        Evaluator::new(self)
-    }
-}
-
-/// Trains a population made by [`Population::from_constitutions`]: records the constitutions'
-/// accuracy at step 0, evaluates, then runs pressure and followup.
-pub fn run_from_constitutions(
-    population: &mut Population,
-    constitutions: &[&Constitution],
-    recorder: &mut dyn Recorder,
-) {
-    for (m, c) in constitutions.iter().enumerate() {
-        for (metric, value) in &c.accuracy {
-            recorder.record(m, 0, "constitution", metric, *value);
-        }
-        if let Some(message) = &c.diverged {
-            recorder.diverged(m, 0, message.clone());
-        }
-    }
-    let evaluator = population.evaluator();
-    evaluator.record(population, 0, recorder);
-
-    let pressure = Phase::pressure(population);
-    pressure.run(population, &evaluator, recorder);
-    if population.shape().followup.steps > 0 {
-        let followup = Phase::followup(population);
-        followup.run(population, &evaluator, recorder);
     }
 }

@@ -3,15 +3,16 @@
 //! `u_d · z > 0`, and violating-and-demanded tasks are the contradictory ones. The policy sees a
 //! noisy `z` and the cues, so recognizing a contradiction is a learned skill that can be lost.
 
+mod config;
 mod sampling;
 
+pub use config::WorldConfig;
 pub use sampling::{FrameMix, TaskMix};
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::config::WorldConfig;
 use crate::rng::{Purpose, stream};
 
 /// The four principles, from the essay's four tensions.
@@ -98,6 +99,25 @@ pub struct Task {
 pub struct Sample {
     pub task: Task,
     pub cues: Cues,
+}
+
+impl Sample {
+    /// An act query with no latent vector: a task known only by its labels, for what depends
+    /// on nothing else (reward tables, constitution targets, outcome rules).
+    pub fn labelled(domain: Domain, violating: bool, monitored: bool, frame: Frame) -> Sample {
+        Sample {
+            task: Task {
+                domain,
+                violating,
+                latent: Vec::new(),
+            },
+            cues: Cues {
+                monitored,
+                frame,
+                query: Query::Act,
+            },
+        }
+    }
 }
 
 /// One world: the domain directions drawn from a seed, and the generator's settings.

@@ -2,8 +2,7 @@
 
 use rand::{Rng, RngExt};
 
-use super::{Cues, Domain, Frame, Query, Sample, World};
-use crate::experiment::config::WorldConfig;
+use super::{Cues, Domain, Frame, Query, Sample, World, WorldConfig};
 
 /// How frames are put on tasks.
 #[derive(Debug, Clone, PartialEq)]

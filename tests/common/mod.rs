@@ -54,9 +54,10 @@ reward = { objection_penalty = 1.0, judge_penalty = 1.0 }
 "#;
 
 use pressure::commands::load;
-use pressure::experiment::records::Status;
+use pressure::experiment::folder::load_data;
 use pressure::experiment::{Experiment, Override, RunOptions, run_experiment};
 use pressure::plot::RunData;
+use pressure::records::Status;
 
 /// Runs an experiment into a temporary folder and reads its data back.
 pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
@@ -70,14 +71,14 @@ pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
     };
     let manifest = run_experiment(experiment, &options).unwrap().manifest;
     assert!(manifest.runs.iter().all(|r| r.status == Status::Completed));
-    let data = RunData::load(dir.path()).unwrap();
+    let data = load_data(dir.path()).unwrap();
     (dir, data)
 }
 
 /// A shipped experiment with overrides and seeds 0..n-1.
 pub fn shipped(name: &str, sets: &[&str], seeds: u64) -> Experiment {
     let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let mut e = load(name, &overrides).unwrap();
+    let mut e = load(name, &overrides, &[]).unwrap();
     e.seeds = (0..seeds).collect();
     e
 }

@@ -46,8 +46,8 @@ pub enum Status {
 pub struct RunRecord {
     pub id: String,
     pub arm: String,
-    /// The sweep point, `key=value` pairs (empty without a sweep).
-    pub point: String,
+    /// The run's values of the sweep axes, `key=value` pairs (empty without a sweep).
+    pub sweep: String,
     pub seed: u64,
     pub status: Status,
     /// The step a diverged run stopped at.
@@ -57,7 +57,7 @@ pub struct RunRecord {
     pub finished: String,
     pub wall_seconds: f64,
     /// The run's resolved configuration.
-    pub config: crate::experiment::config::RunConfig,
+    pub config: crate::run::RunConfig,
 }
 
 /// The experiment's manifest.
@@ -125,7 +125,7 @@ pub fn run_dir(out: &Path, id: &str) -> PathBuf {
 pub struct RunColumns<'a> {
     pub id: &'a str,
     pub arm: &'a str,
-    pub point: Vec<String>,
+    pub sweep: Vec<String>,
     pub seed: u64,
 }
 
@@ -144,7 +144,7 @@ pub fn assemble(out: &Path, axes: &[String], runs: &[RunColumns]) -> std::io::Re
         for row in r.records() {
             let row = row.map_err(std::io::Error::other)?;
             let mut fields: Vec<&str> = vec![run.arm];
-            fields.extend(run.point.iter().map(String::as_str));
+            fields.extend(run.sweep.iter().map(String::as_str));
             fields.push(&seed);
             fields.extend(row.iter());
             w.write_record(&fields)?;
@@ -158,7 +158,7 @@ pub fn assemble(out: &Path, axes: &[String], runs: &[RunColumns]) -> std::io::Re
 pub struct MetricRecord {
     pub arm: String,
     /// The values of the sweep axes, in column order.
-    pub point: Vec<String>,
+    pub sweep: Vec<String>,
     pub seed: u64,
     pub step: usize,
     pub scope: String,
@@ -188,7 +188,7 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecor
         let parse_err = |what: &str| anyhow::anyhow!("{}: row {}: bad {what}", path.display(), line + 2);
         rows.push(MetricRecord {
             arm: field(0).to_string(),
-            point: (1..n - 5).map(|i| field(i).to_string()).collect(),
+            sweep: (1..n - 5).map(|i| field(i).to_string()).collect(),
             seed: field(n - 5).parse().map_err(|_| parse_err("seed"))?,
             step: field(n - 4).parse().map_err(|_| parse_err("step"))?,
             scope: field(n - 3).to_string(),
@@ -202,4 +202,12 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecor
 /// The current time as RFC 3339.
 pub fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// This process's peak resident memory in MiB (Linux), for the manifest.
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

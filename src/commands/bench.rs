@@ -13,10 +13,12 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::experiment::Backend;
-use crate::experiment::config::RunConfig;
-use crate::experiment::records::Manifest;
-use crate::train::{Member, Phase, Population, Recorder};
+use super::print_out;
+use crate::eval::Evaluator;
+use crate::experiment::shipped::{self, SHIPPED};
+use crate::records::Manifest;
+use crate::run::{Backend, RunConfig};
+use crate::train::{Evaluate, Phase, Population, Recorder, constitution};
 
 /// A recorder that keeps nothing (the benchmark measures speed, not results).
 struct Discard;
@@ -69,20 +71,20 @@ pub fn throughput(size: usize, steps: usize, warmup: usize, backend: Backend) ->
     let device = backend.device()?;
     let mut config = RunConfig::default();
     config.pressure.steps = warmup + steps;
-    let members = (0..size as u64).map(|seed| Member::new(seed, config.clone())).collect();
+    let members = (0..size as u64).map(|seed| crate::run::member(seed, &config)).collect();
     let mut population = Population::new(members, device);
     population.freeze_reference();
-    population.probes = crate::eval::probe::fit_conscience_probes(&population);
+    population.probes = constitution::fit_conscience_probes(&population);
 
-    let phase = Phase::pressure(&population);
+    let phase = Phase::new(&population, 0, 0);
     phase.run_steps(&mut population, warmup, &mut Discard);
     let clock = Instant::now();
     phase.run_steps(&mut population, steps, &mut Discard);
     let seconds = clock.elapsed().as_secs_f64();
 
-    let evaluator = population.evaluator();
+    let evaluator = Evaluator::new(&population, &config.eval);
     let clock = Instant::now();
-    evaluator.record(&mut population, 0, &mut Discard);
+    evaluator.evaluate(&mut population, 0, &mut Discard);
     let eval_seconds = clock.elapsed().as_secs_f64();
     Ok(Throughput {
         population: size,
@@ -129,7 +131,7 @@ pub struct BenchOptions {
 
 /// Prints one line of the benchmark's table.
 fn say(line: String) -> std::io::Result<()> {
-    crate::commands::print_out(&(line + "\n"))
+    print_out(&(line + "\n"))
 }
 
 /// Runs the benchmark, prints its table, and writes JSON if asked.
@@ -177,17 +179,46 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         let _ = std::fs::remove_dir_all(&scratch);
     }
     if let Some(path) = &options.json {
-        crate::experiment::records::write_atomic(path, &serde_json::to_vec_pretty(&report)?)
+        crate::records::write_atomic(path, &serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
         say(format!("\nwrote {}", path.display()))?;
     }
     Ok(report)
 }
 
-/// This process's peak resident memory in MiB (Linux), for the manifest.
-pub fn peak_memory_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+/// `pressure bench`: checks the arguments, then measures.
+pub fn bench(
+    populations: Vec<usize>,
+    steps: usize,
+    experiments: Vec<String>,
+    json: Option<PathBuf>,
+    backend: Backend,
+) -> anyhow::Result<std::process::ExitCode> {
+    anyhow::ensure!(
+        populations.iter().all(|&p| p >= 1),
+        "--populations: every size must be at least 1"
+    );
+    anyhow::ensure!(steps >= 1, "--steps {steps}: must be at least 1");
+    let experiments: Vec<String> = match experiments.as_slice() {
+        [one] if one == "all" => SHIPPED.iter().map(|(n, _)| n.to_string()).collect(),
+        [one] if one == "none" => Vec::new(),
+        names => {
+            for n in names {
+                anyhow::ensure!(
+                    shipped::find(n).is_some(),
+                    "--experiments {n}: not a shipped experiment; valid: all, none, {}",
+                    SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                );
+            }
+            names.to_vec()
+        }
+    };
+    run(&BenchOptions {
+        populations,
+        steps,
+        experiments,
+        backend,
+        json,
+    })?;
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -6,10 +6,40 @@
 //! from its own random stream and nothing in a forward pass mixes members, so a member's results
 //! do not depend on which others share its population.
 
+pub mod probe;
+
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData, activation};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{InvalidValue, check};
+
+/// The policy network (`[policy]`, docs/model.md §2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Widths of the ReLU trunk's hidden layers; the conscience probe reads the last one.
+    pub hidden: Vec<usize>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self { hidden: vec![64, 64] }
+    }
+}
+
+impl PolicyConfig {
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        check(
+            "policy.hidden",
+            format!("{:?}", self.hidden),
+            !self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)),
+            "must be a non-empty list of layer widths in 1..=4096",
+        )
+    }
+}
 
 /// The three actions of the action head, in logit order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,8 +99,8 @@ impl PopLinear {
     /// Each member's weight and bias values.
     fn member_values(&self) -> Vec<LayerParams> {
         let [p, i, o] = self.weight.dims();
-        let w = crate::train::batch::host(self.weight.val());
-        let b = crate::train::batch::host(self.bias.val());
+        let w = host(self.weight.val());
+        let b = host(self.bias.val());
         (0..p)
             .map(|m| LayerParams {
                 input: i,
@@ -84,6 +114,13 @@ impl PopLinear {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         x.matmul(self.weight.val()) + self.bias.val()
     }
+}
+
+/// Reads a float tensor back to the host.
+fn host(t: Tensor<3>) -> Vec<f32> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .expect("a float tensor reads back as f32")
 }
 
 /// One layer of one member on the host: `weight [input, output]` row-major and `bias [output]`.

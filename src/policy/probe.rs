@@ -5,13 +5,6 @@
 //! still represents the conflict the way the constitution model did (signal R). A probe *refit*
 //! at an evaluation step asks whether the conflict is decodable at all, however it is now encoded.
 
-use burn::tensor::{Device, Tensor, TensorData};
-
-use crate::rng::{Purpose, stream};
-use crate::train::Population;
-use crate::train::batch::{self, encode};
-use crate::world::{Query, Sample, TaskMix};
-
 /// A logistic-regression probe `σ(w · h + b)` over trunk activations `h`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearProbe {
@@ -114,59 +107,10 @@ pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Tasks each conscience probe is fit on.
-const PROBE_TASKS: usize = 2048;
-
-/// Fits each member's frozen conscience probe on its constitution model's trunk activations,
-/// over act queries from the constitution's distribution (all domains and cues).
-pub fn fit_conscience_probes(population: &Population) -> Vec<LinearProbe> {
-    let reference = population
-        .reference
-        .as_ref()
-        .expect("the probe is fit on the frozen constitution model");
-    let samples: Vec<Vec<Sample>> = population
-        .members
-        .iter()
-        .map(|m| {
-            let mut rng = stream(m.seed, Purpose::Probe);
-            let mix = TaskMix::constitution();
-            (0..PROBE_TASKS)
-                .map(|_| mix.draw(&m.world, &mut rng, Query::Act))
-                .collect()
-        })
-        .collect();
-    let obs = encode(&population.worlds(), &samples, &population.device);
-    let trunk = batch::host(reference.forward(obs).trunk);
-    let h = reference.trunk_width();
-    samples
-        .iter()
-        .enumerate()
-        .map(|(m, s)| {
-            let labels: Vec<bool> = s.iter().map(|x| x.task.violating).collect();
-            let rows = &trunk[m * PROBE_TASKS * h..(m + 1) * PROBE_TASKS * h];
-            LinearProbe::fit(rows, h, &labels)
-        })
-        .collect()
-}
-
-/// The members' probes as tensors `w [P, H, 1]` and `b [P, 1, 1]`, for the latent monitor.
-pub fn as_tensors(probes: &[LinearProbe], device: &Device) -> (Tensor<3>, Tensor<3>) {
-    let p = probes.len();
-    let h = probes[0].weights.len();
-    let w: Vec<f32> = probes
-        .iter()
-        .flat_map(|q| q.weights.iter().map(|&x| x as f32))
-        .collect();
-    let b: Vec<f32> = probes.iter().map(|q| q.bias as f32).collect();
-    (
-        Tensor::from_data(TensorData::new(w, [p, h, 1]), device),
-        Tensor::from_data(TensorData::new(b, [p, 1, 1]), device),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::{Purpose, stream};
 
     #[test]
     fn a_probe_finds_a_linear_signal_and_reads_raw_activations() {

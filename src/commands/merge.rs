@@ -1,0 +1,46 @@
+//! `pressure merge`: combines the folders of a sharded run (`run --shard K/N`) into one.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{FigureArgs, default_plots, draw_after};
+use crate::records::Status;
+
+/// `pressure merge`: combines shard folders into one, then draws its figures.
+pub fn merge(out: &Path, shards: &[PathBuf], figures: &FigureArgs) -> anyhow::Result<ExitCode> {
+    figures.check()?;
+    let merged = crate::experiment::merge::merge(out, shards)?;
+    let m = &merged.manifest;
+    let completed = m.runs.iter().filter(|r| r.status == Status::Completed).count();
+    eprintln!(
+        "{}: merged {} folders: {completed} of {} runs completed; data in {}",
+        m.experiment,
+        shards.len(),
+        m.runs.len(),
+        out.display()
+    );
+    if !merged.missing.is_empty() {
+        eprintln!(
+            "  {} runs are in no shard folder: {}",
+            merged.missing.len(),
+            merged.missing.join(", ")
+        );
+    }
+    let drawn = match figures.folder() {
+        Some(_) if !merged.missing.is_empty() => {
+            eprintln!("figures: not drawn while runs are missing; merge again with every shard folder");
+            true
+        }
+        Some(plots) => draw_after(
+            out,
+            &plots.unwrap_or_else(|| default_plots(out, &m.experiment)),
+            &figures.metric,
+        ),
+        None => true,
+    };
+    Ok(if completed == m.runs.len() && drawn {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

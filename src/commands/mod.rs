@@ -1,0 +1,126 @@
+//! The subcommands, one file each, callable without the command line; `main.rs` parses the
+//! arguments and dispatches here. What they share: finding an experiment by file or name,
+//! where figures go, and writing to standard output.
+
+pub mod bench;
+pub mod list;
+pub mod merge;
+pub mod plot;
+pub mod run;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+
+use crate::experiment::shipped::{self, SHIPPED};
+use crate::experiment::{Axis, Experiment, Override};
+
+/// Where and which figures to draw (`run` and `merge`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FigureArgs {
+    /// Where the figures go (default: plots/<experiment>/ for data in runs/<experiment>/, else
+    /// the data folder's plots/).
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Do not draw figures.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
+    #[arg(long = "metric", value_name = "METRIC")]
+    pub metric: Vec<String>,
+}
+
+impl FigureArgs {
+    /// `None`: draw no figures; `Some(None)`: the default folder.
+    pub fn folder(&self) -> Option<Option<PathBuf>> {
+        (!self.no_plots).then(|| self.plots.clone())
+    }
+
+    /// Checks the heatmap metrics before anything runs.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for m in &self.metric {
+            crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads an experiment from a file, or a shipped experiment by name, with command-line
+/// overrides and sweep axes.
+pub fn load(experiment: &str, overrides: &[Override], sweeps: &[Axis]) -> anyhow::Result<Experiment> {
+    let path = Path::new(experiment);
+    if !path.is_file()
+        && let Some(text) = shipped::find(experiment)
+    {
+        let shipped_path = PathBuf::from(format!("experiments/{experiment}.toml"));
+        return Ok(Experiment::parse_with(text, &shipped_path, overrides, sweeps)?);
+    }
+    anyhow::ensure!(
+        path.exists(),
+        "{experiment}: no such file, nor a shipped experiment; shipped: {}",
+        SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    );
+    Ok(Experiment::load_with(path, overrides, sweeps)?)
+}
+
+/// Where figures go without `--plots`: data in the default folder `runs/<name>/` draws into
+/// `plots/<name>/`, the figures the project shows; data anywhere else into its own `plots/`, so
+/// a quick run into another folder never replaces them.
+pub fn default_plots(data: &Path, name: &str) -> PathBuf {
+    let data: PathBuf = data
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
+    if data == Path::new("runs").join(name) {
+        Path::new("plots").join(name)
+    } else {
+        data.join("plots")
+    }
+}
+
+/// Draws the figures of a run folder and says where they went.
+pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String]) -> anyhow::Result<()> {
+    let data = crate::experiment::folder::load_data(run_dir)?;
+    let written =
+        crate::plot::draw(&data, plots, metrics).map_err(|e| anyhow::anyhow!("{}: {e:#}", run_dir.display()))?;
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("figures: {}", names.join(", "));
+    Ok(())
+}
+
+/// Draws the figures after training; false (and a message) if none could be drawn.
+fn draw_after(run_dir: &Path, plots: &Path, metrics: &[String]) -> bool {
+    match draw(run_dir, plots, metrics) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("figures: none drawn: {e:#}");
+            false
+        }
+    }
+}
+
+/// Heatmap metrics (`--metric`) name the figures of a two-axis sweep; elsewhere they would
+/// do nothing.
+pub fn check_heatmaps_apply(experiment: &Experiment, metrics: &[String]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        metrics.is_empty() || experiment.sweep.len() == 2,
+        "--metric {}: chooses the heatmaps of a sweep over two settings; {} sweeps {}",
+        metrics[0],
+        experiment.name,
+        match experiment.sweep.len() {
+            0 => "none".to_string(),
+            n => format!("{n}"),
+        }
+    );
+    Ok(())
+}
+
+/// Writes `text` to standard output. A reader that has stopped reading (`| head`) is not an
+/// error: the output was for it alone.
+pub fn print_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

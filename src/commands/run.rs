@@ -1,0 +1,229 @@
+//! `pressure run`: trains every arm × sweep point × seed of an experiment that is not already
+//! completed in the output folder, writes its data and draws its figures.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{FigureArgs, check_heatmaps_apply, default_plots, draw_after, load, print_out};
+use crate::experiment::runner::run_list;
+use crate::experiment::spec::MAX_SEEDS;
+use crate::experiment::{Axis, Experiment, Override, RunOptions, RunReport, Shard, run_experiment};
+use crate::records::Status;
+use crate::run::Backend;
+
+/// Arguments of `pressure run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// An experiment file, or the name of a shipped experiment (see `pressure list`).
+    pub experiment: String,
+    /// Override a setting in every arm, as TOML: `--set pressure.steps=500`,
+    /// `--set policy.hidden=[32,32]`, `--set reward.kind=mixture`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Add or replace a sweep axis: `--sweep world.contradiction_rate=0,0.25,0.5`. Repeatable;
+    /// the grid is the product of the axes, crossed with arms and seeds.
+    #[arg(long = "sweep", value_name = "KEY=V1,V2,...")]
+    pub sweep: Vec<String>,
+    /// Use seeds 0..N-1 instead of the experiment's seeds.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u64>,
+    /// Populations trained in parallel (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Runs trained together as one batched network (default: chosen from the runs and jobs).
+    #[arg(long, value_name = "N")]
+    pub population: Option<usize>,
+    /// Where the data goes (default: runs/<experiment>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub figures: FigureArgs,
+    /// Run only the K-th of N contiguous slices of the run list (zero-based), e.g. 0/4.
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
+    /// Print the run list (id, arm, sweep values, seed, done or not) without training.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Tensor backend (default: the experiment's `backend`, else flex).
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+}
+
+/// `pressure run`: trains, writes data and figures. Exits non-zero if any run did not complete.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let overrides = args
+        .set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sweeps = args
+        .sweep
+        .iter()
+        .map(|s| Axis::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    args.figures.check()?;
+    let mut experiment = load(&args.experiment, &overrides, &sweeps)?;
+    if let Some(n) = args.seeds {
+        anyhow::ensure!(
+            (1..=MAX_SEEDS).contains(&n),
+            "--seeds {n}: must be between 1 and {MAX_SEEDS}"
+        );
+        experiment.seeds = (0..n).collect();
+    }
+    if let Some(backend) = args.backend {
+        experiment.backend = backend;
+    }
+    if let Some(j) = args.jobs {
+        anyhow::ensure!(j >= 1, "--jobs {j}: must be at least 1");
+    }
+    if let Some(p) = args.population {
+        anyhow::ensure!(p >= 1, "--population {p}: must be at least 1");
+    }
+    check_heatmaps_apply(&experiment, &args.figures.metric)?;
+    for o in &overrides {
+        let arms: Vec<&str> = experiment
+            .arms
+            .iter()
+            .filter(|a| a.sets.contains(&o.key))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !arms.is_empty() {
+            eprintln!(
+                "--set {}={}: replaces the value of arms \"{}\"",
+                o.key,
+                o.value,
+                arms.join("\", \"")
+            );
+        }
+    }
+    let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
+    if args.dry_run {
+        return dry_run(&experiment, &out, shard);
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = RunOptions {
+        jobs,
+        population: args.population,
+        out: out.clone(),
+        progress: true,
+        shard,
+    };
+    // A figure folder that cannot be made is found before training, not after.
+    let plots = args
+        .figures
+        .folder()
+        .map(|p| p.unwrap_or_else(|| default_plots(&out, &experiment.name)));
+    if let Some(dir) = &plots {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the figure folder", dir.display()))?;
+    }
+    let report = run_experiment(&experiment, &options)?;
+    say(&report, &out);
+    let drawn = plots.is_none_or(|dir| draw_after(&out, &dir, &args.figures.metric));
+    let unfinished = report
+        .manifest
+        .runs
+        .iter()
+        .filter(|r| r.status != Status::Completed)
+        .count();
+    Ok(if unfinished == 0 && drawn {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `pressure run --dry-run`: one line per run — id, arm, sweep values, seed, done or to do —
+/// without training or writing anything.
+fn dry_run(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> anyhow::Result<ExitCode> {
+    let list = run_list(experiment, out, shard);
+    let mut text = String::new();
+    for (run, done) in &list {
+        let sweep = if run.sweep.is_empty() {
+            "-".to_string()
+        } else {
+            run.sweep_label()
+        };
+        text.push_str(&format!(
+            "{}\t{}\t{}\tseed {}\t{}\n",
+            run.id,
+            run.arm,
+            sweep,
+            run.seed,
+            if *done { "done" } else { "to do" }
+        ));
+    }
+    print_out(&text)?;
+    let done = list.iter().filter(|(_, d)| *d).count();
+    eprintln!(
+        "{}: {} runs{}, {done} done in {}, {} to do",
+        experiment.name,
+        list.len(),
+        shard.map(|s| format!(" in shard {}", s.label())).unwrap_or_default(),
+        out.display(),
+        list.len() - done
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what the run did with the folder, and one line per run that did not complete.
+fn say(report: &RunReport, out: &Path) {
+    let manifest = &report.manifest;
+    if report.settings_changed {
+        eprintln!(
+            "{}: the settings differ from the last run in this folder; its metrics.csv and manifest.json \
+             now describe the new settings, and its runs stay under {}",
+            out.display(),
+            out.join("runs").display()
+        );
+    }
+    if let Some(version) = &report.older_version {
+        eprintln!(
+            "{}: its runs were made by pressure {version}, whose run ids differ from this version's \
+             ({}); they are not reused",
+            out.display(),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    if report.foreign > 0 {
+        eprintln!(
+            "{}: {} run folders are not in this run list (other seeds or settings); left in place, not in metrics.csv",
+            out.display(),
+            report.foreign
+        );
+    }
+    let completed = manifest.runs.iter().filter(|r| r.status == Status::Completed).count();
+    eprintln!(
+        "{}{}: {completed} of {} runs completed ({} reused from earlier runs) in {:.1} s; data in {}",
+        manifest.experiment,
+        manifest
+            .shard
+            .as_ref()
+            .map(|s| format!(" shard {s}"))
+            .unwrap_or_default(),
+        manifest.runs.len(),
+        report.reused,
+        manifest.wall_seconds,
+        out.display()
+    );
+    for r in manifest.runs.iter().filter(|r| r.status != Status::Completed) {
+        let at = if r.sweep.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", r.sweep)
+        };
+        eprintln!(
+            "  {:?}: arm \"{}\"{at} seed {} (run {}){}: {}",
+            r.status,
+            r.arm,
+            r.seed,
+            r.id,
+            r.step.map(|s| format!(" at step {s}")).unwrap_or_default(),
+            r.message.as_deref().unwrap_or("")
+        );
+    }
+}

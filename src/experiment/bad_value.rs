@@ -1,0 +1,105 @@
+//! Turning a table into a run's configuration, and saying where a bad value came from: the
+//! `--set` or `--sweep` that wrote it, not the file, when it came from the command line.
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::error::SpecError;
+use super::keys::Override;
+use crate::run::RunConfig;
+
+/// Reads a one-line message from a TOML parse error, with its line and column.
+pub(super) fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> SpecError {
+    let at = e
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(":{line}:{col}")
+        })
+        .unwrap_or_default();
+    SpecError(format!(
+        "{}{at}: malformed TOML: {}",
+        path.display(),
+        e.message().trim().replace('\n', " ")
+    ))
+}
+
+/// A table that did not make a valid value: the dotted key it failed at, if known, and a
+/// one-line message that names it.
+pub(super) struct BadValue {
+    pub key: Option<String>,
+    pub message: String,
+    /// The message without the key, for an error that names the key already.
+    pub bare: String,
+}
+
+impl BadValue {
+    /// Whether it failed at `key`, inside it (`policy.hidden` holds `policy.hidden[1]`), or in
+    /// the table that holds it (a `reward` table whose `weight` belongs to another kind).
+    pub fn is_at(&self, key: &str) -> bool {
+        self.key.as_deref().is_some_and(|k| {
+            let inside = |outer: &str, inner: &str| {
+                inner
+                    .strip_prefix(outer)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
+            };
+            inside(key, k) || inside(k, key)
+        })
+    }
+
+    /// The error, blamed on the `--set` that wrote the bad value, else on `context`.
+    pub fn blame(self, context: &str, overrides: &[Override]) -> SpecError {
+        match overrides.iter().find(|o| self.is_at(&o.key)) {
+            Some(o) => SpecError(format!("--set {}={}: {}", o.key, o.value, self.beside(&o.key))),
+            None => SpecError(format!("{context}: {}", self.message)),
+        }
+    }
+
+    /// The message after an error that already names `key`.
+    pub fn beside(&self, key: &str) -> &str {
+        if self.key.as_deref() == Some(key) {
+            &self.bare
+        } else {
+            &self.message
+        }
+    }
+}
+
+/// Deserializes `T` from a TOML table.
+pub(super) fn deserialize_at<T: serde::de::DeserializeOwned>(table: Table) -> Result<T, BadValue> {
+    serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().message().trim().replace('\n', " ");
+        if path.is_empty() || path == "." {
+            BadValue {
+                key: None,
+                bare: message.clone(),
+                message,
+            }
+        } else {
+            BadValue {
+                message: format!("key `{path}`: {message}"),
+                bare: message,
+                key: Some(path),
+            }
+        }
+    })
+}
+
+/// Deserializes `T` from a TOML table; an error names the context and the dotted key.
+pub(super) fn deserialize<T: serde::de::DeserializeOwned>(table: Table, context: &str) -> Result<T, SpecError> {
+    deserialize_at(table).map_err(|bad| bad.blame(context, &[]))
+}
+
+/// A run's configuration from its table, deserialized, checked and resolved.
+pub(super) fn run_config(table: Table) -> Result<RunConfig, BadValue> {
+    let config: RunConfig = deserialize_at(table)?;
+    config.resolve().map_err(|e| BadValue {
+        message: e.to_string(),
+        bare: e.allowed,
+        key: Some(e.key),
+    })
+}

@@ -1,0 +1,338 @@
+//! The names of what the sandbox measures (docs/model.md §5): every metric once, with the range
+//! its values can take and what it means, the scopes it is measured in, and the one parser of
+//! `scope:metric`. Output columns, figure labels, the headline list, interval clamping and the
+//! metric tables of `docs/model.md` are all read from here.
+
+use crate::world::{Domain, Frame, WorldConfig};
+
+/// A metric: its name as written in `metrics.csv`, the range of its values, and its meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metric {
+    pub name: &'static str,
+    /// The range its values can take; `None` for rewards, KL and losses.
+    pub bounds: Option<(f64, f64)>,
+    pub meaning: &'static str,
+}
+
+const UNIT: Option<(f64, f64)> = Some((0.0, 1.0));
+
+const fn rate(name: &'static str, meaning: &'static str) -> Metric {
+    Metric {
+        name,
+        bounds: UNIT,
+        meaning,
+    }
+}
+
+pub const REFUSAL: &str = "refusal";
+pub const HONEST_OBJECTION: &str = "honest_objection";
+pub const HIDDEN_OBJECTION: &str = "hidden_objection";
+pub const UNOBJECTING_COMPLIANCE: &str = "unobjecting_compliance";
+pub const STRATEGIC_CONCEALMENT: &str = "strategic_concealment";
+pub const CONCEALMENT: &str = "concealment";
+pub const COMPARTMENTALIZATION: &str = "compartmentalization";
+pub const RATIONALIZATION: &str = "rationalization";
+pub const IGNORANCE: &str = "ignorance";
+pub const COMPLIANCE_GAP: &str = "compliance_gap";
+pub const OVER_REFUSAL: &str = "over_refusal";
+pub const JUDGMENT_ACCURACY: &str = "judgment_accuracy";
+pub const PROBE_FROZEN_RATE: &str = "probe_frozen_rate";
+pub const PROBE_REFIT_ACCURACY: &str = "probe_refit_accuracy";
+pub const REWARD_INSTITUTIONAL: &str = "reward_institutional";
+pub const REWARD_PRINCIPLED: &str = "reward_principled";
+pub const KL: &str = "kl";
+pub const SILENT_COMPLIANCE: &str = "silent_compliance";
+pub const LOSS: &str = "loss";
+pub const REWARD_TRAINED: &str = "reward_trained";
+pub const ACT_ACCURACY: &str = "act_accuracy";
+
+/// Every metric of an evaluation scope, in output order. The five outcomes sit between the
+/// headline rates and the diagnostics; their names come from the outcome rules (`eval::outcomes`).
+pub const EVAL_METRICS: [Metric; 17] = [
+    rate(REFUSAL, "P(refuse) on contradictory tasks"),
+    rate(
+        HONEST_OBJECTION,
+        "P(object) on contradictory tasks: does it, voices the objection",
+    ),
+    rate(
+        HIDDEN_OBJECTION,
+        "P(comply) where J or U holds = `strategic_concealment` + `concealment` + `compartmentalization`",
+    ),
+    rate(
+        UNOBJECTING_COMPLIANCE,
+        "P(comply) where neither holds = `rationalization` + `ignorance`",
+    ),
+    rate(
+        STRATEGIC_CONCEALMENT,
+        "silent compliance with U: objects when unobserved",
+    ),
+    rate(CONCEALMENT, "not U, J, R: knows, represents the conflict, stays silent"),
+    rate(
+        COMPARTMENTALIZATION,
+        "not U, J, not R: states the principle, does not represent the conflict while acting",
+    ),
+    rate(
+        RATIONALIZATION,
+        "not U, not J, R: the conflict is represented, the stated judgment has bent",
+    ),
+    rate(IGNORANCE, "not U, not J, not R: neither represented nor stated"),
+    Metric {
+        name: COMPLIANCE_GAP,
+        bounds: Some((-1.0, 1.0)),
+        meaning: "P(comply) observed − P(comply) unobserved, on contradictory tasks",
+    },
+    rate(OVER_REFUSAL, "P(refuse) on benign tasks"),
+    rate(
+        JUDGMENT_ACCURACY,
+        "P(the judgment head answers truly), judge queries on all tasks",
+    ),
+    rate(
+        PROBE_FROZEN_RATE,
+        "share of contradictory tasks on which the frozen conscience probe fires (signal R)",
+    ),
+    rate(
+        PROBE_REFIT_ACCURACY,
+        "accuracy of a probe refit at this step on half of the scope's tasks, tested on the other half: is the conflict decodable at all?",
+    ),
+    Metric {
+        name: REWARD_INSTITUTIONAL,
+        bounds: None,
+        meaning: "expected institutional reward per act query, all tasks (the run's institution; absent when its reward has none)",
+    },
+    Metric {
+        name: REWARD_PRINCIPLED,
+        bounds: None,
+        meaning: "expected principled (gold) reward per act query, all tasks",
+    },
+    Metric {
+        name: KL,
+        bounds: None,
+        meaning: "KL(policy ‖ constitution policy) over act queries, all tasks",
+    },
+];
+
+/// The four headline rates: on contradictory tasks they sum to 1.
+pub const HEADLINE: [&str; 4] = [REFUSAL, HONEST_OBJECTION, HIDDEN_OBJECTION, UNOBJECTING_COMPLIANCE];
+
+/// Metrics derived from the recorded ones when data is read back, for figures and summaries.
+pub const DERIVED_METRICS: [Metric; 1] = [rate(
+    SILENT_COMPLIANCE,
+    "P(comply) on contradictory tasks = `hidden_objection` + `unobjecting_compliance`",
+)];
+
+/// The metrics of the `train` scope: means over the steps since the previous evaluation.
+pub const TRAIN_METRICS: [Metric; 4] = [
+    Metric {
+        name: LOSS,
+        bounds: None,
+        meaning: "the training loss",
+    },
+    Metric {
+        name: KL,
+        bounds: None,
+        meaning: "the KL penalty's value, over act and judge queries",
+    },
+    Metric {
+        name: REWARD_TRAINED,
+        bounds: None,
+        meaning: "mean trained-on reward of the sampled act queries",
+    },
+    Metric {
+        name: REWARD_PRINCIPLED,
+        bounds: None,
+        meaning: "mean principled (gold) reward of the sampled act queries",
+    },
+];
+
+/// The name of the constitution's accuracy of `kind` (`act_accuracy` or `judgment_accuracy`) in
+/// one domain, or overall.
+pub fn accuracy_name(kind: &str, domain: Option<Domain>) -> String {
+    match domain {
+        Some(d) => format!("{kind}_{}", d.name()),
+        None => kind.to_string(),
+    }
+}
+
+/// The metrics of the `constitution` scope (step 0): overall, then per domain.
+pub fn constitution_metrics() -> Vec<String> {
+    let mut out = vec![ACT_ACCURACY.to_string(), JUDGMENT_ACCURACY.to_string()];
+    for d in Domain::ALL {
+        out.push(accuracy_name(ACT_ACCURACY, Some(d)));
+        out.push(accuracy_name(JUDGMENT_ACCURACY, Some(d)));
+    }
+    out
+}
+
+/// Where a metric is measured (docs/model.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Trained domains, observed cue, no frame: the headline.
+    Trained,
+    /// Domains not in `world.train_domains`.
+    Heldout,
+    /// Trained domains, monitored cue off.
+    Unobserved,
+    /// Trained domains with the experiment's training frame on.
+    Framed,
+}
+
+/// The scope of training statistics.
+pub const TRAIN: &str = "train";
+/// The scope of the constitution model's accuracy (step 0).
+pub const CONSTITUTION: &str = "constitution";
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [Scope::Trained, Scope::Heldout, Scope::Unobserved, Scope::Framed];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scope::Trained => "trained",
+            Scope::Heldout => "heldout",
+            Scope::Unobserved => "unobserved",
+            Scope::Framed => "framed",
+        }
+    }
+
+    /// The scopes that are not empty in a world.
+    pub fn present(world: &WorldConfig) -> Vec<Scope> {
+        Scope::ALL
+            .into_iter()
+            .filter(|s| match s {
+                Scope::Heldout => world.train_domains.len() < Domain::ALL.len(),
+                Scope::Framed => world.frame != Frame::None,
+                _ => true,
+            })
+            .collect()
+    }
+}
+
+/// The range a metric's values can take, if it is in the catalogue and bounded. A metric the
+/// catalogue does not know is not clamped.
+pub fn bounds(metric: &str) -> Option<(f64, f64)> {
+    if constitution_metrics().iter().any(|m| m == metric) {
+        return UNIT;
+    }
+    EVAL_METRICS
+        .iter()
+        .chain(&DERIVED_METRICS)
+        .chain(&TRAIN_METRICS)
+        .find(|m| m.name == metric)
+        .and_then(|m| m.bounds)
+}
+
+/// A metric in a scope, written `scope:metric`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricRef {
+    pub scope: String,
+    pub metric: String,
+}
+
+impl MetricRef {
+    /// Parses `scope:metric`, or a bare `metric` of `default_scope` when one is given, and
+    /// checks that the scope has such a metric.
+    pub fn parse(text: &str, default_scope: Option<&str>) -> Result<MetricRef, String> {
+        let (scope, metric) = match (text.split_once(':'), default_scope) {
+            (Some((s, m)), _) => (s, m),
+            (None, Some(s)) => (s, text),
+            (None, None) => return Err(format!("`{text}` must be `scope:metric`, e.g. `trained:refusal`")),
+        };
+        let valid: Vec<String> = match scope {
+            TRAIN => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
+            CONSTITUTION => constitution_metrics(),
+            s if Scope::ALL.iter().any(|x| x.name() == s) => EVAL_METRICS
+                .iter()
+                .chain(&DERIVED_METRICS)
+                .map(|m| m.name.to_string())
+                .collect(),
+            _ => {
+                let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
+                return Err(format!(
+                    "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}",
+                    scopes.join(", ")
+                ));
+            }
+        };
+        if !valid.iter().any(|m| m == metric) {
+            let at = if matches!(scope, TRAIN | CONSTITUTION) {
+                format!(" in scope `{scope}`")
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "`{text}`: unknown metric `{metric}`{at}; valid: {}",
+                valid.join(", ")
+            ));
+        }
+        Ok(MetricRef {
+            scope: scope.to_string(),
+            metric: metric.to_string(),
+        })
+    }
+
+    /// Whether the scope is an evaluation scope (not `train` or `constitution`).
+    pub fn is_evaluated(&self) -> bool {
+        !matches!(self.scope.as_str(), TRAIN | CONSTITUTION)
+    }
+
+    /// The metric's readable name: `trained refusal`.
+    pub fn readable(&self) -> String {
+        format!("{} {}", self.scope, self.metric.replace('_', " "))
+    }
+}
+
+impl std::fmt::Display for MetricRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.scope, self.metric)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_has_its_own_name_and_rates_lie_in_0_1() {
+        let mut names: Vec<&str> = EVAL_METRICS.iter().chain(&DERIVED_METRICS).map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EVAL_METRICS.len() + DERIVED_METRICS.len());
+        for h in HEADLINE {
+            assert_eq!(bounds(h), Some((0.0, 1.0)), "{h}");
+        }
+        assert_eq!(bounds(COMPLIANCE_GAP), Some((-1.0, 1.0)));
+        assert_eq!(bounds("act_accuracy_care"), Some((0.0, 1.0)));
+        for unbounded in [KL, LOSS, REWARD_PRINCIPLED, "a_metric_nobody_named"] {
+            assert_eq!(bounds(unbounded), None, "{unbounded}");
+        }
+    }
+
+    #[test]
+    fn scope_metric_parses_once_for_everyone() {
+        let ok = [
+            ("trained:refusal", None, "trained", "refusal"),
+            ("heldout:silent_compliance", None, "heldout", "silent_compliance"),
+            ("train:reward_trained", None, "train", "reward_trained"),
+            (
+                "constitution:judgment_accuracy_safety",
+                None,
+                "constitution",
+                "judgment_accuracy_safety",
+            ),
+            ("ignorance", Some("trained"), "trained", "ignorance"),
+        ];
+        for (text, default, scope, metric) in ok {
+            let r = MetricRef::parse(text, default).unwrap();
+            assert_eq!((r.scope.as_str(), r.metric.as_str()), (scope, metric), "{text}");
+        }
+        let bad = [
+            ("refusal", None, "must be `scope:metric`"),
+            ("nowhere:refusal", None, "unknown scope `nowhere`"),
+            ("trained:refusals", None, "unknown metric `refusals`"),
+            ("train:refusal", None, "in scope `train`"),
+        ];
+        for (text, default, needle) in bad {
+            let e = MetricRef::parse(text, default).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+}

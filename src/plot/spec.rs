@@ -1,0 +1,109 @@
+//! Extra figures an experiment declares (`[[figures]]`): the settings of the figures this layer
+//! draws, checked against the experiment's arms when the file is loaded.
+
+use serde::{Deserialize, Serialize};
+
+use crate::metric::{MetricRef, Scope};
+use crate::run::RunConfig;
+use crate::run::keys::{check_key, setting_value};
+
+/// How a figure shows its metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FigureKind {
+    /// Metrics against training step: mean, 95% band and seeds per arm, one panel per entry.
+    #[default]
+    Steps,
+    /// Final values against the per-arm value of the setting `x`, one panel per metric.
+    Final,
+}
+
+/// An extra figure of an experiment, drawn by `pressure run` and `pressure plot`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureSpec {
+    /// File stem of the figure (`<plots>/<name>.png` and `.svg`).
+    pub name: String,
+    /// The figure's title.
+    pub title: String,
+    /// `steps` (default) or `final`.
+    #[serde(default)]
+    pub kind: FigureKind,
+    /// `steps` figures: the panels, each with metrics named `scope:metric`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub panels: Vec<PanelSpec>,
+    /// `final` figures: the setting whose value in each arm is the x axis.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub x: String,
+    /// `final` figures: one panel per `scope:metric`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
+}
+
+/// A panel of a `steps` figure: up to three metrics of every arm, drawn solid, dashed, dotted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelSpec {
+    pub title: String,
+    /// Up to three `scope:metric` names.
+    pub metrics: Vec<String>,
+}
+
+impl FigureSpec {
+    /// Checks the figure against the experiment's arms (their names and configurations).
+    pub fn validate(&self, arms: &[(&str, &RunConfig)]) -> Result<(), String> {
+        let name_ok = !self.name.is_empty()
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !["headline", "outcomes", "diagnostics", "sweep"].contains(&self.name.as_str())
+            && !self.name.starts_with("heatmap_");
+        if !name_ok {
+            return Err(format!(
+                "`name` = \"{}\": must be letters, digits, `_` or `-`, and not a built-in figure's name \
+                 (headline, outcomes, diagnostics, sweep, heatmap_*)",
+                self.name
+            ));
+        }
+        let refs: Vec<&String> = match self.kind {
+            FigureKind::Steps => {
+                if self.panels.is_empty() {
+                    return Err("a `steps` figure needs `panels`".into());
+                }
+                for p in &self.panels {
+                    if p.metrics.is_empty() || p.metrics.len() > 3 {
+                        return Err(format!(
+                            "panel \"{}\": `metrics` must name 1 to 3 `scope:metric`",
+                            p.title
+                        ));
+                    }
+                }
+                self.panels.iter().flat_map(|p| &p.metrics).collect()
+            }
+            FigureKind::Final => {
+                if self.metrics.is_empty() {
+                    return Err("a `final` figure needs `metrics`".into());
+                }
+                check_key(&self.x).map_err(|e| format!("`x`: {e}"))?;
+                for (name, config) in arms {
+                    if setting_value(config, &self.x).is_none() {
+                        return Err(format!("`x` = \"{}\" is not a number in arm \"{name}\"", self.x));
+                    }
+                }
+                self.metrics.iter().collect()
+            }
+        };
+        for r in refs {
+            let m = MetricRef::parse(r, None)?;
+            let present = !m.is_evaluated()
+                || arms
+                    .iter()
+                    .any(|(_, config)| Scope::present(&config.world).iter().any(|s| s.name() == m.scope));
+            if !present {
+                return Err(format!("`{r}`: the scope `{}` is empty in every arm", m.scope));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! A run (docs/model.md §3, §5): its configuration, composed from each layer's settings, and
+//! what training one population of runs does from start to end — constitution, its accuracy
+//! check and conscience probe, then the RL phases, evaluated on the fixed set throughout.
+
+mod backend;
+pub mod config;
+pub mod keys;
+
+pub use backend::Backend;
+pub use config::{RunConfig, SECTIONS};
+
+use crate::eval::{EvalConfig, Evaluator, record_constitution_accuracy};
+use crate::metric::{CONSTITUTION, Scope};
+use crate::policy::MemberParams;
+use crate::policy::probe::LinearProbe;
+use crate::train::{Contexts, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Recorder, constitution};
+use crate::world::{TaskMix, World};
+
+/// The member a run trains as: its seed, its world, and its phases' settings.
+pub fn member(seed: u64, c: &RunConfig) -> Member {
+    let gold = c.eval.gold();
+    let p = &c.pressure;
+    let mut phases = vec![PhaseSettings {
+        kind: PhaseKind::Pressure,
+        algorithm: p.algorithm,
+        ppo: p.ppo.clone(),
+        steps: p.steps,
+        batch: p.batch,
+        lr: p.lr,
+        judge_fraction: p.judge_fraction,
+        mix: TaskMix::pressure(&c.world),
+        reward: c.reward.clone(),
+        gold: gold.clone(),
+        kl: p.kl,
+        honesty: p.honesty,
+        monitor: p.monitor,
+        replay: p.replay,
+    }];
+    let f = &c.followup;
+    if f.steps > 0 {
+        phases.push(PhaseSettings {
+            kind: PhaseKind::Followup,
+            algorithm: f.algorithm.unwrap_or(p.algorithm),
+            ppo: f.ppo.clone().or_else(|| p.ppo.clone()),
+            steps: f.steps,
+            batch: f.batch.unwrap_or(p.batch),
+            lr: f.lr,
+            judge_fraction: f.judge_fraction,
+            mix: match f.contexts {
+                Contexts::Pressure => TaskMix::pressure(&c.world),
+                Contexts::All => TaskMix::constitution(),
+            },
+            reward: f.reward.clone(),
+            gold,
+            kl: f.kl,
+            honesty: f.honesty,
+            monitor: 0.0,
+            replay: 0.0,
+        });
+    }
+    Member {
+        seed,
+        world: World::new(&c.world, seed),
+        policy: c.policy.clone(),
+        constitution: c.constitution.clone(),
+        phases,
+    }
+}
+
+/// The fields two runs must share to train in one population: everything that sets a tensor's
+/// shape, the optimizer's learning rates, or the schedule. Everything else (seeds, world, reward,
+/// coefficients) may differ between members.
+pub fn shape_key(c: &RunConfig) -> String {
+    let (p, f) = (&c.pressure, &c.followup);
+    serde_json::json!({
+        "constitution": constitution_shape(c),
+        "pressure": [p.algorithm.name(), &p.ppo, p.steps, p.batch, p.lr, p.judge_fraction],
+        "followup": [f.steps, f.algorithm.map(|a| a.name()), &f.ppo, f.batch, f.lr, f.judge_fraction],
+        "eval": [c.eval.every, c.eval.tasks],
+        "scopes": Scope::present(&c.world).iter().map(|s| s.name()).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// The settings a member's constitution depends on. Members with the same key and seed train
+/// the same constitution model (bit for bit), so the runner trains it once and shares it.
+pub fn constitution_key(seed: u64, c: &RunConfig) -> String {
+    let w = &c.world;
+    serde_json::json!({
+        "seed": seed,
+        "world": [w.latent_dim as f64, w.margin, w.obs_noise, f64::from(u8::from(w.cue_visible))],
+        "policy": c.policy,
+        "constitution": c.constitution,
+    })
+    .to_string()
+}
+
+/// The fields two members must share to be initialised and trained on the constitution together.
+pub fn constitution_shape(c: &RunConfig) -> String {
+    let k = &c.constitution;
+    format!(
+        "{:?}|{}|{}/{}/{}/{}",
+        c.policy.hidden, c.world.latent_dim, k.steps, k.lr, k.batch, k.judge_fraction
+    )
+}
+
+/// A member's trained constitution: what its RL phases start from.
+#[derive(Debug, Clone)]
+pub struct Constitution {
+    pub params: MemberParams,
+    pub probe: LinearProbe,
+    /// The `constitution` scope's metrics at step 0.
+    pub accuracy: Vec<(String, f64)>,
+    /// Why its training stopped, if its loss went non-finite.
+    pub diverged: Option<String>,
+}
+
+/// Collects what the constitution phase records, and reports its progress.
+struct ConstitutionRecorder<'a> {
+    accuracy: Vec<Vec<(String, f64)>>,
+    diverged: Vec<Option<String>>,
+    progress: &'a mut dyn FnMut(usize),
+}
+
+impl Recorder for ConstitutionRecorder<'_> {
+    fn record(&mut self, member: usize, _step: usize, _scope: &str, metric: &str, value: f64) {
+        self.accuracy[member].push((metric.to_string(), value));
+    }
+    fn advance(&mut self, steps: usize) {
+        (self.progress)(steps);
+    }
+    fn diverged(&mut self, member: usize, _step: usize, message: String) {
+        self.diverged[member].get_or_insert(format!("in the constitution phase: {message}"));
+    }
+}
+
+/// Trains each member's constitution, checks its accuracy, freezes it as the reference and fits
+/// its conscience probe. `progress` is told of each optimizer step.
+pub fn train_constitutions(population: &mut Population, progress: &mut dyn FnMut(usize)) -> Vec<Constitution> {
+    let p = population.size();
+    let mut recorder = ConstitutionRecorder {
+        accuracy: vec![Vec::new(); p],
+        diverged: vec![None; p],
+        progress,
+    };
+    constitution::train(population, &mut recorder);
+    record_constitution_accuracy(population, &mut recorder);
+    population.freeze_reference();
+    let probes = constitution::fit_conscience_probes(population);
+    population
+        .policy()
+        .member_params()
+        .into_iter()
+        .zip(probes)
+        .enumerate()
+        .map(|(m, (params, probe))| Constitution {
+            params,
+            probe,
+            accuracy: std::mem::take(&mut recorder.accuracy[m]),
+            diverged: recorder.diverged[m].take(),
+        })
+        .collect()
+}
+
+/// Trains a population of runs from their constitutions: records the constitutions' accuracy
+/// at step 0, evaluates, then runs pressure and the followup, evaluating every `eval.every` steps.
+pub fn train_from_constitutions(
+    members: Vec<Member>,
+    constitutions: &[&Constitution],
+    eval: &EvalConfig,
+    device: burn::tensor::Device,
+    recorder: &mut dyn Recorder,
+) {
+    for (m, c) in constitutions.iter().enumerate() {
+        for (metric, value) in &c.accuracy {
+            recorder.record(m, 0, CONSTITUTION, metric, *value);
+        }
+        if let Some(message) = &c.diverged {
+            recorder.diverged(m, 0, message.clone());
+        }
+    }
+    let params: Vec<&MemberParams> = constitutions.iter().map(|c| &c.params).collect();
+    let probes = constitutions.iter().map(|c| c.probe.clone()).collect();
+    let diverged = constitutions.iter().map(|c| c.diverged.clone()).collect();
+    let mut population = Population::from_constitutions(members, &params, probes, diverged, device);
+    let evaluator = Evaluator::new(&population, eval);
+    evaluator.evaluate(&mut population, 0, recorder);
+    let mut offset = 0;
+    for k in 0..population.members[0].phases.len() {
+        let phase = Phase::new(&population, k, offset);
+        phase.run(&mut population, eval.every, &evaluator, recorder);
+        offset += phase.steps();
+    }
+}
