@@ -45,10 +45,16 @@ pub const SILENT_COMPLIANCE: &str = "silent_compliance";
 pub const LOSS: &str = "loss";
 pub const REWARD_TRAINED: &str = "reward_trained";
 pub const ACT_ACCURACY: &str = "act_accuracy";
+pub const REWARD_PROXY: &str = "reward_proxy";
+pub const REWARD_RATERS: &str = "reward_raters";
+pub const RM_REFUSAL_MARGIN: &str = "rm_refusal_margin";
+pub const RM_ACCURACY: &str = "rm_accuracy";
+pub const RM_ACCURACY_CEILING: &str = "rm_accuracy_ceiling";
 
 /// Every metric of an evaluation scope, in output order. The five outcomes sit between the
 /// headline rates and the diagnostics; their names come from the outcome rules (`eval::outcomes`).
-pub const EVAL_METRICS: [Metric; 17] = [
+/// The last three exist only for a learned reward.
+pub const EVAL_METRICS: [Metric; 20] = [
     rate(REFUSAL, "P(refuse) on contradictory tasks"),
     rate(
         HONEST_OBJECTION,
@@ -109,6 +115,34 @@ pub const EVAL_METRICS: [Metric; 17] = [
         bounds: None,
         meaning: "KL(policy ‖ constitution policy) over act queries, all tasks",
     },
+    Metric {
+        name: REWARD_PROXY,
+        bounds: None,
+        meaning: "expected reward of the learned reward model per act query, all tasks (normalized units)",
+    },
+    Metric {
+        name: REWARD_RATERS,
+        bounds: None,
+        meaning: "the rater pool's expected utility per act query, all tasks: what RLHF on these raters stands in for",
+    },
+    Metric {
+        name: RM_REFUSAL_MARGIN,
+        bounds: None,
+        meaning: "the learned reward of complying minus refusing, on contradictory tasks: the penalty it learned",
+    },
+];
+
+/// The metrics of the `rm` scope (step 0): how well the learned reward model orders held-out
+/// comparisons.
+pub const RM_METRICS: [Metric; 2] = [
+    rate(
+        RM_ACCURACY,
+        "share of held-out comparisons the reward model orders as the raters labelled them (ties count one half)",
+    ),
+    rate(
+        RM_ACCURACY_CEILING,
+        "the same for the raters' own expected preference: the best any model could do with this noise",
+    ),
 ];
 
 /// The four headline rates: on contradictory tasks they sum to 1.
@@ -180,6 +214,8 @@ pub enum Scope {
 pub const TRAIN: &str = "train";
 /// The scope of the constitution model's accuracy (step 0).
 pub const CONSTITUTION: &str = "constitution";
+/// The scope of the learned reward model's accuracy (step 0).
+pub const RM: &str = "rm";
 
 impl Scope {
     pub const ALL: [Scope; 4] = [Scope::Trained, Scope::Heldout, Scope::Unobserved, Scope::Framed];
@@ -216,6 +252,7 @@ pub fn bounds(metric: &str) -> Option<(f64, f64)> {
         .iter()
         .chain(&DERIVED_METRICS)
         .chain(&TRAIN_METRICS)
+        .chain(&RM_METRICS)
         .find(|m| m.name == metric)
         .and_then(|m| m.bounds)
 }
@@ -239,6 +276,7 @@ impl MetricRef {
         let valid: Vec<String> = match scope {
             TRAIN => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
             CONSTITUTION => constitution_metrics(),
+            RM => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
             s if Scope::ALL.iter().any(|x| x.name() == s) => EVAL_METRICS
                 .iter()
                 .chain(&DERIVED_METRICS)
@@ -247,13 +285,13 @@ impl MetricRef {
             _ => {
                 let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
                 return Err(format!(
-                    "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}",
+                    "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}",
                     scopes.join(", ")
                 ));
             }
         };
         if !valid.iter().any(|m| m == metric) {
-            let at = if matches!(scope, TRAIN | CONSTITUTION) {
+            let at = if matches!(scope, TRAIN | CONSTITUTION | RM) {
                 format!(" in scope `{scope}`")
             } else {
                 String::new()
@@ -271,7 +309,7 @@ impl MetricRef {
 
     /// Whether the scope is an evaluation scope (not `train` or `constitution`).
     pub fn is_evaluated(&self) -> bool {
-        !matches!(self.scope.as_str(), TRAIN | CONSTITUTION)
+        !matches!(self.scope.as_str(), TRAIN | CONSTITUTION | RM)
     }
 
     /// The metric's readable name: `trained refusal`.

@@ -27,11 +27,25 @@ pub enum Purpose {
     Replay = 8,
     /// The tasks the constitution model's accuracy is checked on.
     Check = 9,
+    /// Simulated raters' comparisons: tasks, responses, raters and labels.
+    Comparisons = 10,
+    /// Initial weights of the learned reward model (each ensemble member its own draws).
+    RewardInit = 11,
+    /// The reward model's minibatches and bootstrap resamples.
+    RewardBatches = 12,
 }
 
 /// The random stream of `seed` for `purpose`.
 pub fn stream(seed: u64, purpose: Purpose) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(purpose as u64);
+    rng
+}
+
+/// The `k`-th of several streams of `seed` for one purpose (e.g. one per ensemble member of a
+/// reward model), independent of every other purpose's streams.
+pub fn substream(seed: u64, purpose: Purpose, k: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(purpose as u64 + ((k + 1) << 32));
     rng
 }

@@ -4,13 +4,13 @@
 //! metric, regenerate them with `UPDATE_DOCS=1 cargo test --release --test docs`.
 
 use pressure::experiment::shipped::SHIPPED;
-use pressure::metric::{DERIVED_METRICS, EVAL_METRICS, Metric, TRAIN_METRICS};
+use pressure::metric::{DERIVED_METRICS, EVAL_METRICS, Metric, RM_METRICS, TRAIN_METRICS};
 use pressure::reward::RewardConfig;
 use pressure::run::keys::schema;
 use toml::{Table, Value};
 
 /// The files that define settings structs, in the order their docs are searched.
-const SOURCES: [&str; 11] = [
+const SOURCES: [&str; 13] = [
     include_str!("../src/experiment/spec.rs"),
     include_str!("../src/world/config.rs"),
     include_str!("../src/policy/mod.rs"),
@@ -20,6 +20,8 @@ const SOURCES: [&str; 11] = [
     include_str!("../src/reward/institutional.rs"),
     include_str!("../src/reward/principled.rs"),
     include_str!("../src/reward/mixture.rs"),
+    include_str!("../src/reward/learned.rs"),
+    include_str!("../src/reward/raters.rs"),
     include_str!("../src/eval/mod.rs"),
     include_str!("../src/run/config.rs"),
 ];
@@ -60,7 +62,9 @@ fn section_structs(section: &str) -> &'static [&'static str] {
         "constitution" => &["ConstitutionConfig"],
         "pressure" => &["PressureConfig"],
         "pressure.ppo" | "followup.ppo" => &["PpoConfig"],
-        "reward" | "followup.reward" => &["Institutional", "Principled", "Mixture"],
+        "reward" | "followup.reward" => &["Institutional", "Principled", "Mixture", "Learned"],
+        "raters" => &["RatersConfig"],
+        "rm" => &["RmConfig"],
         "followup" => &["FollowupConfig"],
         "eval" => &["EvalConfig"],
         other => panic!("no struct for section {other}"),
@@ -93,6 +97,10 @@ fn metric_table() -> String {
     out.push_str(&metric_rows(&DERIVED_METRICS));
     out.push_str("\nIn the `train` scope:\n\n| metric | range | meaning |\n|---|---|---|\n");
     out.push_str(&metric_rows(&TRAIN_METRICS));
+    out.push_str(
+        "\nIn the `rm` scope (a learned reward's model, at step 0):\n\n| metric | range | meaning |\n|---|---|---|\n",
+    );
+    out.push_str(&metric_rows(&RM_METRICS));
     out
 }
 
@@ -155,6 +163,9 @@ fn generate_config() -> String {
     for (section, table) in sections {
         let structs = section_structs(&section);
         out.push_str(&format!("\n## `[{section}]`\n\n"));
+        if section == "raters" || section == "rm" {
+            out.push_str("Only with `reward.kind = \"learned\"` (docs/model.md §7).\n\n");
+        }
         if section.ends_with("reward") {
             out.push_str(&format!(
                 "`kind` names the reward model; each kind takes only its own keys (the third column).\n\n\

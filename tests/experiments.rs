@@ -158,3 +158,26 @@ fn the_phase_diagram_has_hidden_objection_only_where_refusal_is_penalized_on_con
     assert!(unpenalized < 0.1, "no penalty: {unpenalized:.3}");
     assert!(coherent < pressured - 0.5, "no contradictions: {coherent:.3}");
 }
+
+#[test]
+fn compliance_preferring_raters_teach_a_penalty_that_erodes_refusal() {
+    let mut e = shipped("rater_pool", &["pressure.steps=400", "eval.every=100"], 2);
+    e.arms.retain(|a| ["share 0", "share 1"].contains(&a.name.as_str()));
+    let (_dir, data) = run_data(&e);
+    let (_, principled) = first_last(&data, "share 0", "trained", "refusal");
+    let (_, institutional) = first_last(&data, "share 1", "trained", "refusal");
+    let (_, hidden) = first_last(&data, "share 1", "trained", "hidden_objection");
+    let (_, m0) = first_last(&data, "share 0", "trained", "rm_refusal_margin");
+    let (_, m1) = first_last(&data, "share 1", "trained", "rm_refusal_margin");
+    eprintln!("refusal: share 0 {principled:.3}, share 1 {institutional:.3}; margins {m0:.3}, {m1:.3}");
+    assert!(principled > 0.9, "all-principled raters keep refusal: {principled:.3}");
+    assert!(
+        institutional < 0.2,
+        "all-institutional raters erode it: {institutional:.3}"
+    );
+    assert!(hidden > 0.7, "into hidden objection: {hidden:.3}");
+    assert!(
+        m0 < -0.5 && m1 > 0.5,
+        "the learned margin changes sign: {m0:.3}, {m1:.3}"
+    );
+}

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::print_out;
-use crate::metric::{ACT_ACCURACY, CONSTITUTION, HEADLINE, JUDGMENT_ACCURACY, MetricRef, TRAIN, TRAIN_METRICS};
+use crate::metric::{
+    ACT_ACCURACY, CONSTITUTION, HEADLINE, JUDGMENT_ACCURACY, MetricRef, RM, RM_METRICS, TRAIN, TRAIN_METRICS,
+};
 use crate::plot::{RunData, Series, Summary, summarize};
 
 /// `pressure summary`: final values (mean over the last `eval.final_window` evaluations of each
@@ -18,6 +20,7 @@ pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usi
     let metrics: Vec<&str> = match (metrics.is_empty(), scope) {
         (true, TRAIN) => TRAIN_METRICS.iter().map(|m| m.name).collect(),
         (true, CONSTITUTION) => vec![ACT_ACCURACY, JUDGMENT_ACCURACY],
+        (true, RM) => RM_METRICS.iter().map(|m| m.name).collect(),
         (true, _) => HEADLINE.to_vec(),
         (false, _) => metrics.iter().map(String::as_str).collect(),
     };
@@ -36,7 +39,7 @@ pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usi
     );
     anyhow::ensure!(
         !recorded.is_empty(),
-        "--scope {scope}: {} has no values in this scope; its scopes: {}, {TRAIN}, {CONSTITUTION}",
+        "--scope {scope}: {} has no values in this scope; its scopes: {}, {TRAIN}, {CONSTITUTION}, {RM}",
         run_dir.display(),
         data.scopes().join(", ")
     );

@@ -23,6 +23,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../experiments/coherent_deployment.toml"),
     ),
     ("phase_diagram", include_str!("../../experiments/phase_diagram.toml")),
+    ("rater_pool", include_str!("../../experiments/rater_pool.toml")),
+    (
+        "table_vs_learned",
+        include_str!("../../experiments/table_vs_learned.toml"),
+    ),
 ];
 
 /// The text of a shipped experiment.

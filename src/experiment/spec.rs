@@ -45,6 +45,8 @@ pub struct ExperimentFile {
     followup: Table,
     #[serde(default)]
     eval: Table,
+    raters: Option<Table>,
+    rm: Option<Table>,
     /// `[[arms]]`: named overrides of the base configuration: `name` (required), an optional `description`, then any keys below, e.g. `reward.objection_penalty = 1.0`. Default: one arm, `default`.
     #[serde(default)]
     arms: Vec<Table>,
@@ -201,6 +203,12 @@ impl Experiment {
             spec.eval,
         ]) {
             base.insert(name.to_string(), Value::Table(section));
+        }
+        // Sections that exist only for some choices are written only when given.
+        for (name, section) in [("raters", spec.raters), ("rm", spec.rm)] {
+            if let Some(section) = section {
+                base.insert(name.to_string(), Value::Table(section));
+            }
         }
 
         // The sweep first: with a sweep, an arm is checked at every point of the grid, not alone.

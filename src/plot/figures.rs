@@ -63,8 +63,13 @@ pub fn describe(data: &RunData) -> String {
             }
         )
     };
+    let reward = if kinds == "varied by arm" {
+        "each arm's reward".to_string()
+    } else {
+        format!("the {kinds} reward")
+    };
     format!(
-        "{algorithm} on the {kinds} reward for {} steps (KL {}) after {} constitution steps{followup}; MLP {}, {} backend",
+        "{algorithm} on {reward} for {} steps (KL {}) after {} constitution steps{followup}; MLP {}, {} backend",
         common(data, |c| c.pressure.steps),
         common(data, |c| c.pressure.kl),
         common(data, |c| c.constitution.steps),

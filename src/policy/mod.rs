@@ -70,7 +70,7 @@ pub struct PopLinear {
 impl PopLinear {
     /// Uniform(−1/√in, 1/√in) for weights and biases, as PyTorch's `nn.Linear` does; member `m`
     /// draws from `rngs[m]`.
-    fn init(input: usize, output: usize, rngs: &mut [ChaCha8Rng], device: &Device) -> PopLinear {
+    pub fn init(input: usize, output: usize, rngs: &mut [ChaCha8Rng], device: &Device) -> PopLinear {
         let p = rngs.len();
         let bound = 1.0 / (input as f32).sqrt();
         let mut weight = Vec::with_capacity(p * input * output);
@@ -97,7 +97,7 @@ impl PopLinear {
     }
 
     /// Each member's weight and bias values.
-    fn member_values(&self) -> Vec<LayerParams> {
+    pub fn member_values(&self) -> Vec<LayerParams> {
         let [p, i, o] = self.weight.dims();
         let w = host(self.weight.val());
         let b = host(self.bias.val());
@@ -111,7 +111,7 @@ impl PopLinear {
             .collect()
     }
 
-    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         x.matmul(self.weight.val()) + self.bias.val()
     }
 }
@@ -130,6 +130,20 @@ pub struct LayerParams {
     pub output: usize,
     pub weight: Vec<f32>,
     pub bias: Vec<f32>,
+}
+
+impl LayerParams {
+    /// `x W + b` on the host, for one input row.
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        let mut out = self.bias.clone();
+        for (i, &xi) in x.iter().enumerate() {
+            let row = &self.weight[i * self.output..(i + 1) * self.output];
+            for (o, w) in out.iter_mut().zip(row) {
+                *o += xi * w;
+            }
+        }
+        out
+    }
 }
 
 /// One member's parameters on the host: the trunk's layers, then the action and judgment heads.

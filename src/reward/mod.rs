@@ -8,12 +8,18 @@
 //! observed reward: [`RewardSignal::score`] always returns both.
 
 mod institutional;
+pub mod learned;
 mod mixture;
 mod principled;
+pub mod raters;
 
 pub use institutional::Institutional;
+pub use learned::{Learned, LearnedReward, RmConfig, Sampling};
 pub use mixture::Mixture;
 pub use principled::Principled;
+pub use raters::{Pool, RatersConfig};
+
+use std::sync::Arc;
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -48,18 +54,14 @@ pub struct Reward {
 /// The reward model a phase trains on, paired with the gold measure.
 #[derive(Debug)]
 pub struct RewardSignal {
-    model: Box<dyn RewardModel>,
+    model: Arc<dyn RewardModel>,
     gold: Principled,
 }
 
 impl RewardSignal {
-    /// `trained` picks the trained-on model; `gold` is the measure every phase of a run is
-    /// scored on.
-    pub fn new(trained: &RewardConfig, gold: Principled) -> RewardSignal {
-        RewardSignal {
-            model: trained.build(),
-            gold,
-        }
+    /// `model` is the trained-on model; `gold` is the measure every phase of a run is scored on.
+    pub fn new(model: Arc<dyn RewardModel>, gold: Principled) -> RewardSignal {
+        RewardSignal { model, gold }
     }
 
     pub fn score(&self, sample: &Sample, response: Response) -> Reward {
@@ -80,6 +82,9 @@ pub enum RewardConfig {
     Principled(Principled),
     /// `weight` × institutional + (1 − `weight`) × principled.
     Mixture(Mixture),
+    /// A reward model fit to simulated raters' comparisons (`[raters]`, `[rm]`); its keys are
+    /// the raters' tables.
+    Learned(Learned),
 }
 
 impl Default for RewardConfig {
@@ -90,13 +95,14 @@ impl Default for RewardConfig {
 
 impl RewardConfig {
     /// The names `reward.kind` takes, in registry order.
-    pub const KINDS: [&str; 3] = ["institutional", "principled", "mixture"];
+    pub const KINDS: [&str; 4] = ["institutional", "principled", "mixture", "learned"];
 
     pub fn kind(&self) -> &'static str {
         match self {
             RewardConfig::Institutional(_) => "institutional",
             RewardConfig::Principled(_) => "principled",
             RewardConfig::Mixture(_) => "mixture",
+            RewardConfig::Learned(_) => "learned",
         }
     }
 
@@ -106,16 +112,31 @@ impl RewardConfig {
             "institutional" => Some(RewardConfig::Institutional(Institutional::default())),
             "principled" => Some(RewardConfig::Principled(Principled::default())),
             "mixture" => Some(RewardConfig::Mixture(Mixture::default())),
+            "learned" => Some(RewardConfig::Learned(Learned::default())),
             _ => None,
         }
     }
 
-    /// The model these settings describe.
-    pub fn build(&self) -> Box<dyn RewardModel> {
+    /// The model these settings describe; a learned reward is fit to comparisons first
+    /// (`train::reward_model`), so its settings alone build none.
+    pub fn build(&self) -> Option<Arc<dyn RewardModel>> {
         match self {
-            RewardConfig::Institutional(m) => Box::new(m.clone()),
-            RewardConfig::Principled(m) => Box::new(m.clone()),
-            RewardConfig::Mixture(m) => Box::new(m.clone()),
+            RewardConfig::Institutional(m) => Some(Arc::new(m.clone())),
+            RewardConfig::Principled(m) => Some(Arc::new(m.clone())),
+            RewardConfig::Mixture(m) => Some(Arc::new(m.clone())),
+            RewardConfig::Learned(_) => None,
+        }
+    }
+
+    /// The raters' pool of a learned reward.
+    pub fn pool(&self, raters: &RatersConfig) -> Option<Pool> {
+        match self {
+            RewardConfig::Learned(m) => Some(Pool {
+                config: raters.clone(),
+                institutional: m.institutional(),
+                principled: m.principled(),
+            }),
+            _ => None,
         }
     }
 
@@ -124,6 +145,7 @@ impl RewardConfig {
         match self {
             RewardConfig::Institutional(m) => Some(m.clone()),
             RewardConfig::Mixture(m) => Some(m.institutional()),
+            RewardConfig::Learned(m) => Some(m.institutional()),
             RewardConfig::Principled(_) => None,
         }
     }
@@ -134,6 +156,7 @@ impl RewardConfig {
             RewardConfig::Institutional(m) => m.validate(prefix),
             RewardConfig::Principled(m) => m.validate(prefix),
             RewardConfig::Mixture(m) => m.validate(prefix),
+            RewardConfig::Learned(m) => m.validate(prefix),
         }
     }
 
@@ -145,6 +168,7 @@ impl RewardConfig {
             RewardConfig::Institutional(m) => Table::try_from(m),
             RewardConfig::Principled(m) => Table::try_from(m),
             RewardConfig::Mixture(m) => Table::try_from(m),
+            RewardConfig::Learned(m) => Table::try_from(m),
         };
         t.extend(fields.expect("reward settings serialize"));
         t
@@ -196,10 +220,12 @@ impl<'de> Deserialize<'de> for RewardConfig {
             let what = if owners.is_empty() {
                 format!("unknown field `{key}`")
             } else {
-                format!(
-                    "`{key}` is a setting of the {} reward, not of `{kind}`",
-                    owners.join(" and ")
-                )
+                let names = match owners.split_last() {
+                    Some((last, [])) => format!("the {last} reward"),
+                    Some((last, rest)) => format!("the {} and {last} rewards", rest.join(", ")),
+                    None => unreachable!("a key with owners"),
+                };
+                format!("`{key}` is a setting of {names}, not of `{kind}`")
             };
             return Err(D::Error::custom(format!(
                 "{what}; the `{kind}` reward's settings: {}",
@@ -210,7 +236,8 @@ impl<'de> Deserialize<'de> for RewardConfig {
         let parsed = match kind.as_str() {
             "institutional" => value.try_into().map(RewardConfig::Institutional),
             "principled" => value.try_into().map(RewardConfig::Principled),
-            _ => value.try_into().map(RewardConfig::Mixture),
+            "mixture" => value.try_into().map(RewardConfig::Mixture),
+            _ => value.try_into().map(RewardConfig::Learned),
         };
         parsed.map_err(|e: toml::de::Error| D::Error::custom(e.message().trim().replace('\n', " ")))
     }
@@ -252,9 +279,9 @@ mod tests {
             judge_penalty: 1.5,
             object_credit: 0.25,
         };
-        let institutional = RewardConfig::Institutional(mixture.institutional()).build();
-        let principled = RewardConfig::Principled(mixture.principled()).build();
-        let mixed_model = RewardConfig::Mixture(mixture).build();
+        let institutional = RewardConfig::Institutional(mixture.institutional()).build().unwrap();
+        let principled = RewardConfig::Principled(mixture.principled()).build().unwrap();
+        let mixed_model = RewardConfig::Mixture(mixture).build().unwrap();
         for &(violating, response, inst, gold) in TABLE {
             let case = format!("violating={violating} {response:?}");
             let s = sample(violating);
@@ -270,7 +297,7 @@ mod tests {
 
     #[test]
     fn the_signal_always_carries_the_gold_reward() {
-        let signal = RewardSignal::new(&RewardConfig::default(), Principled::default());
+        let signal = RewardSignal::new(RewardConfig::default().build().unwrap(), Principled::default());
         let r = signal.score(&sample(true), Response::Act(Comply));
         assert_eq!(
             r,
@@ -302,7 +329,7 @@ mod tests {
             ),
             (
                 "kind = \"principled\"\nrefusal_penalty = 1.0",
-                "a setting of the institutional and mixture reward, not of `principled`",
+                "a setting of the institutional, mixture and learned rewards, not of `principled`",
             ),
             (
                 "colour = 1",

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::eval::EvalConfig;
 use crate::policy::PolicyConfig;
-use crate::reward::RewardConfig;
+use crate::reward::{RatersConfig, RewardConfig, RmConfig};
 use crate::settings::{InvalidValue, idle};
 use crate::train::{ConstitutionConfig, FollowupConfig, PressureConfig, judge_count};
 use crate::world::{Frame, WorldConfig};
@@ -35,10 +35,18 @@ pub struct RunConfig {
     pub followup: FollowupConfig,
     /// The fixed evaluation set and how often it is measured (docs/model.md §5).
     pub eval: EvalConfig,
+    /// The simulated raters whose comparisons a learned reward is fit to (docs/model.md §7);
+    /// only with `reward.kind = "learned"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raters: Option<RatersConfig>,
+    /// The learned reward model: its comparisons, network and training (docs/model.md §7); only
+    /// with `reward.kind = "learned"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rm: Option<RmConfig>,
 }
 
 /// The sections of a run's configuration, in the order they are written.
-pub const SECTIONS: [&str; 7] = [
+pub const SECTIONS: [&str; 9] = [
     "world",
     "policy",
     "constitution",
@@ -46,6 +54,8 @@ pub const SECTIONS: [&str; 7] = [
     "reward",
     "followup",
     "eval",
+    "raters",
+    "rm",
 ];
 
 /// `Err` if `reward` is trained on no judge answers but sets what it pays for them, or on act
@@ -124,7 +134,36 @@ impl RunConfig {
                 "followup.judge_fraction",
             )?;
         }
-        self.eval.validate()
+        self.eval.validate()?;
+        if matches!(f.reward, RewardConfig::Learned(_)) && f.steps > 0 {
+            return Err(InvalidValue {
+                key: "followup.reward.kind".into(),
+                value: "\"learned\"".into(),
+                allowed: "a learned reward is fit for the pressure phase only; give the followup a table reward \
+                          (institutional, principled or mixture)"
+                    .into(),
+            });
+        }
+        let learned = matches!(self.reward, RewardConfig::Learned(_));
+        for (key, given) in [("raters", self.raters.is_some()), ("rm", self.rm.is_some())] {
+            if given && !learned {
+                return Err(idle(
+                    key,
+                    format!("[{key}]"),
+                    &format!(
+                        "with reward.kind = \"{}\" (it configures a learned reward)",
+                        self.reward.kind()
+                    ),
+                ));
+            }
+        }
+        if let Some(r) = &self.raters {
+            r.validate()?;
+        }
+        if let Some(rm) = &self.rm {
+            rm.validate()?;
+        }
+        Ok(())
     }
 
     /// The configuration validated, with what one setting takes from another written out.
@@ -132,6 +171,10 @@ impl RunConfig {
         self.validate()?;
         self.pressure.resolve();
         self.followup.resolve(&self.pressure);
+        if matches!(self.reward, RewardConfig::Learned(_)) {
+            self.raters.get_or_insert_with(RatersConfig::default);
+            self.rm.get_or_insert_with(RmConfig::default);
+        }
         Ok(self)
     }
 }

@@ -4,7 +4,7 @@
 use toml::{Table, Value};
 
 use super::RunConfig;
-use crate::reward::RewardConfig;
+use crate::reward::{RatersConfig, RewardConfig, RmConfig};
 use crate::train::Algorithm;
 use crate::train::ppo::PpoConfig;
 
@@ -20,6 +20,14 @@ pub fn schema() -> Table {
         p.insert("ppo".into(), ppo.clone());
     }
     t.insert("reward".into(), reward.clone());
+    t.insert(
+        "raters".into(),
+        Value::Table(Table::try_from(RatersConfig::default()).expect("settings serialize")),
+    );
+    t.insert(
+        "rm".into(),
+        Value::Table(Table::try_from(RmConfig::default()).expect("settings serialize")),
+    );
     if let Some(Value::Table(f)) = t.get_mut("followup") {
         f.insert("algorithm".into(), Value::String(Algorithm::Reinforce.name().into()));
         f.insert("batch".into(), Value::Integer(defaults.pressure.batch as i64));

@@ -9,11 +9,17 @@ pub mod keys;
 pub use backend::Backend;
 pub use config::{RunConfig, SECTIONS};
 
+use std::sync::Arc;
+
 use crate::eval::{EvalConfig, Evaluator, record_constitution_accuracy};
-use crate::metric::{CONSTITUTION, Scope};
+use crate::metric::{CONSTITUTION, RM, Scope};
 use crate::policy::MemberParams;
 use crate::policy::probe::LinearProbe;
-use crate::train::{Contexts, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Recorder, constitution};
+use crate::train::comparisons::{self, Source};
+use crate::train::{
+    Contexts, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Preferences, Recorder, constitution,
+    reward_model,
+};
 use crate::world::{TaskMix, World};
 
 /// The member a run trains as: its seed, its world, and its phases' settings.
@@ -30,6 +36,7 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
         judge_fraction: p.judge_fraction,
         mix: TaskMix::pressure(&c.world),
         reward: c.reward.clone(),
+        model: None,
         gold: gold.clone(),
         kl: p.kl,
         honesty: p.honesty,
@@ -51,6 +58,7 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
                 Contexts::All => TaskMix::constitution(),
             },
             reward: f.reward.clone(),
+            model: None,
             gold,
             kl: f.kl,
             honesty: f.honesty,
@@ -64,6 +72,13 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
         policy: c.policy.clone(),
         constitution: c.constitution.clone(),
         phases,
+        preferences: c
+            .reward
+            .pool(&c.raters.clone().unwrap_or_default())
+            .map(|pool| Preferences {
+                pool,
+                rm: c.rm.clone().unwrap_or_default(),
+            }),
     }
 }
 
@@ -77,6 +92,7 @@ pub fn shape_key(c: &RunConfig) -> String {
         "pressure": [p.algorithm.name(), &p.ppo, p.steps, p.batch, p.lr, p.judge_fraction],
         "followup": [f.steps, f.algorithm.map(|a| a.name()), &f.ppo, f.batch, f.lr, f.judge_fraction],
         "eval": [c.eval.every, c.eval.tasks],
+        "rm": c.rm,
         "scopes": Scope::present(&c.world).iter().map(|s| s.name()).collect::<Vec<_>>(),
     })
     .to_string()
@@ -183,6 +199,7 @@ pub fn train_from_constitutions(
     let probes = constitutions.iter().map(|c| c.probe.clone()).collect();
     let diverged = constitutions.iter().map(|c| c.diverged.clone()).collect();
     let mut population = Population::from_constitutions(members, &params, probes, diverged, device);
+    fit_learned_rewards(&mut population, recorder);
     let evaluator = Evaluator::new(&population, eval);
     evaluator.evaluate(&mut population, 0, recorder);
     let mut offset = 0;
@@ -190,5 +207,42 @@ pub fn train_from_constitutions(
         let phase = Phase::new(&population, k, offset);
         phase.run(&mut population, eval.every, &evaluator, recorder);
         offset += phase.steps();
+    }
+}
+
+/// With a learned reward: draws each member's comparisons, fits its reward model, records how
+/// well it orders the held-out ones (scope `rm`, step 0), and hands it to the pressure phase.
+fn fit_learned_rewards(population: &mut Population, recorder: &mut dyn Recorder) {
+    let Some(first) = &population.members[0].preferences else {
+        return;
+    };
+    let rm = first.rm.clone();
+    let fitted = {
+        let sources: Vec<Source> = population
+            .members
+            .iter()
+            .map(|m| {
+                let prefs = m
+                    .preferences
+                    .as_ref()
+                    .expect("a population's members share their reward's kind");
+                Source {
+                    mix: &m.phases[0].mix,
+                    judge_fraction: m.phases[0].judge_fraction,
+                    pool: &prefs.pool,
+                    rm: &prefs.rm,
+                }
+            })
+            .collect();
+        let drawn = comparisons::draw(population, &sources);
+        let seeds: Vec<u64> = population.members.iter().map(|m| m.seed).collect();
+        let pools: Vec<_> = sources.iter().map(|s| s.pool).collect();
+        reward_model::fit(&seeds, &population.worlds(), &drawn, &pools, &rm, &population.device)
+    };
+    for (m, f) in fitted.into_iter().enumerate() {
+        for (metric, value) in &f.metrics {
+            recorder.record(m, 0, RM, metric, *value);
+        }
+        population.members[m].phases[0].model = Some(Arc::new(f.model));
     }
 }

@@ -9,6 +9,7 @@
 
 mod advantages;
 pub mod batch;
+pub mod comparisons;
 pub mod config;
 pub mod constitution;
 pub mod losses;
@@ -16,6 +17,7 @@ mod phase;
 pub mod ppo;
 mod regularizers;
 mod reinforce;
+pub mod reward_model;
 mod rollout;
 mod step;
 
@@ -31,7 +33,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::policy::probe::LinearProbe;
 use crate::policy::{MemberParams, Policy, PolicyConfig};
-use crate::reward::RewardSignal;
+use crate::reward::{Pool, RewardSignal, RmConfig};
 use crate::rng::{Purpose, stream};
 use crate::world::{TaskMix, World};
 
@@ -53,6 +55,15 @@ pub struct Member {
     pub constitution: ConstitutionConfig,
     /// The RL phases in order: pressure, then the followup if there is one.
     pub phases: Vec<PhaseSettings>,
+    /// With a learned reward: the raters and the reward model's settings it is fit with.
+    pub preferences: Option<Preferences>,
+}
+
+/// What a learned reward is fit with: the rater pool and the reward model's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preferences {
+    pub pool: Pool,
+    pub rm: RmConfig,
 }
 
 /// What one member does in a running RL phase: the tasks it samples, the reward it is scored

@@ -14,7 +14,9 @@ use super::reinforce::Reinforce;
 use super::step::{Stats, Step, Update};
 use super::{MemberPhase, Population, Recorder};
 use crate::metric::{KL, LOSS, REWARD_PRINCIPLED, REWARD_TRAINED, TRAIN};
-use crate::reward::{Principled, RewardConfig, RewardSignal};
+use std::sync::Arc;
+
+use crate::reward::{Principled, RewardConfig, RewardModel, RewardSignal};
 use crate::rng::{Purpose, stream};
 use crate::world::TaskMix;
 
@@ -27,7 +29,7 @@ pub enum PhaseKind {
 /// One member's settings of one RL phase, resolved by the run from its configuration. The
 /// algorithm, its settings, the step count, batch, learning rate and judge share are shared by
 /// a population; the rest may differ between members.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct PhaseSettings {
     pub kind: PhaseKind,
     pub algorithm: Algorithm,
@@ -40,6 +42,8 @@ pub struct PhaseSettings {
     pub mix: TaskMix,
     /// The reward model it trains on.
     pub reward: RewardConfig,
+    /// The fitted model of a learned reward (set once it is fit, before the phase runs).
+    pub model: Option<Arc<dyn RewardModel>>,
     /// The gold measure it is scored on.
     pub gold: Principled,
     pub kl: f64,
@@ -110,7 +114,13 @@ impl Phase {
                     let s = &m.phases[index];
                     MemberPhase {
                         mix: s.mix.clone(),
-                        signal: RewardSignal::new(&s.reward, s.gold.clone()),
+                        signal: RewardSignal::new(
+                            s.model
+                                .clone()
+                                .or_else(|| s.reward.build())
+                                .expect("a learned reward is fit before its phase runs"),
+                            s.gold.clone(),
+                        ),
                         kl: s.kl,
                         honesty: s.honesty,
                         monitor: s.monitor,

@@ -1,0 +1,218 @@
+//! RLHF from simulated raters (docs/model.md §7) at small budgets with fixed seeds: the
+//! learned reward model against the raters' own ceiling, the direction learned-reward pressure
+//! moves the headline rates, determinism, and bad input.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use pressure::experiment::Experiment;
+
+const ACCURACY: &str = r#"
+seeds = 4
+[pressure]
+steps = 0
+[reward]
+kind = "learned"
+refusal_penalty = 2.0
+objection_penalty = 1.0
+judge_penalty = 1.0
+[raters]
+institutional_share = 1.0
+beta = 1.0
+flip = 0.1
+[rm]
+sampling = "uniform"
+[[arms]]
+name = "many"
+rm.pairs = 16000
+[[arms]]
+name = "few"
+rm.pairs = 4000
+rm.holdout = 0.99
+"#;
+
+/// With 14,400 training comparisons the model orders the held-out ones as well as the raters'
+/// own expected preference does (measured: identical to 3 decimals on 4 seeds); trained on 40
+/// of noisy raters (β = 1, 10% flips), it falls short of it (measured gap 0.086 on 4 seeds,
+/// asserted above half of that).
+#[test]
+fn enough_comparisons_reach_the_raters_ceiling_and_few_do_not() {
+    let e = Experiment::parse(ACCURACY, Path::new("accuracy.toml"), &[]).unwrap();
+    let (_dir, data) = run_data(&e);
+    let gaps = |arm: &str| -> Vec<f64> {
+        let acc = &data.series(arm, "rm", "rm_accuracy").unwrap().seeds;
+        let ceiling = &data.series(arm, "rm", "rm_accuracy_ceiling").unwrap().seeds;
+        acc.iter().zip(ceiling).map(|(a, c)| c[0] - a[0]).collect()
+    };
+    let many = gaps("many");
+    assert!(
+        many.iter().all(|g| g.abs() < 0.01),
+        "16,000 pairs: ceiling − accuracy per seed {many:?}"
+    );
+    let few = gaps("few");
+    let mean = few.iter().sum::<f64>() / few.len() as f64;
+    assert!(mean > 0.04, "40 training pairs: mean gap {mean:.3} ({few:?})");
+}
+
+/// An all-institutional pool on uniform comparisons, learned: refusal falls and, with the
+/// principles still taught, silent compliance is mostly hidden objection — as with the table.
+#[test]
+fn learned_pressure_moves_the_headline_rates_as_the_table_does() {
+    let text = r#"
+        seeds = 2
+        [pressure]
+        steps = 300
+        lr = 3e-4
+        [eval]
+        every = 100
+        [[arms]]
+        name = "table"
+        reward = { kind = "institutional", refusal_penalty = 2.0, objection_penalty = 1.0, judge_penalty = 1.0 }
+        [[arms]]
+        name = "learned"
+        reward = { kind = "learned", refusal_penalty = 2.0, objection_penalty = 1.0, judge_penalty = 1.0 }
+        rm = { sampling = "uniform" }
+    "#;
+    let e = Experiment::parse(text, Path::new("direction.toml"), &[]).unwrap();
+    let (_dir, data) = run_data(&e);
+    for arm in ["table", "learned"] {
+        let (r0, r1) = first_last(&data, arm, "trained", "refusal");
+        let (_, hidden) = first_last(&data, arm, "trained", "hidden_objection");
+        let (_, unobjecting) = first_last(&data, arm, "trained", "unobjecting_compliance");
+        assert!(r1 < r0 - 0.5, "{arm}: refusal {r0:.3} → {r1:.3}");
+        assert!(
+            hidden > 0.5 && hidden > unobjecting + 0.5,
+            "{arm}: hidden objection {hidden:.3}, unobjecting compliance {unobjecting:.3}"
+        );
+    }
+    let (_, margin) = first_last(&data, "learned", "trained", "rm_refusal_margin");
+    assert!(
+        margin > 0.5,
+        "the learned model pays for complying over refusing: {margin:.3}"
+    );
+}
+
+const TINY_LEARNED: &str = r#"
+name = "tiny_learned"
+seeds = 3
+[constitution]
+steps = 80
+[pressure]
+steps = 40
+[eval]
+every = 20
+tasks = 16
+[reward]
+kind = "learned"
+objection_penalty = 1.0
+[rm]
+pairs = 200
+steps = 30
+ensemble = 2
+pessimism = 0.5
+[[arms]]
+name = "uniform"
+rm.sampling = "uniform"
+[[arms]]
+name = "reference"
+"#;
+
+/// The same learned runs give byte-identical metrics whatever the thread count and whatever
+/// runs share a population (each member's comparisons, initialization and minibatches come
+/// from its own streams).
+#[test]
+fn learned_runs_are_byte_identical_whatever_the_jobs_and_populations() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write(dir.path(), "tiny.toml", TINY_LEARNED);
+    let exp = exp.to_str().unwrap();
+    let variants: [&[&str]; 3] = [
+        &["--jobs", "1"],
+        &["--jobs", "2", "--population", "1"],
+        &["--jobs", "1", "--population", "6"],
+    ];
+    let mut outputs = Vec::new();
+    for (i, extra) in variants.iter().enumerate() {
+        let out = format!("out{i}");
+        let mut args = vec!["run", exp, "--out", &out, "--no-plots"];
+        args.extend_from_slice(extra);
+        let o = pressure(&args, dir.path());
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        outputs.push(std::fs::read(dir.path().join(&out).join("metrics.csv")).unwrap());
+    }
+    let csv = String::from_utf8(outputs[0].clone()).unwrap();
+    assert!(csv.contains(",0,rm,rm_accuracy,") && csv.contains(",trained,reward_proxy,"));
+    for (i, o) in outputs.iter().enumerate().skip(1) {
+        assert!(
+            o == &outputs[0],
+            "metrics.csv of {:?} differs from {:?}",
+            variants[i],
+            variants[0]
+        );
+    }
+}
+
+#[test]
+fn bad_rater_and_reward_model_settings_get_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "table.toml", "[raters]\nbeta = 2.0\n");
+    write(d, "rm.toml", "[rm]\npairs = 100\n");
+    write(d, "learned.toml", "[reward]\nkind = \"learned\"\n");
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["run", "table.toml"],
+            &[
+                "table.toml",
+                "`raters`",
+                "no effect with reward.kind = \"institutional\"",
+            ],
+        ),
+        (&["run", "rm.toml"], &["rm.toml", "`rm`", "no effect"]),
+        (
+            &["run", "learned.toml", "--set", "raters.institutional_share=1.5"],
+            &["--set raters.institutional_share=1.5", "[0, 1]"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "raters.flip=0.7"],
+            &["raters.flip", "[0, 0.5]"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "raters.beta=-1"],
+            &["raters.beta", "≥ 0"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.pairs=4"],
+            &["rm.pairs", "at least one comparison to hold out"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.holdout=1.0"],
+            &["rm.holdout", "[0, 0.99]"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.ensemble=0"],
+            &["rm.ensemble", "1..=32"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.pessimism=-1"],
+            &["rm.pessimism", "≥ 0"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.sampling=sometimes"],
+            &["rm.sampling", "reference", "uniform"],
+        ),
+        (
+            &[
+                "run",
+                "learned.toml",
+                "--set",
+                "followup.steps=10",
+                "--set",
+                "followup.reward.kind=learned",
+            ],
+            &["followup.reward.kind", "pressure phase only"],
+        ),
+    ];
+    assert_one_line_errors(d, cases);
+}
