@@ -62,7 +62,46 @@ pub struct Report {
     pub policy: String,
     pub batch: usize,
     pub throughput: Vec<Throughput>,
+    pub reward_model: RewardModelCost,
     pub experiments: Vec<ExperimentTiming>,
+}
+
+/// What fitting a learned reward costs beside the pressure phase that trains against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RewardModelCost {
+    /// Seconds to draw the comparisons and fit the reward model (default `[rm]`).
+    pub fit_seconds: f64,
+    /// Seconds of the pressure phase against it (default `pressure.steps`).
+    pub pressure_seconds: f64,
+    /// `fit / (fit + pressure)`.
+    pub fit_share: f64,
+}
+
+/// Times fitting one run's learned reward (default settings, uniform and reference comparisons
+/// alike) and the default pressure phase against it, on one thread.
+pub fn reward_model_cost(backend: Backend) -> anyhow::Result<RewardModelCost> {
+    let text = "[reward]\nkind = \"learned\"\nobjection_penalty = 1.0\njudge_penalty = 1.0\n";
+    let table: toml::Table = text.parse().expect("a valid table");
+    let config: RunConfig = toml::Value::Table(table)
+        .try_into::<RunConfig>()
+        .expect("a valid configuration")
+        .resolve()
+        .expect("a valid configuration");
+    let mut population = Population::new(vec![crate::run::member(0, &config)], backend.device()?);
+    population.freeze_reference();
+    population.probes = constitution::fit_conscience_probes(&population);
+    let clock = Instant::now();
+    crate::run::fit_learned_rewards(&mut population, &mut Discard);
+    let fit_seconds = clock.elapsed().as_secs_f64();
+    let phase = Phase::new(&population, 0, 0);
+    let clock = Instant::now();
+    phase.run_steps(&mut population, phase.steps(), &mut Discard);
+    let pressure_seconds = clock.elapsed().as_secs_f64();
+    Ok(RewardModelCost {
+        fit_seconds,
+        pressure_seconds,
+        fit_share: fit_seconds / (fit_seconds + pressure_seconds),
+    })
 }
 
 /// Times `steps` pressure steps of a population of `size` default-config members on one thread,
@@ -144,6 +183,11 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         policy: format!("{}→{:?}→3+1", config.world.latent_dim + 8, config.policy.hidden),
         batch: config.pressure.batch,
         throughput: Vec::new(),
+        reward_model: RewardModelCost {
+            fit_seconds: 0.0,
+            pressure_seconds: 0.0,
+            fit_share: 0.0,
+        },
         experiments: Vec::new(),
     };
     say(format!(
@@ -160,6 +204,14 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         ))?;
         report.throughput.push(t);
     }
+    report.reward_model = reward_model_cost(options.backend)?;
+    let r = &report.reward_model;
+    say(format!(
+        "\nlearned reward, one run, one thread: fitting {:.2} s, pressure against it {:.2} s: fitting is {:.1}% of the two",
+        r.fit_seconds,
+        r.pressure_seconds,
+        100.0 * r.fit_share
+    ))?;
     if !options.experiments.is_empty() {
         let scratch = std::env::temp_dir().join(format!("pressure-bench-{}", std::process::id()));
         say("\nshipped experiments at their default budget, all cores:".into())?;

@@ -212,7 +212,7 @@ pub fn train_from_constitutions(
 
 /// With a learned reward: draws each member's comparisons, fits its reward model, records how
 /// well it orders the held-out ones (scope `rm`, step 0), and hands it to the pressure phase.
-fn fit_learned_rewards(population: &mut Population, recorder: &mut dyn Recorder) {
+pub fn fit_learned_rewards(population: &mut Population, recorder: &mut dyn Recorder) {
     let Some(first) = &population.members[0].preferences else {
         return;
     };
