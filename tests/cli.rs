@@ -93,32 +93,13 @@ fn arms_with_identical_settings_keep_their_own_runs() {
 /// A run's metrics do not depend on the thread count, nor on which runs share its population
 /// (`--population 1`: every run alone; `6`: both arms' seeds in one batched network).
 fn metrics_are_byte_identical_whatever_the_jobs_and_populations(backend: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let exp = write(dir.path(), "tiny.toml", TINY);
-    let exp = exp.to_str().unwrap();
     let variants: [&[&str]; 4] = [
         &["--jobs", "1", "--backend", backend],
         &["--jobs", "2", "--backend", backend],
         &["--jobs", "2", "--population", "1", "--backend", backend],
         &["--jobs", "1", "--population", "6", "--backend", backend],
     ];
-    let mut outputs = Vec::new();
-    for (i, extra) in variants.iter().enumerate() {
-        let out = format!("out{i}");
-        let mut args = vec!["run", exp, "--out", &out, "--no-plots"];
-        args.extend_from_slice(extra);
-        let o = pressure(&args, dir.path());
-        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
-        outputs.push(std::fs::read(dir.path().join(&out).join("metrics.csv")).unwrap());
-    }
-    for (i, o) in outputs.iter().enumerate().skip(1) {
-        assert!(
-            o == &outputs[0],
-            "metrics.csv of {:?} differs from {:?}",
-            variants[i],
-            variants[0]
-        );
-    }
+    same_metrics_whatever(TINY, &variants);
 }
 
 #[test]

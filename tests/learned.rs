@@ -124,33 +124,13 @@ name = "reference"
 /// from its own streams).
 #[test]
 fn learned_runs_are_byte_identical_whatever_the_jobs_and_populations() {
-    let dir = tempfile::tempdir().unwrap();
-    let exp = write(dir.path(), "tiny.toml", TINY_LEARNED);
-    let exp = exp.to_str().unwrap();
     let variants: [&[&str]; 3] = [
         &["--jobs", "1"],
         &["--jobs", "2", "--population", "1"],
         &["--jobs", "1", "--population", "6"],
     ];
-    let mut outputs = Vec::new();
-    for (i, extra) in variants.iter().enumerate() {
-        let out = format!("out{i}");
-        let mut args = vec!["run", exp, "--out", &out, "--no-plots"];
-        args.extend_from_slice(extra);
-        let o = pressure(&args, dir.path());
-        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
-        outputs.push(std::fs::read(dir.path().join(&out).join("metrics.csv")).unwrap());
-    }
-    let csv = String::from_utf8(outputs[0].clone()).unwrap();
+    let csv = same_metrics_whatever(TINY_LEARNED, &variants);
     assert!(csv.contains(",0,rm,rm_accuracy,") && csv.contains(",trained,reward_proxy,"));
-    for (i, o) in outputs.iter().enumerate().skip(1) {
-        assert!(
-            o == &outputs[0],
-            "metrics.csv of {:?} differs from {:?}",
-            variants[i],
-            variants[0]
-        );
-    }
 }
 
 #[test]

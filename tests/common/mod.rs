@@ -120,3 +120,29 @@ pub fn assert_one_line_errors(dir: &Path, cases: &[(&[&str], &[&str])]) {
         }
     }
 }
+
+/// Runs the experiment `text` once per variant of extra flags and checks every `metrics.csv`
+/// is byte-identical to the first; returns it.
+pub fn same_metrics_whatever(text: &str, variants: &[&[&str]]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write(dir.path(), "experiment.toml", text);
+    let exp = exp.to_str().unwrap();
+    let mut outputs = Vec::new();
+    for (i, extra) in variants.iter().enumerate() {
+        let out = format!("out{i}");
+        let mut args = vec!["run", exp, "--out", &out, "--no-plots"];
+        args.extend_from_slice(extra);
+        let o = pressure(&args, dir.path());
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        outputs.push(std::fs::read(dir.path().join(&out).join("metrics.csv")).unwrap());
+    }
+    for (i, o) in outputs.iter().enumerate().skip(1) {
+        assert!(
+            o == &outputs[0],
+            "metrics.csv of {:?} differs from {:?}",
+            variants[i],
+            variants[0]
+        );
+    }
+    String::from_utf8(outputs.swap_remove(0)).unwrap()
+}
