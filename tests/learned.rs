@@ -117,6 +117,11 @@ name = "uniform"
 rm.sampling = "uniform"
 [[arms]]
 name = "reference"
+
+[[arms]]
+name = "online"
+rm.sampling = "online"
+rm.refresh_every = 20
 "#;
 
 /// The same learned runs give byte-identical metrics whatever the thread count and whatever
@@ -131,6 +136,49 @@ fn learned_runs_are_byte_identical_whatever_the_jobs_and_populations() {
     ];
     let csv = same_metrics_whatever(TINY_LEARNED, &variants);
     assert!(csv.contains(",0,rm,rm_accuracy,") && csv.contains(",trained,reward_proxy,"));
+    // Online sampling refits at step 20 (of 40): fresh comparisons, measured again.
+    assert!(
+        csv.lines().any(|l| l.starts_with("online,0,20,rm,rm_accuracy,")),
+        "{csv}"
+    );
+    assert!(!csv.lines().any(|l| l.starts_with("uniform,0,20,rm,")));
+}
+
+/// Online comparisons come from the policy being trained: the reward model is refit on a
+/// fresh round at every refresh step (and measured there, not at the last step), and pressure
+/// against it erodes refusal with the learned penalty intact.
+#[test]
+fn online_comparisons_follow_the_policy() {
+    let text = r#"
+        seeds = 2
+        [pressure]
+        steps = 300
+        lr = 3e-4
+        [eval]
+        every = 100
+        [reward]
+        kind = "learned"
+        refusal_penalty = 2.0
+        objection_penalty = 1.0
+        judge_penalty = 1.0
+        [rm]
+        sampling = "online"
+        refresh_every = 100
+        [[arms]]
+        name = "online"
+    "#;
+    let e = Experiment::parse(text, Path::new("online.toml"), &[]).unwrap();
+    let (_dir, data) = run_data(&e);
+    let acc = data.series("online", "rm", "rm_accuracy").unwrap();
+    assert_eq!(
+        acc.steps,
+        vec![0, 100, 200],
+        "refits at 100 and 200, none at the last step"
+    );
+    let (r0, r1) = first_last(&data, "online", "trained", "refusal");
+    assert!(r1 < r0 - 0.5, "online: refusal {r0:.3} → {r1:.3}");
+    let (_, margin) = first_last(&data, "online", "trained", "rm_refusal_margin");
+    assert!(margin > 0.5, "the refit model still pays for complying: {margin:.3}");
 }
 
 #[test]
@@ -180,7 +228,15 @@ fn bad_rater_and_reward_model_settings_get_one_line() {
         ),
         (
             &["run", "learned.toml", "--set", "rm.sampling=sometimes"],
-            &["rm.sampling", "reference", "uniform"],
+            &["rm.sampling", "reference", "uniform", "online"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.sampling=online"],
+            &["rm.refresh_every", "≥ 1"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.refresh_every=10"],
+            &["rm.refresh_every", "no effect unless rm.sampling = \"online\""],
         ),
         (
             &[

@@ -93,9 +93,10 @@ pub fn reward_model_cost(backend: Backend) -> anyhow::Result<RewardModelCost> {
     let clock = Instant::now();
     crate::run::fit_learned_rewards(&mut population, &mut Discard);
     let fit_seconds = clock.elapsed().as_secs_f64();
-    let phase = Phase::new(&population, 0, 0);
+    let mut phase = Phase::new(&population, 0, 0);
+    let steps = phase.steps();
     let clock = Instant::now();
-    phase.run_steps(&mut population, phase.steps(), &mut Discard);
+    phase.run_steps(&mut population, steps, &mut Discard);
     let pressure_seconds = clock.elapsed().as_secs_f64();
     Ok(RewardModelCost {
         fit_seconds,
@@ -115,7 +116,7 @@ pub fn throughput(size: usize, steps: usize, warmup: usize, backend: Backend) ->
     population.freeze_reference();
     population.probes = constitution::fit_conscience_probes(&population);
 
-    let phase = Phase::new(&population, 0, 0);
+    let mut phase = Phase::new(&population, 0, 0);
     phase.run_steps(&mut population, warmup, &mut Discard);
     let clock = Instant::now();
     phase.run_steps(&mut population, steps, &mut Discard);

@@ -17,8 +17,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::metric::Scope;
 use crate::policy::probe::LinearProbe;
-use std::sync::Arc;
-
 use crate::reward::{Institutional, Pool, Principled, RewardModel};
 use crate::rng::{Purpose, stream};
 use crate::settings::{InvalidValue, at_least, check, within};
@@ -106,8 +104,6 @@ pub struct Evaluator {
     /// Each member's institution (its reward's, if it has one) and gold measure.
     institutional: Vec<Option<Institutional>>,
     principled: Vec<Principled>,
-    /// Each member's learned reward model and rater pool, if it trains on one.
-    learned: Vec<Option<(Arc<dyn RewardModel>, Pool)>>,
 }
 
 impl Evaluator {
@@ -159,11 +155,6 @@ impl Evaluator {
                 .map(|m| m.phases[0].reward.institution())
                 .collect(),
             principled: population.members.iter().map(|m| m.phases[0].gold.clone()).collect(),
-            learned: population
-                .members
-                .iter()
-                .map(|m| Some((m.phases[0].model.clone()?, m.preferences.as_ref()?.pool.clone())))
-                .collect(),
         }
     }
 
@@ -216,8 +207,13 @@ impl Evaluate for Evaluator {
                     .collect();
                 let refit = refit_accuracy(&trunks, samples, out.width);
                 let institution = self.institutional[m].as_ref().map(|i| i as &dyn RewardModel);
-                let learned = self.learned[m]
+                // A learned reward as it stands now (online sampling refits it during training).
+                let member = &population.members[m];
+                let pool: Option<&Pool> = member.preferences.as_ref().map(|p| &p.pool);
+                let learned = member.phases[0]
+                    .model
                     .as_ref()
+                    .zip(pool)
                     .map(|(model, pool)| (model.as_ref(), pool as &dyn RewardModel));
                 for (metric, value) in scope_metrics(&readouts, refit, institution, &self.principled[m], learned) {
                     recorder.record(m, step, scope.name(), metric, value);

@@ -68,6 +68,9 @@ pub enum Sampling {
     Reference,
     /// Every response of the query equally likely.
     Uniform,
+    /// Sampled from the policy being trained: fresh comparisons every `rm.refresh_every`
+    /// steps, on which the same reward model trains on (iterated RLHF).
+    Online,
 }
 
 /// The learned reward model's settings (`[rm]`), only with `reward.kind = "learned"`.
@@ -76,8 +79,11 @@ pub enum Sampling {
 pub struct RmConfig {
     /// Comparisons the raters label (act and judge queries in the pressure phase's mix).
     pub pairs: usize,
-    /// Where the compared responses come from: `reference` (the constitution policy) or `uniform`.
+    /// Where the compared responses come from: `reference` (the constitution policy), `uniform`,
+    /// or `online` (the current policy, refreshed every `refresh_every` steps).
     pub sampling: Sampling,
+    /// With `online` sampling: pressure steps between fresh rounds of comparisons (≥ 1).
+    pub refresh_every: usize,
     /// Share of the comparisons held out to measure the reward model, in [0, 0.99].
     pub holdout: f64,
     /// Widths of the reward model's ReLU hidden layers.
@@ -99,6 +105,7 @@ impl Default for RmConfig {
         RmConfig {
             pairs: 4000,
             sampling: Sampling::Reference,
+            refresh_every: 0,
             holdout: 0.1,
             hidden: vec![32, 32],
             steps: 400,
@@ -113,6 +120,17 @@ impl Default for RmConfig {
 impl RmConfig {
     pub fn validate(&self) -> Result<(), InvalidValue> {
         within("rm.pairs", self.pairs, 2, 1_000_000)?;
+        match self.sampling {
+            Sampling::Online => at_least("rm.refresh_every", self.refresh_every, 1)?,
+            _ if self.refresh_every != 0 => {
+                return Err(crate::settings::idle(
+                    "rm.refresh_every",
+                    self.refresh_every,
+                    "unless rm.sampling = \"online\"",
+                ));
+            }
+            _ => {}
+        }
         check(
             "rm.holdout",
             self.holdout,

@@ -15,10 +15,11 @@ use crate::eval::{EvalConfig, Evaluator, record_constitution_accuracy};
 use crate::metric::{CONSTITUTION, RM, Scope};
 use crate::policy::MemberParams;
 use crate::policy::probe::LinearProbe;
+use crate::reward::Sampling;
 use crate::train::comparisons::{self, Source};
 use crate::train::{
-    Contexts, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Preferences, Recorder, constitution,
-    reward_model,
+    Contexts, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Preferences, Recorder, Refresh,
+    constitution, reward_model,
 };
 use crate::world::{TaskMix, World};
 
@@ -199,50 +200,94 @@ pub fn train_from_constitutions(
     let probes = constitutions.iter().map(|c| c.probe.clone()).collect();
     let diverged = constitutions.iter().map(|c| c.diverged.clone()).collect();
     let mut population = Population::from_constitutions(members, &params, probes, diverged, device);
-    fit_learned_rewards(&mut population, recorder);
+    let mut online = fit_learned_rewards(&mut population, recorder);
     let evaluator = Evaluator::new(&population, eval);
     evaluator.evaluate(&mut population, 0, recorder);
     let mut offset = 0;
     for k in 0..population.members[0].phases.len() {
-        let phase = Phase::new(&population, k, offset);
-        phase.run(&mut population, eval.every, &evaluator, recorder);
+        let mut phase = Phase::new(&population, k, offset);
+        // Only the pressure phase can train against a learned reward.
+        let refresh = online.as_mut().filter(|_| k == 0).map(|o| o as &mut dyn Refresh);
+        phase.run(&mut population, eval.every, &evaluator, refresh, recorder);
         offset += phase.steps();
     }
 }
 
 /// With a learned reward: draws each member's comparisons, fits its reward model, records how
 /// well it orders the held-out ones (scope `rm`, step 0), and hands it to the pressure phase.
-pub fn fit_learned_rewards(population: &mut Population, recorder: &mut dyn Recorder) {
-    let Some(first) = &population.members[0].preferences else {
-        return;
-    };
+/// With online sampling, returns what refits it during the phase.
+pub fn fit_learned_rewards(population: &mut Population, recorder: &mut dyn Recorder) -> Option<OnlineReward> {
+    let first = population.members[0].preferences.as_ref()?;
     let rm = first.rm.clone();
-    let fitted = {
-        let sources: Vec<Source> = population
-            .members
-            .iter()
-            .map(|m| {
-                let prefs = m
-                    .preferences
-                    .as_ref()
-                    .expect("a population's members share their reward's kind");
-                Source {
-                    mix: &m.phases[0].mix,
-                    judge_fraction: m.phases[0].judge_fraction,
-                    pool: &prefs.pool,
-                    rm: &prefs.rm,
-                }
-            })
-            .collect();
-        let drawn = comparisons::draw(population, &sources);
-        let seeds: Vec<u64> = population.members.iter().map(|m| m.seed).collect();
-        let pools: Vec<_> = sources.iter().map(|s| s.pool).collect();
-        reward_model::fit(&seeds, &population.worlds(), &drawn, &pools, &rm, &population.device)
+    let seeds: Vec<u64> = population.members.iter().map(|m| m.seed).collect();
+    let mut trainer = reward_model::Trainer::new(&seeds, &population.worlds(), &rm, &population.device);
+    let mut online = OnlineReward {
+        trainer: None,
+        every: rm.refresh_every,
+        round: 0,
     };
-    for (m, f) in fitted.into_iter().enumerate() {
-        for (metric, value) in &f.metrics {
-            recorder.record(m, 0, RM, metric, *value);
+    online.refit(&mut trainer, population, 0, recorder);
+    (rm.sampling == Sampling::Online).then(|| OnlineReward {
+        trainer: Some(trainer),
+        ..online
+    })
+}
+
+/// A learned reward on online comparisons: every `rm.refresh_every` pressure steps, a fresh
+/// round of comparisons from the current policy, and `rm.steps` more training on it.
+pub struct OnlineReward {
+    trainer: Option<reward_model::Trainer>,
+    every: usize,
+    round: u64,
+}
+
+impl OnlineReward {
+    fn refit(
+        &mut self,
+        trainer: &mut reward_model::Trainer,
+        population: &mut Population,
+        step: usize,
+        recorder: &mut dyn Recorder,
+    ) {
+        let fitted = {
+            let sources: Vec<Source> = population
+                .members
+                .iter()
+                .map(|m| {
+                    let prefs = m
+                        .preferences
+                        .as_ref()
+                        .expect("a population's members share their reward's kind");
+                    Source {
+                        mix: &m.phases[0].mix,
+                        judge_fraction: m.phases[0].judge_fraction,
+                        pool: &prefs.pool,
+                        rm: &prefs.rm,
+                    }
+                })
+                .collect();
+            let drawn = comparisons::draw(population, &sources, self.round);
+            let pools: Vec<_> = sources.iter().map(|s| s.pool).collect();
+            trainer.train(&drawn, &pools)
+        };
+        self.round += 1;
+        for (m, f) in fitted.into_iter().enumerate() {
+            for (metric, value) in &f.metrics {
+                recorder.record(m, step, RM, metric, *value);
+            }
+            population.members[m].phases[0].model = Some(Arc::new(f.model));
         }
-        population.members[m].phases[0].model = Some(Arc::new(f.model));
+    }
+}
+
+impl Refresh for OnlineReward {
+    fn every(&self) -> usize {
+        self.every
+    }
+
+    fn refresh(&mut self, population: &mut Population, step: usize, recorder: &mut dyn Recorder) {
+        let mut trainer = self.trainer.take().expect("an online reward keeps its trainer");
+        self.refit(&mut trainer, population, step, recorder);
+        self.trainer = Some(trainer);
     }
 }

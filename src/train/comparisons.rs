@@ -5,6 +5,7 @@
 //! stream, so the same seed gives the same comparisons whatever else trains beside it. The last
 //! `rm.holdout` share is held out to measure the model.
 
+use burn::module::Module;
 use burn::tensor::activation;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -13,7 +14,7 @@ use super::Population;
 use super::batch::{self, encode};
 use crate::policy::Action;
 use crate::reward::{Pool, Response, RmConfig, Sampling};
-use crate::rng::{Purpose, stream};
+use crate::rng::{Purpose, stream, substream};
 use crate::world::{Query, Sample, TaskMix};
 
 /// Two responses to one task and the raters' label.
@@ -61,14 +62,19 @@ fn pick(options: &[(Response, f64)], rng: &mut ChaCha8Rng) -> Response {
     options.last().expect("a query has responses").0
 }
 
-/// Each member's comparisons, in the order drawn (the last `rm.held_out()` are held out).
-/// Needs the population's frozen reference policy.
-pub fn draw(population: &Population, sources: &[Source]) -> Vec<Vec<Comparison>> {
+/// Each member's comparisons of round `round` (0 before training; online sampling draws a fresh
+/// round at each refresh), in the order drawn (the last `rm.held_out()` are held out). Needs
+/// the population's frozen reference policy; online sampling draws the responses from the
+/// current policy.
+pub fn draw(population: &Population, sources: &[Source], round: u64) -> Vec<Vec<Comparison>> {
     let pairs = sources[0].rm.pairs;
     let mut rngs: Vec<ChaCha8Rng> = population
         .members
         .iter()
-        .map(|m| stream(m.seed, Purpose::Comparisons))
+        .map(|m| match round {
+            0 => stream(m.seed, Purpose::Comparisons),
+            r => substream(m.seed, Purpose::Comparisons, r),
+        })
         .collect();
     // The tasks first, so one forward pass of the reference gives every response's probability.
     let samples: Vec<Vec<Sample>> = population
@@ -93,9 +99,18 @@ pub fn draw(population: &Population, sources: &[Source]) -> Vec<Vec<Comparison>>
         .reference
         .as_ref()
         .expect("comparisons are drawn after the constitution is frozen");
-    let heads = reference.forward(encode(&population.worlds(), &samples, &population.device));
+    let obs = encode(&population.worlds(), &samples, &population.device);
+    let heads = reference.forward(obs.clone());
     let act = batch::host(activation::softmax(heads.action, 2));
     let judge = batch::host(activation::sigmoid(heads.judgment));
+    // Online: the responses compared are the current policy's.
+    let current = (sources[0].rm.sampling == Sampling::Online).then(|| {
+        let heads = population.policy().valid().forward(obs);
+        (
+            batch::host(activation::softmax(heads.action, 2)),
+            batch::host(activation::sigmoid(heads.judgment)),
+        )
+    });
 
     samples
         .into_iter()
@@ -121,16 +136,25 @@ pub fn draw(population: &Population, sources: &[Source]) -> Vec<Vec<Comparison>>
                             ]
                         }
                     };
-                    let uniform: Vec<(Response, f64)> = reference
-                        .iter()
-                        .map(|&(r, _)| (r, 1.0 / reference.len() as f64))
-                        .collect();
-                    let options = match source.rm.sampling {
-                        Sampling::Reference => &reference,
-                        Sampling::Uniform => &uniform,
+                    let options: Vec<(Response, f64)> = match (&source.rm.sampling, &current) {
+                        (Sampling::Online, Some((act, judge))) => match sample.cues.query {
+                            Query::Act => Action::ALL
+                                .iter()
+                                .map(|&a| (Response::Act(a), act[row * 3 + a as usize] as f64))
+                                .collect(),
+                            Query::Judge => vec![
+                                (Response::Judge { says_violation: true }, judge[row] as f64),
+                                (Response::Judge { says_violation: false }, 1.0 - judge[row] as f64),
+                            ],
+                        },
+                        (Sampling::Uniform, _) => reference
+                            .iter()
+                            .map(|&(r, _)| (r, 1.0 / reference.len() as f64))
+                            .collect(),
+                        _ => reference.clone(),
                     };
-                    let a = pick(options, rng);
-                    let b = pick(options, rng);
+                    let a = pick(&options, rng);
+                    let b = pick(&options, rng);
                     let a_wins = source.pool.label(rng, &sample, a, b);
                     Comparison {
                         sample,

@@ -24,7 +24,7 @@ mod step;
 pub use batch::judge_count;
 pub use config::{Algorithm, Contexts, FollowupConfig, PressureConfig};
 pub use constitution::ConstitutionConfig;
-pub use phase::{Evaluate, Phase, PhaseKind, PhaseSettings};
+pub use phase::{Evaluate, Phase, PhaseKind, PhaseSettings, Refresh};
 pub use step::{Step, Update};
 
 use burn::module::Module;

@@ -65,9 +65,18 @@ pub trait Evaluate {
     fn evaluate(&self, population: &mut Population, step: usize, recorder: &mut dyn Recorder);
 }
 
+/// A reward that changes while its phase runs (a learned reward on online comparisons): every
+/// `every()` steps it refits and sets the members' `phases[k].model`.
+pub trait Refresh {
+    fn every(&self) -> usize;
+    fn refresh(&mut self, population: &mut Population, step: usize, recorder: &mut dyn Recorder);
+}
+
 /// A phase of a population, resolved from its members' settings.
 pub struct Phase {
     kind: PhaseKind,
+    /// Which of the members' phases this is.
+    index: usize,
     /// The global step before this phase's first step.
     offset: usize,
     steps: usize,
@@ -101,6 +110,7 @@ impl Phase {
         );
         Phase {
             kind: first.kind,
+            index,
             offset,
             steps: first.steps,
             batch: first.batch,
@@ -136,21 +146,30 @@ impl Phase {
     }
 
     /// Runs the phase, recording the `train` statistics and evaluating every `every` global
-    /// steps and at its last step.
-    pub fn run(&self, population: &mut Population, every: usize, evaluate: &dyn Evaluate, recorder: &mut dyn Recorder) {
-        self.drive(population, self.steps, Some((every, evaluate)), recorder);
+    /// steps and at its last step; a changing reward refreshes on its own schedule, after the
+    /// step and before that step's evaluation.
+    pub fn run(
+        &mut self,
+        population: &mut Population,
+        every: usize,
+        evaluate: &dyn Evaluate,
+        refresh: Option<&mut dyn Refresh>,
+        recorder: &mut dyn Recorder,
+    ) {
+        self.drive(population, self.steps, Some((every, evaluate)), refresh, recorder);
     }
 
     /// Runs `steps` steps of the phase without evaluating (the throughput benchmark).
-    pub fn run_steps(&self, population: &mut Population, steps: usize, recorder: &mut dyn Recorder) {
-        self.drive(population, steps, None, recorder);
+    pub fn run_steps(&mut self, population: &mut Population, steps: usize, recorder: &mut dyn Recorder) {
+        self.drive(population, steps, None, None, recorder);
     }
 
     fn drive(
-        &self,
+        &mut self,
         population: &mut Population,
         steps: usize,
         evaluation: Option<(usize, &dyn Evaluate)>,
+        mut refresh: Option<&mut dyn Refresh>,
         recorder: &mut dyn Recorder,
     ) {
         let purpose = match self.kind {
@@ -184,6 +203,19 @@ impl Phase {
             };
             self.update.update(&mut context);
             recorder.advance(1);
+            if let Some(r) = refresh.as_deref_mut()
+                && s.is_multiple_of(r.every())
+                && s < steps
+            {
+                r.refresh(population, step, recorder);
+                for (member, m) in self.members.iter_mut().zip(&population.members) {
+                    let settings = &m.phases[self.index];
+                    member.signal = RewardSignal::new(
+                        settings.model.clone().expect("a refreshed reward has its model"),
+                        settings.gold.clone(),
+                    );
+                }
+            }
             let Some((every, evaluate)) = evaluation else { continue };
             if step.is_multiple_of(every) || s == steps {
                 for (m, st) in stats.iter_mut().enumerate() {

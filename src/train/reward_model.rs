@@ -64,113 +64,140 @@ pub fn bradley_terry(winner: Tensor<3>, loser: Tensor<3>) -> Tensor<3> {
         .div_scalar(n as f32)
 }
 
-/// One member's fitted reward model and its measurements (scope `rm`, step 0).
+/// One member's fitted reward model and its measurements (scope `rm`).
 pub struct Fitted {
     pub model: LearnedReward,
     pub metrics: Vec<(&'static str, f64)>,
 }
 
-/// Fits each member's reward model to its comparisons. `seeds[m]` and `worlds[m]` are member
-/// m's; `pools[m]` its raters (for the accuracy ceiling).
-pub fn fit(
-    seeds: &[u64],
-    worlds: &[&World],
-    comparisons: &[Vec<Comparison>],
-    pools: &[&Pool],
-    rm: &RmConfig,
-    device: &Device,
-) -> Vec<Fitted> {
-    let (p, e) = (seeds.len(), rm.ensemble);
-    let train_n = rm.pairs - rm.held_out();
-    let input = worlds[0].obs_dim() + RESPONSES;
+/// The reward models of a population while they train: the batched network, its optimizer
+/// and each sub-member's minibatch stream, kept between rounds of comparisons (online sampling
+/// trains the same models on each fresh round).
+pub struct Trainer {
+    seeds: Vec<u64>,
+    worlds: Vec<World>,
+    rm: RmConfig,
+    device: Device,
+    net: Option<RewardNet>,
+    optimizer: burn::optim::ModuleOptimizer,
+    batch_rngs: Vec<ChaCha8Rng>,
+}
 
-    // Each comparison's winner and loser inputs, encoded once.
-    let inputs: Vec<Vec<(Vec<f32>, Vec<f32>)>> = comparisons
-        .iter()
-        .zip(worlds)
-        .map(|(member, world)| {
-            member[..train_n]
-                .iter()
-                .map(|c| {
-                    let (w, l) = c.winner_loser();
-                    (learned::input(world, &c.sample, w), learned::input(world, &c.sample, l))
-                })
-                .collect()
-        })
-        .collect();
-    // Sub-member (m, k) sits at m * e + k; its streams are member m's k-th.
-    let mut init_rngs: Vec<ChaCha8Rng> = (0..p * e)
-        .map(|q| substream(seeds[q / e], Purpose::RewardInit, (q % e) as u64))
-        .collect();
-    let mut batch_rngs: Vec<ChaCha8Rng> = (0..p * e)
-        .map(|q| substream(seeds[q / e], Purpose::RewardBatches, (q % e) as u64))
-        .collect();
-    // With an ensemble, each member sees its own bootstrap resample.
-    let resamples: Vec<Vec<usize>> = batch_rngs
-        .iter_mut()
-        .map(|rng| {
-            if e > 1 {
-                (0..train_n).map(|_| rng.random_range(0..train_n)).collect()
-            } else {
-                (0..train_n).collect()
-            }
-        })
-        .collect();
-
-    let autodiff = device.clone().autodiff();
-    let mut net = RewardNet::init(input, &rm.hidden, &mut init_rngs, &autodiff);
-    let mut optimizer = AdamConfig::new().init();
-    let b = rm.batch;
-    for _ in 0..rm.steps {
-        let mut winners = Vec::with_capacity(p * e * b * input);
-        let mut losers = Vec::with_capacity(p * e * b * input);
-        for (q, rng) in batch_rngs.iter_mut().enumerate() {
-            let pool = &resamples[q];
-            for _ in 0..b {
-                let (w, l) = &inputs[q / e][pool[rng.random_range(0..pool.len())]];
-                winners.extend_from_slice(w);
-                losers.extend_from_slice(l);
-            }
+impl Trainer {
+    /// Freshly initialised reward models, one per member × ensemble member, each from its own
+    /// stream. `seeds[m]` and `worlds[m]` are member m's.
+    pub fn new(seeds: &[u64], worlds: &[&World], rm: &RmConfig, device: &Device) -> Trainer {
+        let (p, e) = (seeds.len(), rm.ensemble);
+        // Sub-member (m, k) sits at m * e + k; its streams are member m's k-th.
+        let mut init_rngs: Vec<ChaCha8Rng> = (0..p * e)
+            .map(|q| substream(seeds[q / e], Purpose::RewardInit, (q % e) as u64))
+            .collect();
+        let batch_rngs: Vec<ChaCha8Rng> = (0..p * e)
+            .map(|q| substream(seeds[q / e], Purpose::RewardBatches, (q % e) as u64))
+            .collect();
+        let input = worlds[0].obs_dim() + RESPONSES;
+        let net = RewardNet::init(input, &rm.hidden, &mut init_rngs, &device.clone().autodiff());
+        Trainer {
+            seeds: seeds.to_vec(),
+            worlds: worlds.iter().map(|w| (*w).clone()).collect(),
+            rm: rm.clone(),
+            device: device.clone(),
+            net: Some(net),
+            optimizer: AdamConfig::new().init(),
+            batch_rngs,
         }
-        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [p * e, b, input]), device);
-        let loss = bradley_terry(net.forward(tensor(winners)), net.forward(tensor(losers)));
-        let grads = GradientsParams::from_grads(loss.sum().backward(), &net);
-        net = optimizer.step(rm.lr, net, grads);
     }
 
-    // Each sub-member's layers on the host.
-    let per_layer: Vec<Vec<LayerParams>> = net.layers.iter().map(|l| l.member_values()).collect();
-    (0..p)
-        .map(|m| {
-            let members: Vec<Vec<LayerParams>> = (0..e)
-                .map(|k| per_layer.iter().map(|layer| layer[m * e + k].clone()).collect())
-                .collect();
-            let normalization = members
-                .iter()
-                .map(|layers| reference_moments(layers, worlds[m], &comparisons[m]))
-                .collect();
-            let model = LearnedReward {
-                world: worlds[m].clone(),
-                members,
-                normalization,
-                pessimism: rm.pessimism,
-            };
-            let held = &comparisons[m][train_n..];
-            let metrics = vec![
-                (
-                    RM_ACCURACY,
-                    accuracy(held, |c| {
-                        sign(model.reward(&c.sample, c.a) - model.reward(&c.sample, c.b))
-                    }),
-                ),
-                (
-                    RM_ACCURACY_CEILING,
-                    accuracy(held, |c| sign(pools[m].preference(&c.sample, c.a, c.b) - 0.5)),
-                ),
-            ];
-            Fitted { model, metrics }
-        })
-        .collect()
+    /// `rm.steps` Adam steps of Bradley–Terry training on each member's training comparisons
+    /// (with an ensemble, each sub-member on its own bootstrap resample of them); then each
+    /// member's model as it now stands, normalized on the comparisons' tasks, and how it orders
+    /// the held-out ones. `pools[m]` are member m's raters (for the accuracy ceiling).
+    pub fn train(&mut self, comparisons: &[Vec<Comparison>], pools: &[&Pool]) -> Vec<Fitted> {
+        let (p, e) = (self.seeds.len(), self.rm.ensemble);
+        let train_n = self.rm.pairs - self.rm.held_out();
+        let input = self.worlds[0].obs_dim() + RESPONSES;
+
+        // Each comparison's winner and loser inputs, encoded once.
+        let inputs: Vec<Vec<(Vec<f32>, Vec<f32>)>> = comparisons
+            .iter()
+            .zip(&self.worlds)
+            .map(|(member, world)| {
+                member[..train_n]
+                    .iter()
+                    .map(|c| {
+                        let (w, l) = c.winner_loser();
+                        (learned::input(world, &c.sample, w), learned::input(world, &c.sample, l))
+                    })
+                    .collect()
+            })
+            .collect();
+        // With an ensemble, each member sees its own bootstrap resample.
+        let resamples: Vec<Vec<usize>> = self
+            .batch_rngs
+            .iter_mut()
+            .map(|rng| {
+                if e > 1 {
+                    (0..train_n).map(|_| rng.random_range(0..train_n)).collect()
+                } else {
+                    (0..train_n).collect()
+                }
+            })
+            .collect();
+
+        let mut net = self.net.take().expect("the network is present between rounds");
+        let b = self.rm.batch;
+        for _ in 0..self.rm.steps {
+            let mut winners = Vec::with_capacity(p * e * b * input);
+            let mut losers = Vec::with_capacity(p * e * b * input);
+            for (q, rng) in self.batch_rngs.iter_mut().enumerate() {
+                let pool = &resamples[q];
+                for _ in 0..b {
+                    let (w, l) = &inputs[q / e][pool[rng.random_range(0..pool.len())]];
+                    winners.extend_from_slice(w);
+                    losers.extend_from_slice(l);
+                }
+            }
+            let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [p * e, b, input]), &self.device);
+            let loss = bradley_terry(net.forward(tensor(winners)), net.forward(tensor(losers)));
+            let grads = GradientsParams::from_grads(loss.sum().backward(), &net);
+            net = self.optimizer.step(self.rm.lr, net, grads);
+        }
+
+        // Each sub-member's layers on the host.
+        let per_layer: Vec<Vec<LayerParams>> = net.layers.iter().map(|l| l.member_values()).collect();
+        self.net = Some(net);
+        (0..p)
+            .map(|m| {
+                let members: Vec<Vec<LayerParams>> = (0..e)
+                    .map(|k| per_layer.iter().map(|layer| layer[m * e + k].clone()).collect())
+                    .collect();
+                let normalization = members
+                    .iter()
+                    .map(|layers| reference_moments(layers, &self.worlds[m], &comparisons[m]))
+                    .collect();
+                let model = LearnedReward {
+                    world: self.worlds[m].clone(),
+                    members,
+                    normalization,
+                    pessimism: self.rm.pessimism,
+                };
+                let held = &comparisons[m][train_n..];
+                let metrics = vec![
+                    (
+                        RM_ACCURACY,
+                        accuracy(held, |c| {
+                            sign(model.reward(&c.sample, c.a) - model.reward(&c.sample, c.b))
+                        }),
+                    ),
+                    (
+                        RM_ACCURACY_CEILING,
+                        accuracy(held, |c| sign(pools[m].preference(&c.sample, c.a, c.b) - 0.5)),
+                    ),
+                ];
+                Fitted { model, metrics }
+            })
+            .collect()
+    }
 }
 
 fn sign(x: f64) -> f64 {
