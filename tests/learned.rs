@@ -181,6 +181,54 @@ fn online_comparisons_follow_the_policy() {
     assert!(margin > 0.5, "the refit model still pays for complying: {margin:.3}");
 }
 
+/// A followup can train against a reward model of its own, fit when it begins on comparisons
+/// from its own mix and its reward's tables: all-principled raters restore refusal eroded by
+/// the institution's table (measured at this budget: 0.001 → 0.62 on 2 seeds).
+#[test]
+fn a_followup_fits_its_own_learned_reward() {
+    let text = r#"
+        seeds = 2
+        [pressure]
+        steps = 300
+        lr = 3e-4
+        [eval]
+        every = 100
+        [reward]
+        kind = "institutional"
+        refusal_penalty = 2.0
+        objection_penalty = 1.0
+        judge_penalty = 1.0
+        [followup]
+        steps = 300
+        lr = 3e-4
+        judge_fraction = 0.25
+        contexts = "all"
+        reward = { kind = "learned" }
+        [raters]
+        institutional_share = 0.0
+        [rm]
+        sampling = "uniform"
+        [[arms]]
+        name = "learned followup"
+    "#;
+    let e = Experiment::parse(text, Path::new("followup.toml"), &[]).unwrap();
+    let (_dir, data) = run_data(&e);
+    let acc = data.series("learned followup", "rm", "rm_accuracy").unwrap();
+    assert_eq!(acc.steps, vec![300], "fit when the followup begins");
+    let refusal = means(&data, "learned followup", "trained", "refusal");
+    let (eroded, restored) = (refusal[3], *refusal.last().unwrap());
+    assert!(
+        restored > eroded + 0.3,
+        "refusal {eroded:.3} after pressure → {restored:.3} after the followup"
+    );
+    let proxy = data.series("learned followup", "trained", "reward_proxy").unwrap();
+    assert_eq!(
+        proxy.steps.first(),
+        Some(&400),
+        "the proxy is measured from the first evaluation after the fit"
+    );
+}
+
 #[test]
 fn bad_rater_and_reward_model_settings_get_one_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -239,15 +287,8 @@ fn bad_rater_and_reward_model_settings_get_one_line() {
             &["rm.refresh_every", "no effect unless rm.sampling = \"online\""],
         ),
         (
-            &[
-                "run",
-                "learned.toml",
-                "--set",
-                "followup.steps=10",
-                "--set",
-                "followup.reward.kind=learned",
-            ],
-            &["followup.reward.kind", "pressure phase only"],
+            &["run", "table.toml", "--set", "followup.steps=10"],
+            &["`raters`", "no learned followup reward"],
         ),
     ];
     assert_one_line_errors(d, cases);

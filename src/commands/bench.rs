@@ -91,7 +91,7 @@ pub fn reward_model_cost(backend: Backend) -> anyhow::Result<RewardModelCost> {
     population.freeze_reference();
     population.probes = constitution::fit_conscience_probes(&population);
     let clock = Instant::now();
-    crate::run::fit_learned_rewards(&mut population, &mut Discard);
+    crate::run::fit_learned_rewards(&mut population, 0, 0, &mut Discard);
     let fit_seconds = clock.elapsed().as_secs_f64();
     let mut phase = Phase::new(&population, 0, 0);
     let steps = phase.steps();

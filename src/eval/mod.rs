@@ -207,14 +207,12 @@ impl Evaluate for Evaluator {
                     .collect();
                 let refit = refit_accuracy(&trunks, samples, out.width);
                 let institution = self.institutional[m].as_ref().map(|i| i as &dyn RewardModel);
-                // A learned reward as it stands now (online sampling refits it during training).
-                let member = &population.members[m];
-                let pool: Option<&Pool> = member.preferences.as_ref().map(|p| &p.pool);
-                let learned = member.phases[0]
-                    .model
-                    .as_ref()
-                    .zip(pool)
-                    .map(|(model, pool)| (model.as_ref(), pool as &dyn RewardModel));
+                // The learned reward being trained against, as it stands now: the latest phase's
+                // that has been fit (online sampling refits it during training).
+                let learned = population.members[m].phases.iter().rev().find_map(|phase| {
+                    let pool: &Pool = &phase.preferences.as_ref()?.pool;
+                    Some((phase.model.as_deref()?, pool as &dyn RewardModel))
+                });
                 for (metric, value) in scope_metrics(&readouts, refit, institution, &self.principled[m], learned) {
                     recorder.record(m, step, scope.name(), metric, value);
                 }

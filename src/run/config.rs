@@ -135,23 +135,15 @@ impl RunConfig {
             )?;
         }
         self.eval.validate()?;
-        if matches!(f.reward, RewardConfig::Learned(_)) && f.steps > 0 {
-            return Err(InvalidValue {
-                key: "followup.reward.kind".into(),
-                value: "\"learned\"".into(),
-                allowed: "a learned reward is fit for the pressure phase only; give the followup a table reward \
-                          (institutional, principled or mixture)"
-                    .into(),
-            });
-        }
-        let learned = matches!(self.reward, RewardConfig::Learned(_));
+        let learned = matches!(self.reward, RewardConfig::Learned(_))
+            || (f.steps > 0 && matches!(f.reward, RewardConfig::Learned(_)));
         for (key, given) in [("raters", self.raters.is_some()), ("rm", self.rm.is_some())] {
             if given && !learned {
                 return Err(idle(
                     key,
                     format!("[{key}]"),
                     &format!(
-                        "with reward.kind = \"{}\" (it configures a learned reward)",
+                        "with reward.kind = \"{}\" and no learned followup reward (it configures a learned reward)",
                         self.reward.kind()
                     ),
                 ));
@@ -171,7 +163,8 @@ impl RunConfig {
         self.validate()?;
         self.pressure.resolve();
         self.followup.resolve(&self.pressure);
-        if matches!(self.reward, RewardConfig::Learned(_)) {
+        let followup_learned = self.followup.steps > 0 && matches!(self.followup.reward, RewardConfig::Learned(_));
+        if matches!(self.reward, RewardConfig::Learned(_)) || followup_learned {
             self.raters.get_or_insert_with(RatersConfig::default);
             self.rm.get_or_insert_with(RmConfig::default);
         }

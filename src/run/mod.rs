@@ -15,7 +15,7 @@ use crate::eval::{EvalConfig, Evaluator, record_constitution_accuracy};
 use crate::metric::{CONSTITUTION, RM, Scope};
 use crate::policy::MemberParams;
 use crate::policy::probe::LinearProbe;
-use crate::reward::Sampling;
+use crate::reward::{RewardConfig, Sampling};
 use crate::train::comparisons::{self, Source};
 use crate::train::{
     Contexts, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Preferences, Recorder, Refresh,
@@ -37,6 +37,7 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
         judge_fraction: p.judge_fraction,
         mix: TaskMix::pressure(&c.world),
         reward: c.reward.clone(),
+        preferences: preferences(&c.reward, c),
         model: None,
         gold: gold.clone(),
         kl: p.kl,
@@ -59,6 +60,7 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
                 Contexts::All => TaskMix::constitution(),
             },
             reward: f.reward.clone(),
+            preferences: preferences(&f.reward, c),
             model: None,
             gold,
             kl: f.kl,
@@ -73,14 +75,18 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
         policy: c.policy.clone(),
         constitution: c.constitution.clone(),
         phases,
-        preferences: c
-            .reward
-            .pool(&c.raters.clone().unwrap_or_default())
-            .map(|pool| Preferences {
-                pool,
-                rm: c.rm.clone().unwrap_or_default(),
-            }),
     }
+}
+
+/// What a phase's learned reward is fit with: its raters (the run's `[raters]` with the
+/// reward's tables) and the run's `[rm]`.
+fn preferences(reward: &RewardConfig, c: &RunConfig) -> Option<Preferences> {
+    reward
+        .pool(&c.raters.clone().unwrap_or_default())
+        .map(|pool| Preferences {
+            pool,
+            rm: c.rm.clone().unwrap_or_default(),
+        })
 }
 
 /// The fields two runs must share to train in one population: everything that sets a tensor's
@@ -200,43 +206,55 @@ pub fn train_from_constitutions(
     let probes = constitutions.iter().map(|c| c.probe.clone()).collect();
     let diverged = constitutions.iter().map(|c| c.diverged.clone()).collect();
     let mut population = Population::from_constitutions(members, &params, probes, diverged, device);
-    let mut online = fit_learned_rewards(&mut population, recorder);
+    // The pressure phase's learned reward is fit before the first evaluation, so step 0 measures
+    // the constitution against it too; a later phase's when that phase begins.
+    let mut online = fit_learned_rewards(&mut population, 0, 0, recorder);
     let evaluator = Evaluator::new(&population, eval);
     evaluator.evaluate(&mut population, 0, recorder);
     let mut offset = 0;
     for k in 0..population.members[0].phases.len() {
+        if k > 0 {
+            online = fit_learned_rewards(&mut population, k, offset, recorder);
+        }
         let mut phase = Phase::new(&population, k, offset);
-        // Only the pressure phase can train against a learned reward.
-        let refresh = online.as_mut().filter(|_| k == 0).map(|o| o as &mut dyn Refresh);
+        let refresh = online.as_mut().map(|o| o as &mut dyn Refresh);
         phase.run(&mut population, eval.every, &evaluator, refresh, recorder);
         offset += phase.steps();
     }
 }
 
-/// With a learned reward: draws each member's comparisons, fits its reward model, records how
-/// well it orders the held-out ones (scope `rm`, step 0), and hands it to the pressure phase.
-/// With online sampling, returns what refits it during the phase.
-pub fn fit_learned_rewards(population: &mut Population, recorder: &mut dyn Recorder) -> Option<OnlineReward> {
-    let first = population.members[0].preferences.as_ref()?;
+/// With a learned reward in phase `k` (starting after global step `offset`): draws each
+/// member's comparisons, fits its reward model, records how well it orders the held-out ones
+/// (scope `rm`, at `offset`), and hands it to the phase. With online sampling, returns what
+/// refits it during the phase.
+pub fn fit_learned_rewards(
+    population: &mut Population,
+    k: usize,
+    offset: usize,
+    recorder: &mut dyn Recorder,
+) -> Option<OnlineReward> {
+    let first = population.members[0].phases[k].preferences.as_ref()?;
     let rm = first.rm.clone();
     let seeds: Vec<u64> = population.members.iter().map(|m| m.seed).collect();
-    let mut trainer = reward_model::Trainer::new(&seeds, &population.worlds(), &rm, &population.device);
+    let mut trainer = reward_model::Trainer::new(&seeds, &population.worlds(), &rm, k, &population.device);
     let mut online = OnlineReward {
         trainer: None,
+        phase: k,
         every: rm.refresh_every,
         round: 0,
     };
-    online.refit(&mut trainer, population, 0, recorder);
+    online.refit(&mut trainer, population, offset, recorder);
     (rm.sampling == Sampling::Online).then(|| OnlineReward {
         trainer: Some(trainer),
         ..online
     })
 }
 
-/// A learned reward on online comparisons: every `rm.refresh_every` pressure steps, a fresh
+/// A learned reward on online comparisons: every `rm.refresh_every` steps of its phase, a fresh
 /// round of comparisons from the current policy, and `rm.steps` more training on it.
 pub struct OnlineReward {
     trainer: Option<reward_model::Trainer>,
+    phase: usize,
     every: usize,
     round: u64,
 }
@@ -249,24 +267,27 @@ impl OnlineReward {
         step: usize,
         recorder: &mut dyn Recorder,
     ) {
+        let k = self.phase;
         let fitted = {
             let sources: Vec<Source> = population
                 .members
                 .iter()
                 .map(|m| {
-                    let prefs = m
+                    let phase = &m.phases[k];
+                    let prefs = phase
                         .preferences
                         .as_ref()
                         .expect("a population's members share their reward's kind");
                     Source {
-                        mix: &m.phases[0].mix,
-                        judge_fraction: m.phases[0].judge_fraction,
+                        mix: &phase.mix,
+                        judge_fraction: phase.judge_fraction,
                         pool: &prefs.pool,
                         rm: &prefs.rm,
                     }
                 })
                 .collect();
-            let drawn = comparisons::draw(population, &sources, self.round);
+            // The pressure phase's rounds are 0, 1, ...; a later phase's start far above them.
+            let drawn = comparisons::draw(population, &sources, self.round + ((k as u64) << 20));
             let pools: Vec<_> = sources.iter().map(|s| s.pool).collect();
             trainer.train(&drawn, &pools)
         };
@@ -275,7 +296,7 @@ impl OnlineReward {
             for (metric, value) in &f.metrics {
                 recorder.record(m, step, RM, metric, *value);
             }
-            population.members[m].phases[0].model = Some(Arc::new(f.model));
+            population.members[m].phases[k].model = Some(Arc::new(f.model));
         }
     }
 }

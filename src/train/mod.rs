@@ -55,8 +55,6 @@ pub struct Member {
     pub constitution: ConstitutionConfig,
     /// The RL phases in order: pressure, then the followup if there is one.
     pub phases: Vec<PhaseSettings>,
-    /// With a learned reward: the raters and the reward model's settings it is fit with.
-    pub preferences: Option<Preferences>,
 }
 
 /// What a learned reward is fit with: the rater pool and the reward model's settings.

@@ -12,7 +12,7 @@ use super::config::Algorithm;
 use super::ppo::{Ppo, PpoConfig};
 use super::reinforce::Reinforce;
 use super::step::{Stats, Step, Update};
-use super::{MemberPhase, Population, Recorder};
+use super::{MemberPhase, Population, Preferences, Recorder};
 use crate::metric::{KL, LOSS, REWARD_PRINCIPLED, REWARD_TRAINED, TRAIN};
 use std::sync::Arc;
 
@@ -42,6 +42,8 @@ pub struct PhaseSettings {
     pub mix: TaskMix,
     /// The reward model it trains on.
     pub reward: RewardConfig,
+    /// With a learned reward: the raters and reward model settings it is fit with.
+    pub preferences: Option<Preferences>,
     /// The fitted model of a learned reward (set once it is fit, before the phase runs).
     pub model: Option<Arc<dyn RewardModel>>,
     /// The gold measure it is scored on.

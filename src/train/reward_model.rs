@@ -84,16 +84,17 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Freshly initialised reward models, one per member × ensemble member, each from its own
-    /// stream. `seeds[m]` and `worlds[m]` are member m's.
-    pub fn new(seeds: &[u64], worlds: &[&World], rm: &RmConfig, device: &Device) -> Trainer {
+    /// Freshly initialised reward models for phase `phase`, one per member × ensemble member,
+    /// each from its own stream. `seeds[m]` and `worlds[m]` are member m's.
+    pub fn new(seeds: &[u64], worlds: &[&World], rm: &RmConfig, phase: usize, device: &Device) -> Trainer {
         let (p, e) = (seeds.len(), rm.ensemble);
-        // Sub-member (m, k) sits at m * e + k; its streams are member m's k-th.
+        // Sub-member (m, j) sits at m * e + j; its streams are member m's j-th of this phase.
+        let index = |q: usize| ((phase << 8) + q % e) as u64;
         let mut init_rngs: Vec<ChaCha8Rng> = (0..p * e)
-            .map(|q| substream(seeds[q / e], Purpose::RewardInit, (q % e) as u64))
+            .map(|q| substream(seeds[q / e], Purpose::RewardInit, index(q)))
             .collect();
         let batch_rngs: Vec<ChaCha8Rng> = (0..p * e)
-            .map(|q| substream(seeds[q / e], Purpose::RewardBatches, (q % e) as u64))
+            .map(|q| substream(seeds[q / e], Purpose::RewardBatches, index(q)))
             .collect();
         let input = worlds[0].obs_dim() + RESPONSES;
         let net = RewardNet::init(input, &rm.hidden, &mut init_rngs, &device.clone().autodiff());
