@@ -114,6 +114,18 @@ pub fn check_heatmaps_apply(experiment: &Experiment, metrics: &[String]) -> anyh
     Ok(())
 }
 
+/// The exit code of a command that stopped on an error: 3 for a full disk, 1 for stored data
+/// that is damaged or does not match its record, 2 for bad input or usage.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if crate::records::is_disk_full(e) {
+        crate::records::DISK_FULL_EXIT
+    } else if e.chain().any(|c| c.is::<crate::records::Damaged>()) {
+        1
+    } else {
+        2
+    }
+}
+
 /// Writes `text` to standard output. A reader that has stopped reading (`| head`) is not an
 /// error: the output was for it alone.
 pub fn print_out(text: &str) -> std::io::Result<()> {

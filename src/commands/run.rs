@@ -189,6 +189,12 @@ fn say(report: &RunReport, out: &Path) {
             env!("CARGO_PKG_VERSION")
         );
     }
+    for (id, why) in &report.damaged {
+        eprintln!(
+            "{}: run {id} was recorded as completed but cannot be trusted ({why}); trained again",
+            out.display()
+        );
+    }
     if report.foreign > 0 {
         eprintln!(
             "{}: {} run folders are not in this run list (other seeds or settings); left in place, not in metrics.csv",
