@@ -391,6 +391,31 @@ mod tests {
     }
 
     #[test]
+    fn a_full_disk_is_said_as_such_and_a_failed_write_leaves_no_temporary_file() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let said = disk_full(full, Path::new("o/metrics.csv"), 1234);
+        assert!(
+            said.to_string()
+                .starts_with("o/metrics.csv: the disk is full: writing it needs 1234 bytes"),
+            "{said}"
+        );
+        let e = anyhow::Error::from(said).context("o: cannot write metrics.csv");
+        assert!(is_disk_full(&e));
+        assert!(!is_disk_full(&anyhow::anyhow!("bad input")));
+
+        // The rename onto a folder fails: the temporary file is removed.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("taken")).unwrap();
+        std::fs::write(dir.path().join("taken/x"), b"x").unwrap();
+        assert!(write_atomic(&dir.path().join("taken"), b"data").is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+    }
+
+    #[test]
     fn reading_rejects_what_no_run_writes_with_line_and_reason() {
         assert_eq!(
             read("a,0,0,trained,hidden_objection,0.5\na,0,0,trained,loss,NaN\n"),

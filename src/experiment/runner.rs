@@ -348,8 +348,10 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
 
     let started = records::now();
     let clock = Instant::now();
+    // No more threads than there are populations to train at once.
+    let threads = options.jobs.min(populations.len().max(constitution_plan.len())).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
+        .num_threads(threads)
         .build()
         .context("cannot start the worker threads")?;
     let trained: Vec<RunRecord> = pool.install(|| {

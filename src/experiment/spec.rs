@@ -157,6 +157,21 @@ fn seeds(value: Option<Value>, context: &str) -> Result<Vec<u64>, SpecError> {
     }
 }
 
+/// The largest experiment file read: far above any real one, far below what could exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a text file of at most `limit` bytes; a larger one (or a device such as `/dev/zero`) is
+/// an error, not an allocation without end.
+fn read_limited(path: &Path, limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("larger than the limit of {limit} bytes")));
+    }
+    Ok(text)
+}
+
 impl Experiment {
     /// Loads an experiment file and applies `overrides` on top of every arm.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Experiment, SpecError> {
@@ -166,7 +181,7 @@ impl Experiment {
     /// Loads an experiment file, applies `overrides` on top of every arm, and adds or replaces
     /// the sweep axes in `sweeps`.
     pub fn load_with(path: &Path, overrides: &[Override], sweeps: &[Axis]) -> Result<Experiment, SpecError> {
-        let text = std::fs::read_to_string(path)
+        let text = read_limited(path, MAX_FILE_BYTES)
             .map_err(|e| SpecError(format!("{}: cannot read the experiment: {e}", path.display())))?;
         Experiment::parse_with(&text, path, overrides, sweeps)
     }
