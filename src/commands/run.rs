@@ -104,6 +104,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    if let Some(s) = shard {
+        let n = crate::experiment::expand(&experiment).len();
+        anyhow::ensure!(
+            !s.range(n).is_empty(),
+            "--shard {}: selects no run of the {n} in the run list; use at most {n} shards",
+            s.label()
+        );
+    }
     let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
     if args.dry_run {
         return dry_run(&experiment, &out, shard);

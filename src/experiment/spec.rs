@@ -201,8 +201,14 @@ impl Experiment {
         let file = path.display().to_string();
         let table: Table = text.parse().map_err(|e| parse_error(path, text, &e))?;
         let spec: ExperimentFile = deserialize(table, &file)?;
-        for o in overrides {
+        for (i, o) in overrides.iter().enumerate() {
             o.check_key()?;
+            if let Some(first) = overrides[..i].iter().find(|f| f.key == o.key) {
+                return Err(SpecError(format!(
+                    "--set {}: given twice ({}={} and {}={}); give each key once",
+                    o.key, first.key, first.value, o.key, o.value
+                )));
+            }
         }
 
         let mut base = Table::new();
@@ -338,6 +344,12 @@ impl Experiment {
         }
         let arms: Vec<(&str, &RunConfig)> = experiment.arms.iter().map(|a| (a.name.as_str(), &a.config)).collect();
         for (i, f) in experiment.figures.iter().enumerate() {
+            if let Some(j) = experiment.figures[..i].iter().position(|g| g.name == f.name) {
+                return Err(SpecError(format!(
+                    "{file}: figures[{i}]: the name \"{}\" is used by figures[{j}] too; figure names must differ (they name the files)",
+                    f.name
+                )));
+            }
             f.validate(&arms)
                 .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
         }

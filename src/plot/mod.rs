@@ -58,6 +58,11 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>>
     Ok(vec![png, svg])
 }
 
+/// Data that no figure can show: the command exits with 1, saying why.
+#[derive(Debug, thiserror::Error)]
+#[error("no figure can be drawn: {0}")]
+pub struct Undrawable(pub String);
+
 /// Lines a figure against step can tell apart; a sweep with more groups gets only its sweep
 /// figures.
 const MAX_LINES: usize = 8;
@@ -83,11 +88,12 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
     );
     let data = data;
     let mut written = Vec::new();
+    let mut skipped = Vec::new();
     if data.labels.len() > MAX_LINES {
-        eprintln!(
-            "figures: {} arms × sweep points are too many lines for the figures against step; drawing the sweep figures only",
+        skipped.push(format!(
+            "{} arms × sweep points are too many lines (at most {MAX_LINES}) for the figures against step",
             data.labels.len()
-        );
+        ));
     } else {
         written.extend(render(&figures::Headline { data: &data }, dir)?);
         written.extend(render(&figures::Outcomes { data: &data }, dir)?);
@@ -109,7 +115,15 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
                 written.extend(render(&sweep::Heatmap::new(&data, m), dir)?);
             }
         }
-        n => eprintln!("figures: a sweep over {n} settings has no sweep figure; plot a slice of it"),
+        n => skipped.push(format!(
+            "a sweep over {n} settings has no sweep figure (one or two settings have one); run a slice of it"
+        )),
+    }
+    if written.is_empty() {
+        return Err(Undrawable(skipped.join("; ")).into());
+    }
+    for why in skipped {
+        eprintln!("figures: {why}; drawing the others only");
     }
     Ok(written)
 }
