@@ -157,6 +157,17 @@ fn seeds(value: Option<Value>, context: &str) -> Result<Vec<u64>, SpecError> {
     }
 }
 
+/// The rule for the names of experiments and arms, which appear in folders, tables, listings and
+/// figures: some visible text, without control characters (newline, tab, NUL, …) or `|`, and
+/// without spaces around it.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let rule = "a name must be visible text without control characters (newline, tab, NUL), `|`, or spaces around it";
+    if name.trim().is_empty() || name.trim() != name || name.chars().any(|c| c.is_control() || c == '|') {
+        return Err(rule.to_string());
+    }
+    Ok(())
+}
+
 /// The largest experiment file read: far above any real one, far below what could exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
@@ -249,7 +260,15 @@ impl Experiment {
         let mut arms: Vec<Arm> = Vec::new();
         for (i, mut over) in arm_tables.into_iter().enumerate() {
             let name = match over.remove("name") {
-                Some(Value::String(s)) if !s.trim().is_empty() => s,
+                Some(Value::String(s)) => {
+                    check_name(&s).map_err(|why| {
+                        SpecError(format!(
+                            "{file}: arms[{i}]: key `name` = {}: {why}",
+                            Value::String(s.clone())
+                        ))
+                    })?;
+                    s
+                }
                 Some(v) => {
                     return Err(SpecError(format!(
                         "{file}: arms[{i}]: key `name` = {v}: must be a non-empty string"
@@ -288,7 +307,13 @@ impl Experiment {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "experiment".into())
         });
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        if let Err(why) = check_name(&name) {
+            return Err(SpecError(format!(
+                "{file}: key `name` = {}: {why}",
+                Value::String(name.clone())
+            )));
+        }
+        if name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(SpecError(format!(
                 "{file}: key `name` = \"{name}\": must be a plain non-empty name (it names the output folders)"
             )));
