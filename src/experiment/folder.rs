@@ -39,7 +39,9 @@ pub fn header(experiment: &Experiment) -> Header {
 /// Reads `config.toml` and `metrics.csv` from a run folder, after checking that they, the
 /// manifest and every completed run's data belong together ([`verify_folder`]).
 pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
-    verify_folder(run_dir)?;
+    if run_dir.join("config.toml").is_file() {
+        verify_folder(run_dir)?;
+    }
     let experiment = experiment(run_dir)?;
     let (axes, rows) = read_metrics(&run_dir.join("metrics.csv"))?;
     let expected: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();

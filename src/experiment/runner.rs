@@ -196,6 +196,11 @@ fn train_population(
         .map(|(m, run)| {
             let (status, step, message) = match (&failure, &recorder.diverged[m]) {
                 (Some(msg), _) => (Status::Failed, None, Some(msg.clone())),
+                // A diverged constitution stopped the run before its first RL step: its message
+                // names the constitution's step, and the run has no RL step to report.
+                (None, Some((_, msg))) if msg.starts_with(run::CONSTITUTION_DIVERGED) => {
+                    (Status::Diverged, None, Some(msg.clone()))
+                }
                 (None, Some((step, msg))) => (Status::Diverged, Some(*step), Some(msg.clone())),
                 (None, None) => (Status::Completed, None, None),
             };
