@@ -253,7 +253,7 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecor
         return Err(Damaged(format!(
             "{}: header is `{}`, expected `arm,[sweep axes,]seed,step,scope,metric,value`",
             path.display(),
-            header.join(",")
+            header.join(",").escape_debug()
         ))
         .into());
     }
@@ -265,22 +265,24 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecor
         let line = record.position().map_or(0, |p| p.line());
         let at = |why: String| Damaged(format!("{}:{line}: {why}", path.display()));
         let field = |i: usize| record.get(i).unwrap_or("");
+        // Shown in one line whatever a field holds.
+        let shown = |i: usize| field(i).escape_debug().to_string();
         let row = MetricRecord {
             arm: field(0).to_string(),
             sweep: (1..n - 5).map(|i| field(i).to_string()).collect(),
             seed: field(n - 5)
                 .parse()
-                .map_err(|_| at(format!("bad seed `{}`", field(n - 5))))?,
+                .map_err(|_| at(format!("bad seed `{}`", shown(n - 5))))?,
             step: field(n - 4)
                 .parse()
-                .map_err(|_| at(format!("bad step `{}`", field(n - 4))))?,
+                .map_err(|_| at(format!("bad step `{}`", shown(n - 4))))?,
             scope: field(n - 3).to_string(),
             metric: field(n - 2).to_string(),
             value: field(n - 1)
                 .parse()
-                .map_err(|_| at(format!("bad value `{}`", field(n - 1))))?,
+                .map_err(|_| at(format!("bad value `{}`", shown(n - 1))))?,
         };
-        check_value(&row, field(n - 1)).map_err(at)?;
+        check_value(&row, field(n - 1)).map_err(|why| at(why.escape_debug().to_string()))?;
         let key = (
             row.arm.clone(),
             row.sweep.clone(),
@@ -292,7 +294,10 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecor
         if let Some(first) = seen.insert(key, line) {
             return Err(at(format!(
                 "{} {} of seed {} at step {} is here twice (first on line {first})",
-                row.scope, row.metric, row.seed, row.step
+                row.scope.escape_debug(),
+                row.metric.escape_debug(),
+                row.seed,
+                row.step
             ))
             .into());
         }
