@@ -37,14 +37,20 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>>
     let size = figure.size();
     let png = dir.join(format!("{}.png", figure.name()));
     let tmp = dir.join(format!(".{}.tmp-{}.png", figure.name(), std::process::id()));
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(style::err)?;
         figure.draw(&root)?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("{}: cannot write the figure: {e:?}", png.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}: cannot write the figure: {e}", png.display()))?;
+        drop(root);
+        std::fs::rename(&tmp, &png).map_err(|e| anyhow::anyhow!("{}: {e}", png.display()))
+    })();
+    if drawn.is_err() {
+        // No temporary file is left behind, whatever stopped the drawing.
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, &png).map_err(|e| anyhow::anyhow!("{}: {e}", png.display()))?;
+    drawn?;
 
     let svg = dir.join(format!("{}.svg", figure.name()));
     let mut text = String::new();
