@@ -82,6 +82,12 @@ fn a_second_writer_is_refused_and_readers_see_no_half_written_folder() {
         1,
         &["D: manifest.json", &named],
     );
+    fails_with(
+        dir.path(),
+        &["merge", "--out", "M", "D", "--no-plots"],
+        2,
+        &["D: a pressure process", &named, "merge when it has finished"],
+    );
     assert!(first.wait().unwrap().success());
 
     // The folder holds the first writer's settings only, and readers accept it.

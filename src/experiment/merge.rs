@@ -39,6 +39,16 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 /// Merges shard folders into `out`; refuses folders of different experiments or settings.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
     anyhow::ensure!(!shards.is_empty(), "merge: name at least one shard folder");
+    // A shard still being written would be merged half-way.
+    for d in shards {
+        if let Some(pid) = records::writer(d) {
+            anyhow::bail!(
+                "{}: a pressure process{} is writing to this shard folder; merge when it has finished",
+                d.display(),
+                records::pid_label(pid)
+            );
+        }
+    }
     let configs: Vec<String> = shards
         .iter()
         .map(|d| {
