@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::runner::write_metrics;
+use super::runner::{not_trained, write_metrics};
 use super::runs::expand;
 use super::spec::Experiment;
 use crate::records::{self, Fingerprint, FolderLock, Manifest, RunRecord, Status};
@@ -121,20 +121,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
                         "no shard folder holds this run".into()
                     }
                 };
-                run_records.push(RunRecord {
-                    id: run.id.clone(),
-                    arm: run.arm.clone(),
-                    sweep: run.sweep_label(),
-                    seed: run.seed,
-                    status: Status::Failed,
-                    step: None,
-                    message: Some(message),
-                    started: String::new(),
-                    finished: String::new(),
-                    wall_seconds: 0.0,
-                    config: run.config.clone(),
-                    data: None,
-                });
+                run_records.push(not_trained(run, message));
             }
         }
     }

@@ -242,6 +242,24 @@ fn train_population(
         .collect()
 }
 
+/// The record of a run that has no trustworthy result here: failed, with why.
+pub fn not_trained(run: &RunSpec, message: String) -> RunRecord {
+    RunRecord {
+        id: run.id.clone(),
+        arm: run.arm.clone(),
+        sweep: run.sweep_label(),
+        seed: run.seed,
+        status: Status::Failed,
+        step: None,
+        message: Some(message),
+        started: String::new(),
+        finished: String::new(),
+        wall_seconds: 0.0,
+        config: run.config.clone(),
+        data: None,
+    }
+}
+
 /// Writes the experiment's `metrics.csv` from the completed runs among `runs`, in order; returns
 /// its fingerprint for the manifest.
 pub fn write_metrics(
@@ -404,19 +422,11 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
                 records::read_status(&dir).filter(|s| records::completed_data_mismatch(&dir, s).is_none())
             });
             // A reused run whose files changed under us while the others trained.
-            found.unwrap_or_else(|| RunRecord {
-                id: run.id.clone(),
-                arm: run.arm.clone(),
-                sweep: run.sweep_label(),
-                seed: run.seed,
-                status: Status::Failed,
-                step: None,
-                message: Some("its stored status or data vanished or changed during this run; run again".into()),
-                started: String::new(),
-                finished: String::new(),
-                wall_seconds: 0.0,
-                config: run.config.clone(),
-                data: None,
+            found.unwrap_or_else(|| {
+                not_trained(
+                    run,
+                    "its stored status or data vanished or changed during this run; run again".into(),
+                )
             })
         })
         .collect();
