@@ -105,7 +105,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
-            ExitCode::from(2)
+            ExitCode::from(commands::exit_code(&e))
         }
     }
 }

@@ -7,7 +7,18 @@
 //! <out>/metrics.csv            arm,[sweep axes,]seed,step,scope,metric,value — completed runs, in run order
 //! <out>/runs/<id>/metrics.csv  one run's metrics: step,scope,metric,value (kept for diverged runs too)
 //! <out>/runs/<id>/status.json  one run's status and resolved configuration
+//! <out>/.lock                  held by the one process that writes to the folder
 //! ```
+//!
+//! Each completed run's status records its metrics' row count and SHA-256, and the manifest
+//! those of `config.toml` and `metrics.csv`: readers check them, so data that is damaged or
+//! belongs to other settings is never used.
+
+mod integrity;
+mod lock;
+
+pub use integrity::{Damaged, Fingerprint};
+pub use lock::{Busy, FolderLock, pid_label, writer};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,6 +69,9 @@ pub struct RunRecord {
     pub wall_seconds: f64,
     /// The run's resolved configuration.
     pub config: crate::run::RunConfig,
+    /// Rows and SHA-256 of the run's `metrics.csv` as written (absent in folders of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Fingerprint>,
 }
 
 /// The experiment's manifest.
@@ -80,24 +94,62 @@ pub struct Manifest {
     /// Peak resident memory of the process that trained the runs (Linux), in MiB.
     pub peak_memory_mib: Option<f64>,
     pub runs: Vec<RunRecord>,
+    /// Rows and SHA-256 of the `config.toml` the manifest was written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<Fingerprint>,
+    /// Rows and SHA-256 of the `metrics.csv` the manifest was written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_file: Option<Fingerprint>,
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename. On any
+/// error the temporary file is removed; a full disk is reported as such, with the path and the
+/// bytes needed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
+    let written = std::fs::create_dir_all(dir).and_then(|()| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    written.map_err(|e| disk_full(e, path, bytes.len()))
 }
+
+/// A full disk (or quota), said as such: the path and how much was needed.
+pub fn disk_full(e: std::io::Error, path: &Path, bytes: usize) -> std::io::Error {
+    use std::io::ErrorKind::{QuotaExceeded, StorageFull};
+    match e.kind() {
+        StorageFull | QuotaExceeded => std::io::Error::new(
+            e.kind(),
+            format!(
+                "{}: the disk is full: writing it needs {bytes} bytes ({e})",
+                path.display()
+            ),
+        ),
+        _ => e,
+    }
+}
+
+/// Whether an error was caused by a full disk (the command then exits with [`DISK_FULL_EXIT`]).
+pub fn is_disk_full(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::{QuotaExceeded, StorageFull};
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| matches!(io.kind(), StorageFull | QuotaExceeded))
+    })
+}
+
+/// The exit code of a command stopped by a full disk.
+pub const DISK_FULL_EXIT: u8 = 3;
 
 /// The rows of one run as CSV, with the header.
 pub fn run_metrics_csv(rows: &[Row]) -> Vec<u8> {
@@ -112,8 +164,30 @@ pub fn run_metrics_csv(rows: &[Row]) -> Vec<u8> {
 
 /// Reads a run's status record, if it has one.
 pub fn read_status(dir: &Path) -> Option<RunRecord> {
-    let bytes = std::fs::read(dir.join("status.json")).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    status_of(dir).ok().flatten()
+}
+
+/// A run's status record: `Ok(None)` when it has none, an error naming the file when it cannot
+/// be read or parsed.
+pub fn status_of(dir: &Path) -> Result<Option<RunRecord>, String> {
+    let path = dir.join("status.json");
+    match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: cannot be read: {e}", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{}: damaged: {e}", path.display())),
+    }
+}
+
+/// Why a run recorded as completed cannot be trusted: its `metrics.csv` is missing or does not
+/// match the row count and SHA-256 its status recorded. `None` when it can.
+pub fn completed_data_mismatch(dir: &Path, record: &RunRecord) -> Option<String> {
+    let path = dir.join("metrics.csv");
+    match &record.data {
+        Some(print) => print.mismatch(&path),
+        None => (!path.is_file()).then(|| "metrics.csv is missing".to_string()),
+    }
 }
 
 /// The folder of a run inside an experiment's output folder.
@@ -167,36 +241,130 @@ pub struct MetricRecord {
 }
 
 /// Reads an experiment's `metrics.csv`: its sweep axes (the columns between `arm` and `seed`)
-/// and its rows.
+/// and its rows. A file that is malformed, holds a non-finite value (`NaN` marks a rate with no
+/// task to measure it on, and is kept), a value outside its metric's range or a row twice is
+/// [`Damaged`], named with its line and reason.
 pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecord>)> {
-    let bad = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
+    let bad = |e: &dyn std::fmt::Display| Damaged(format!("{}: {e}", path.display()));
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(&e))?;
     let header: Vec<String> = r.headers().map_err(|e| bad(&e))?.iter().map(str::to_string).collect();
     let n = header.len();
     if n < 6 || header[0] != "arm" || header[n - 5..] != METRICS_HEADER[1..] {
-        anyhow::bail!(
+        return Err(Damaged(format!(
             "{}: header is `{}`, expected `arm,[sweep axes,]seed,step,scope,metric,value`",
             path.display(),
-            header.join(",")
-        );
+            header.join(",").escape_debug()
+        ))
+        .into());
     }
     let axes = header[1..n - 5].to_vec();
     let mut rows = Vec::new();
-    for (line, record) in r.records().enumerate() {
+    let mut seen = std::collections::HashMap::new();
+    for record in r.records() {
         let record = record.map_err(|e| bad(&e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let at = |why: String| Damaged(format!("{}:{line}: {why}", path.display()));
         let field = |i: usize| record.get(i).unwrap_or("");
-        let parse_err = |what: &str| anyhow::anyhow!("{}: row {}: bad {what}", path.display(), line + 2);
-        rows.push(MetricRecord {
+        // Shown in one line whatever a field holds.
+        let shown = |i: usize| field(i).escape_debug().to_string();
+        let row = MetricRecord {
             arm: field(0).to_string(),
             sweep: (1..n - 5).map(|i| field(i).to_string()).collect(),
-            seed: field(n - 5).parse().map_err(|_| parse_err("seed"))?,
-            step: field(n - 4).parse().map_err(|_| parse_err("step"))?,
+            seed: field(n - 5)
+                .parse()
+                .map_err(|_| at(format!("bad seed `{}`", shown(n - 5))))?,
+            step: field(n - 4)
+                .parse()
+                .map_err(|_| at(format!("bad step `{}`", shown(n - 4))))?,
             scope: field(n - 3).to_string(),
             metric: field(n - 2).to_string(),
-            value: field(n - 1).parse().map_err(|_| parse_err("value"))?,
-        });
+            value: field(n - 1)
+                .parse()
+                .map_err(|_| at(format!("bad value `{}`", shown(n - 1))))?,
+        };
+        check_value(&row, field(n - 1)).map_err(|why| at(why.escape_debug().to_string()))?;
+        let key = (
+            row.arm.clone(),
+            row.sweep.clone(),
+            row.seed,
+            row.step,
+            row.scope.clone(),
+            row.metric.clone(),
+        );
+        if let Some(first) = seen.insert(key, line) {
+            return Err(at(format!(
+                "{} {} of seed {} at step {} is here twice (first on line {first})",
+                row.scope.escape_debug(),
+                row.metric.escape_debug(),
+                row.seed,
+                row.step
+            ))
+            .into());
+        }
+        rows.push(row);
     }
     Ok((axes, rows))
+}
+
+/// A stored value is finite (or `NaN`, exactly as written for a rate with nothing to measure)
+/// and inside the range its metric can take.
+fn check_value(row: &MetricRecord, text: &str) -> Result<(), String> {
+    if row.value.is_nan() {
+        return if text == "NaN" {
+            Ok(())
+        } else {
+            Err(format!("value `{text}` is not a number as pressure writes one"))
+        };
+    }
+    if !row.value.is_finite() {
+        return Err(format!("{} value `{text}` is not finite", row.metric));
+    }
+    match crate::metric::bounds(&row.metric) {
+        Some((low, high)) if !(low - 1e-9..=high + 1e-9).contains(&row.value) => Err(format!(
+            "{} value {text} is outside its range [{low}, {high}]",
+            row.metric
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that a folder was written whole and by one writer: its `config.toml` and `metrics.csv`
+/// are the ones its manifest was written with, and each completed run's data matches its status.
+/// Returns the manifest; the error is [`Damaged`], names the folder and what does not match, and
+/// the pid of a process writing to the folder now.
+pub fn verify_folder(dir: &Path) -> Result<Manifest, Damaged> {
+    let damaged = |why: String| {
+        let writing = match writer(dir) {
+            Some(pid) => format!("; a pressure process{} is writing to it now", pid_label(pid)),
+            None => String::new(),
+        };
+        Damaged(format!("{}: {why}{writing}", dir.display()))
+    };
+    let bytes = std::fs::read(dir.join("manifest.json")).map_err(|e| {
+        damaged(format!(
+            "manifest.json cannot be read ({e}): the folder was not completed by `pressure run` or `merge`"
+        ))
+    })?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| damaged(format!("manifest.json is damaged: {e}")))?;
+    for (print, file) in [
+        (&manifest.config_file, "config.toml"),
+        (&manifest.metrics_file, "metrics.csv"),
+    ] {
+        if let Some(why) = print.as_ref().and_then(|p| p.mismatch(&dir.join(file))) {
+            return Err(damaged(format!("{why} in manifest.json")));
+        }
+    }
+    for run in manifest.runs.iter().filter(|r| r.status == Status::Completed) {
+        let run_dir = run_dir(dir, &run.id);
+        if let Some(why) = completed_data_mismatch(&run_dir, run) {
+            return Err(damaged(format!(
+                "run {} (arm \"{}\", seed {}): {why}",
+                run.id, run.arm, run.seed
+            )));
+        }
+    }
+    Ok(manifest)
 }
 
 /// The current time as RFC 3339.
@@ -210,4 +378,75 @@ pub fn peak_memory_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `body` under a header as an experiment's metrics file; the error's text if it fails.
+    fn read(body: &str) -> Result<usize, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.csv");
+        std::fs::write(&path, format!("arm,seed,step,scope,metric,value\n{body}")).unwrap();
+        read_metrics(&path).map(|(_, rows)| rows.len()).map_err(|e| {
+            assert!(e.is::<Damaged>(), "{e}");
+            e.to_string()
+        })
+    }
+
+    #[test]
+    fn a_full_disk_is_said_as_such_and_a_failed_write_leaves_no_temporary_file() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let said = disk_full(full, Path::new("o/metrics.csv"), 1234);
+        assert!(
+            said.to_string()
+                .starts_with("o/metrics.csv: the disk is full: writing it needs 1234 bytes"),
+            "{said}"
+        );
+        let e = anyhow::Error::from(said).context("o: cannot write metrics.csv");
+        assert!(is_disk_full(&e));
+        assert!(!is_disk_full(&anyhow::anyhow!("bad input")));
+
+        // The rename onto a folder fails: the temporary file is removed.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("taken")).unwrap();
+        std::fs::write(dir.path().join("taken/x"), b"x").unwrap();
+        assert!(write_atomic(&dir.path().join("taken"), b"data").is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+    }
+
+    #[test]
+    fn reading_rejects_what_no_run_writes_with_line_and_reason() {
+        assert_eq!(
+            read("a,0,0,trained,hidden_objection,0.5\na,0,0,trained,loss,NaN\n"),
+            Ok(2)
+        );
+        let cases = [
+            ("a,0,0,trained,loss,inf\n", ":2: loss value `inf` is not finite"),
+            (
+                "a,0,0,trained,loss,nan\n",
+                ":2: value `nan` is not a number as pressure writes one",
+            ),
+            (
+                "a,0,0,trained,hidden_objection,-0.471\n",
+                ":2: hidden_objection value -0.471 is outside its range [0, 1]",
+            ),
+            ("a,0,0,trained,compliance_gap,1.5\n", "outside its range [-1, 1]"),
+            (
+                "a,0,0,trained,loss,1\na,0,0,trained,loss,2\n",
+                ":3: trained loss of seed 0 at step 0 is here twice (first on line 2)",
+            ),
+            ("a,x,0,trained,loss,1\n", ":2: bad seed `x`"),
+            ("a,0,0,trained,loss\n", "metrics.csv"),
+        ];
+        for (body, needle) in cases {
+            let err = read(body).expect_err(body);
+            assert!(err.contains(needle), "{body}: `{err}` lacks `{needle}`");
+        }
+    }
 }

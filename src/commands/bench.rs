@@ -239,6 +239,21 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     Ok(report)
 }
 
+/// Checks before measuring that the JSON can be written at `path`: its folder exists and takes
+/// a file, and the path is not a folder.
+fn check_writable(path: &Path) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    anyhow::ensure!(!path.is_dir(), "--json {}: is a folder; name a file", path.display());
+    let probe = dir.join(format!(".pressure-bench-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .map_err(|e| anyhow::anyhow!("--json {}: cannot write in {}: {e}", path.display(), dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// `pressure bench`: checks the arguments, then measures.
 pub fn bench(
     populations: Vec<usize>,
@@ -266,6 +281,9 @@ pub fn bench(
             names.to_vec()
         }
     };
+    if let Some(path) = &json {
+        check_writable(path)?;
+    }
     run(&BenchOptions {
         populations,
         steps,

@@ -26,6 +26,9 @@ pub fn merge(out: &Path, shards: &[PathBuf], figures: &FigureArgs) -> anyhow::Re
             merged.missing.join(", ")
         );
     }
+    for (id, why) in &merged.damaged {
+        eprintln!("  run {id} is not merged: its records are damaged: {why}");
+    }
     let drawn = match figures.folder() {
         Some(_) if !merged.missing.is_empty() => {
             eprintln!("figures: not drawn while runs are missing; merge again with every shard folder");

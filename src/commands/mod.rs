@@ -35,8 +35,18 @@ impl FigureArgs {
         (!self.no_plots).then(|| self.plots.clone())
     }
 
-    /// Checks the heatmap metrics before anything runs.
+    /// Checks the heatmap metrics before anything runs, and that no flag is ignored.
     pub fn check(&self) -> anyhow::Result<()> {
+        if self.no_plots {
+            let ignored = match (&self.plots, self.metric.first()) {
+                (Some(dir), _) => Some(format!("--plots {}", dir.display())),
+                (None, Some(m)) => Some(format!("--metric {m}")),
+                (None, None) => None,
+            };
+            if let Some(flag) = ignored {
+                anyhow::bail!("{flag}: chooses figures, but --no-plots draws none; give one or the other");
+            }
+        }
         for m in &self.metric {
             crate::plot::check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
         }
@@ -80,8 +90,7 @@ pub fn default_plots(data: &Path, name: &str) -> PathBuf {
 /// Draws the figures of a run folder and says where they went.
 pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String]) -> anyhow::Result<()> {
     let data = crate::experiment::folder::load_data(run_dir)?;
-    let written =
-        crate::plot::draw(&data, plots, metrics).map_err(|e| anyhow::anyhow!("{}: {e:#}", run_dir.display()))?;
+    let written = crate::plot::draw(&data, plots, metrics).map_err(|e| e.context(run_dir.display().to_string()))?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("figures: {}", names.join(", "));
     Ok(())
@@ -112,6 +121,22 @@ pub fn check_heatmaps_apply(experiment: &Experiment, metrics: &[String]) -> anyh
         }
     );
     Ok(())
+}
+
+/// The exit code of a command that stopped on an error: 3 for a full disk, 1 for stored data
+/// that is damaged or does not match its record and for figures that cannot be drawn, 2 for bad
+/// input or usage.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if crate::records::is_disk_full(e) {
+        crate::records::DISK_FULL_EXIT
+    } else if e
+        .chain()
+        .any(|c| c.is::<crate::records::Damaged>() || c.is::<crate::plot::Undrawable>())
+    {
+        1
+    } else {
+        2
+    }
 }
 
 /// Writes `text` to standard output. A reader that has stopped reading (`| head`) is not an

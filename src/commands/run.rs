@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::{FigureArgs, check_heatmaps_apply, default_plots, draw_after, load, print_out};
+use crate::experiment::budget;
 use crate::experiment::runner::run_list;
 use crate::experiment::spec::MAX_SEEDS;
 use crate::experiment::{Axis, Experiment, Override, RunOptions, RunReport, Shard, run_experiment};
@@ -49,6 +50,10 @@ pub struct RunArgs {
     /// Tensor backend (default: the experiment's `backend`, else flex).
     #[arg(long, value_enum)]
     pub backend: Option<Backend>,
+    /// Train even when the estimated time or memory exceeds the budget (12 hours, half the
+    /// machine's memory).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// `pressure run`: trains, writes data and figures. Exits non-zero if any run did not complete.
@@ -99,13 +104,38 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    if let Some(s) = shard {
+        let n = crate::experiment::expand(&experiment).len();
+        anyhow::ensure!(
+            !s.range(n).is_empty(),
+            "--shard {}: selects no run of the {n} in the run list; use at most {n} shards",
+            s.label()
+        );
+    }
     let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
     if args.dry_run {
         return dry_run(&experiment, &out, shard);
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // More threads than cores cannot be used: cap the pool and say so.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = match args.jobs {
+        Some(j) if j > cores => {
+            eprintln!("--jobs {j}: capped at {cores}, the cores of this machine");
+            cores
+        }
+        Some(j) => j,
+        None => cores,
+    };
+    let todo: Vec<_> = run_list(&experiment, &out, shard)
+        .into_iter()
+        .filter(|(_, done)| !done)
+        .map(|(r, _)| r)
+        .collect();
+    let estimate = budget::estimate(&todo.iter().collect::<Vec<_>>(), jobs);
+    if !args.allow_large {
+        let memory = budget::machine_memory_gib().unwrap_or(8.0);
+        budget::check(&estimate, memory).map_err(|e| anyhow::anyhow!("{}: {e}", experiment.name))?;
+    }
     let options = RunOptions {
         jobs,
         population: args.population,
@@ -187,6 +217,12 @@ fn say(report: &RunReport, out: &Path) {
              ({}); they are not reused",
             out.display(),
             env!("CARGO_PKG_VERSION")
+        );
+    }
+    for (id, why) in &report.damaged {
+        eprintln!(
+            "{}: run {id} was recorded as completed but cannot be trusted ({why}); trained again",
+            out.display()
         );
     }
     if report.foreign > 0 {

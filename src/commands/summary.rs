@@ -16,6 +16,15 @@ use crate::plot::{RunData, Series, Summary, summarize};
 /// seed, then mean and 95% interval over seeds) as a Markdown table.
 pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usize>) -> anyhow::Result<ExitCode> {
     let data = crate::experiment::folder::load_data(run_dir)?;
+    // The scope first, so that a bad scope is blamed on --scope, not on a metric.
+    let known = crate::metric::Scope::ALL.iter().any(|s| s.name() == scope) || [TRAIN, CONSTITUTION].contains(&scope);
+    if !known {
+        let scopes: Vec<&str> = crate::metric::Scope::ALL.iter().map(|s| s.name()).collect();
+        anyhow::bail!(
+            "--scope {scope}: not a scope; valid: {}, {TRAIN}, {CONSTITUTION}",
+            scopes.join(", ")
+        );
+    }
     let flag = if metrics.is_empty() { "--scope" } else { "--metrics" };
     let metrics: Vec<&str> = match (metrics.is_empty(), scope) {
         (true, TRAIN) => TRAIN_METRICS.iter().map(|m| m.name).collect(),

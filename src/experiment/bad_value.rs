@@ -50,9 +50,22 @@ impl BadValue {
         })
     }
 
-    /// The error, blamed on the `--set` that wrote the bad value, else on `context`.
+    /// The error, blamed on the `--set` that wrote the bad value, else on a `--set` whose key the
+    /// message names (its value made another setting invalid), else on `context`.
     pub fn blame(self, context: &str, overrides: &[Override]) -> SpecError {
-        match overrides.iter().find(|o| self.is_at(&o.key)) {
+        let named = |o: &&Override| {
+            self.message.match_indices(o.key.as_str()).any(|(at, _)| {
+                let after = self.message[at + o.key.len()..].chars().next();
+                let before = self.message[..at].chars().last();
+                !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    && !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            })
+        };
+        match overrides
+            .iter()
+            .find(|o| self.is_at(&o.key))
+            .or_else(|| overrides.iter().find(named))
+        {
             Some(o) => SpecError(format!("--set {}={}: {}", o.key, o.value, self.beside(&o.key))),
             None => SpecError(format!("{context}: {}", self.message)),
         }

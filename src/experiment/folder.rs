@@ -9,7 +9,7 @@ use super::keys::value_label;
 use super::runs::expand;
 use super::spec::Experiment;
 use crate::plot::{Group, Header, RunData, SweepAxis};
-use crate::records::read_metrics;
+use crate::records::{read_metrics, verify_folder};
 
 /// The experiment a run folder holds, from its `config.toml`.
 pub fn experiment(run_dir: &Path) -> anyhow::Result<Experiment> {
@@ -36,8 +36,12 @@ pub fn header(experiment: &Experiment) -> Header {
     }
 }
 
-/// Reads `config.toml` and `metrics.csv` from a run folder.
+/// Reads `config.toml` and `metrics.csv` from a run folder, after checking that they, the
+/// manifest and every completed run's data belong together ([`verify_folder`]).
 pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
+    if run_dir.join("config.toml").is_file() {
+        verify_folder(run_dir)?;
+    }
     let experiment = experiment(run_dir)?;
     let (axes, rows) = read_metrics(&run_dir.join("metrics.csv"))?;
     let expected: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();

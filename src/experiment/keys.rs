@@ -73,11 +73,17 @@ impl Override {
             )));
         }
         let raw = raw.trim();
-        let value = format!("v = {raw}")
+        let parsed = format!("v = {raw}")
             .parse::<Table>()
             .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or_else(|| Value::String(raw.to_string()));
+            .and_then(|mut t| t.remove("v"));
+        // A number TOML cannot hold is an error about the number, not a string.
+        if parsed.is_none() && raw.parse::<f64>().is_ok() {
+            return Err(SpecError(format!(
+                "--set {key}={raw}: not a number TOML can hold (out of range, or a form TOML does not write); give a finite number like 0.5 or 1e-3"
+            )));
+        }
+        let value = parsed.unwrap_or_else(|| Value::String(raw.to_string()));
         Ok(Override {
             key: key.to_string(),
             value,

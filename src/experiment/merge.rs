@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::runner::write_metrics;
+use super::runner::{not_trained, write_metrics};
 use super::runs::expand;
 use super::spec::Experiment;
-use crate::records::{self, Manifest, RunRecord, Status};
+use crate::records::{self, Fingerprint, FolderLock, Manifest, RunRecord, Status};
 
 /// What a merge found.
 #[derive(Debug)]
@@ -17,6 +17,9 @@ pub struct Merged {
     pub manifest: Manifest,
     /// Runs of the experiment that no shard folder holds a record of.
     pub missing: Vec<String>,
+    /// Runs whose only records are damaged (an unreadable status, or data that does not match
+    /// it), with why: not copied, counted as not completed.
+    pub damaged: Vec<(String, String)>,
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -36,6 +39,16 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 /// Merges shard folders into `out`; refuses folders of different experiments or settings.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
     anyhow::ensure!(!shards.is_empty(), "merge: name at least one shard folder");
+    // A shard still being written would be merged half-way.
+    for d in shards {
+        if let Some(pid) = records::writer(d) {
+            anyhow::bail!(
+                "{}: a pressure process{} is writing to this shard folder; merge when it has finished",
+                d.display(),
+                records::pid_label(pid)
+            );
+        }
+    }
     let configs: Vec<String> = shards
         .iter()
         .map(|d| {
@@ -61,18 +74,37 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
         );
     }
 
-    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    let _lock = FolderLock::acquire(out)?;
     let mut run_records = Vec::with_capacity(runs.len());
     let mut missing = Vec::new();
+    let mut damaged = Vec::new();
     for run in &runs {
-        // The best record of this run across shards: completed beats anything else.
+        // The best record of this run across shards: completed (with data that matches its
+        // status) beats anything else; a damaged record is never copied.
+        let mut problems = Vec::new();
         let found: Option<(PathBuf, RunRecord)> = shards
             .iter()
             .filter_map(|d| {
                 let dir = records::run_dir(d, &run.id);
-                records::read_status(&dir).map(|s| (dir, s))
+                match records::status_of(&dir) {
+                    Ok(Some(s)) if s.status == Status::Completed => match records::completed_data_mismatch(&dir, &s) {
+                        Some(why) => {
+                            problems.push(format!("{}: {why}", dir.display()));
+                            None
+                        }
+                        None => Some((dir, s)),
+                    },
+                    Ok(status) => status.map(|s| (dir, s)),
+                    Err(why) => {
+                        problems.push(why);
+                        None
+                    }
+                }
             })
             .max_by_key(|(_, s)| s.status == Status::Completed);
+        if found.as_ref().is_none_or(|(_, s)| s.status != Status::Completed) && !problems.is_empty() {
+            damaged.push((run.id.clone(), problems.join("; ")));
+        }
         match found {
             Some((dir, status)) => {
                 let target = records::run_dir(out, &run.id);
@@ -82,25 +114,19 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
                 run_records.push(status);
             }
             None => {
-                missing.push(run.id.clone());
-                run_records.push(RunRecord {
-                    id: run.id.clone(),
-                    arm: run.arm.clone(),
-                    sweep: run.sweep_label(),
-                    seed: run.seed,
-                    status: Status::Failed,
-                    step: None,
-                    message: Some("no shard folder holds this run".into()),
-                    started: String::new(),
-                    finished: String::new(),
-                    wall_seconds: 0.0,
-                    config: run.config.clone(),
-                });
+                let message = match damaged.last() {
+                    Some((id, why)) if *id == run.id => format!("its records are damaged: {why}"),
+                    _ => {
+                        missing.push(run.id.clone());
+                        "no shard folder holds this run".into()
+                    }
+                };
+                run_records.push(not_trained(run, message));
             }
         }
     }
     records::write_atomic(&out.join("config.toml"), configs[0].as_bytes())?;
-    write_metrics(out, &experiment, &runs, &run_records)?;
+    let metrics_file = write_metrics(out, &experiment, &runs, &run_records)?;
     let manifest = Manifest {
         experiment: experiment.name.clone(),
         description: experiment.description.clone(),
@@ -120,10 +146,16 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
         wall_seconds: run_records.iter().map(|r| r.wall_seconds).sum(),
         peak_memory_mib: None,
         runs: run_records,
+        config_file: Some(Fingerprint::of(configs[0].as_bytes())),
+        metrics_file: Some(metrics_file),
     };
     records::write_atomic(
         &out.join("manifest.json"),
         &serde_json::to_vec_pretty(&manifest).expect("a manifest serializes"),
     )?;
-    Ok(Merged { manifest, missing })
+    Ok(Merged {
+        manifest,
+        missing,
+        damaged,
+    })
 }

@@ -2,6 +2,7 @@
 //! runner, merging the folders of sharded runs, and reading a run folder back.
 
 mod bad_value;
+pub mod budget;
 pub mod error;
 pub mod folder;
 pub mod keys;

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::runs::{RunSpec, Shard, expand, plan, plan_by};
 use super::spec::Experiment;
-use crate::records::{self, Manifest, Row, RunColumns, RunRecord, Status};
+use crate::records::{self, Fingerprint, FolderLock, Manifest, Row, RunColumns, RunRecord, Status};
 use crate::run::{self, Constitution, RunConfig};
 use crate::train::{Population, Recorder};
 
@@ -48,6 +48,8 @@ pub struct RunReport {
     /// The version of `pressure` that wrote the folder's manifest, if it is not this one: its
     /// run ids differ from this version's, so none of its runs is reused.
     pub older_version: Option<String>,
+    /// Runs of this run list whose stored record or data was damaged: trained again, with why.
+    pub damaged: Vec<(String, String)>,
 }
 
 /// Collects one population's measurements.
@@ -101,8 +103,21 @@ fn plan_constitutions(firsts: &[&RunSpec], jobs: usize, size: Option<usize>) -> 
 
 /// Whether a run is completed in `out` (its status says so; it is written after its metrics).
 pub fn is_completed(out: &Path, run: &RunSpec) -> bool {
-    records::read_status(&records::run_dir(out, &run.id)).is_some_and(|s| s.status == Status::Completed)
-        && records::run_dir(out, &run.id).join("metrics.csv").is_file()
+    stored_state(out, run) == Ok(true)
+}
+
+/// Whether a run is completed in `out`: its status says so and its `metrics.csv` matches the
+/// rows and SHA-256 the status recorded. An error says why a stored run cannot be trusted
+/// (damaged status, or data that does not match it); such a run is trained again.
+pub fn stored_state(out: &Path, run: &RunSpec) -> Result<bool, String> {
+    let dir = records::run_dir(out, &run.id);
+    match records::status_of(&dir)? {
+        Some(s) if s.status == Status::Completed => match records::completed_data_mismatch(&dir, &s) {
+            Some(why) => Err(why),
+            None => Ok(true),
+        },
+        _ => Ok(false),
+    }
 }
 
 /// The runs of the current list (or shard) and whether each is already completed in `out`.
@@ -181,6 +196,11 @@ fn train_population(
         .map(|(m, run)| {
             let (status, step, message) = match (&failure, &recorder.diverged[m]) {
                 (Some(msg), _) => (Status::Failed, None, Some(msg.clone())),
+                // A diverged constitution stopped the run before its first RL step: its message
+                // names the constitution's step, and the run has no RL step to report.
+                (None, Some((_, msg))) if msg.starts_with(run::CONSTITUTION_DIVERGED) => {
+                    (Status::Diverged, None, Some(msg.clone()))
+                }
                 (None, Some((step, msg))) => (Status::Diverged, Some(*step), Some(msg.clone())),
                 (None, None) => (Status::Completed, None, None),
             };
@@ -196,14 +216,20 @@ fn train_population(
                 finished: finished.clone(),
                 wall_seconds: wall,
                 config: run.config.clone(),
+                data: None,
             };
-            // Metrics first, status last: a status that says completed vouches for the metrics.
+            // Metrics first, status last: a status that says completed vouches for the metrics,
+            // and records their rows and SHA-256 so that damage is found on resume and on reading.
             let dir = records::run_dir(out, &run.id);
-            let written = records::write_atomic(&dir.join("metrics.csv"), &records::run_metrics_csv(&recorder.rows[m]))
-                .and_then(|_| {
-                    let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
-                    records::write_atomic(&dir.join("status.json"), &json)
-                });
+            let csv = records::run_metrics_csv(&recorder.rows[m]);
+            let record = RunRecord {
+                data: Some(Fingerprint::of(&csv)),
+                ..record
+            };
+            let written = records::write_atomic(&dir.join("metrics.csv"), &csv).and_then(|_| {
+                let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
+                records::write_atomic(&dir.join("status.json"), &json)
+            });
             match written {
                 Ok(()) => record,
                 Err(e) => RunRecord {
@@ -216,13 +242,32 @@ fn train_population(
         .collect()
 }
 
-/// Writes the experiment's `metrics.csv` from the completed runs among `runs`, in order.
+/// The record of a run that has no trustworthy result here: failed, with why.
+pub fn not_trained(run: &RunSpec, message: String) -> RunRecord {
+    RunRecord {
+        id: run.id.clone(),
+        arm: run.arm.clone(),
+        sweep: run.sweep_label(),
+        seed: run.seed,
+        status: Status::Failed,
+        step: None,
+        message: Some(message),
+        started: String::new(),
+        finished: String::new(),
+        wall_seconds: 0.0,
+        config: run.config.clone(),
+        data: None,
+    }
+}
+
+/// Writes the experiment's `metrics.csv` from the completed runs among `runs`, in order; returns
+/// its fingerprint for the manifest.
 pub fn write_metrics(
     out: &Path,
     experiment: &Experiment,
     runs: &[RunSpec],
     records: &[RunRecord],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Fingerprint> {
     let axes: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
     let columns: Vec<RunColumns> = runs
         .iter()
@@ -238,7 +283,8 @@ pub fn write_metrics(
     let metrics = records::assemble(out, &axes, &columns)
         .with_context(|| format!("{}: cannot assemble metrics.csv", out.display()))?;
     records::write_atomic(&out.join("metrics.csv"), &metrics)
-        .with_context(|| format!("{}: cannot write metrics.csv", out.display()))
+        .with_context(|| format!("{}: cannot write metrics.csv", out.display()))?;
+    Ok(Fingerprint::of(&metrics))
 }
 
 /// Run folders under `out/runs/` whose id is not in `ids`.
@@ -255,7 +301,8 @@ fn foreign_runs(out: &Path, ids: &HashSet<&str>) -> usize {
 /// folder; the manifest says how each run ended. Runs that diverge or fail do not stop the others.
 pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::Result<RunReport> {
     let out = &options.out;
-    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    // One writer per folder, for the whole run: a second one stops here, naming this one.
+    let _lock = FolderLock::acquire(out)?;
     let config_text = experiment.to_toml();
     let config_path = out.join("config.toml");
     let settings_changed = std::fs::read_to_string(&config_path).is_ok_and(|old| old != config_text);
@@ -276,7 +323,19 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
 
     let all_ids: Vec<String> = expand(experiment).into_iter().map(|r| r.id).collect();
     let foreign = foreign_runs(out, &all_ids.iter().map(String::as_str).collect());
-    let list = run_list(experiment, out, options.shard);
+    let runs = expand(experiment);
+    let range = options.shard.map_or(0..runs.len(), |s| s.range(runs.len()));
+    let mut damaged = Vec::new();
+    let list: Vec<(RunSpec, bool)> = runs[range]
+        .iter()
+        .map(|r| match stored_state(out, r) {
+            Ok(done) => (r.clone(), done),
+            Err(why) => {
+                damaged.push((r.id.clone(), why));
+                (r.clone(), false)
+            }
+        })
+        .collect();
     let runs: Vec<RunSpec> = list.iter().map(|(r, _)| r.clone()).collect();
     let todo: Vec<&RunSpec> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
     let reused = list.len() - todo.len();
@@ -312,8 +371,10 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
 
     let started = records::now();
     let clock = Instant::now();
+    // No more threads than there are populations to train at once.
+    let threads = options.jobs.min(populations.len().max(constitution_plan.len())).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
+        .num_threads(threads)
         .build()
         .context("cannot start the worker threads")?;
     let trained: Vec<RunRecord> = pool.install(|| {
@@ -356,15 +417,20 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let run_records: Vec<RunRecord> = runs
         .iter()
         .map(|run| {
-            trained
-                .iter()
-                .find(|r| r.id == run.id)
-                .cloned()
-                .or_else(|| records::read_status(&records::run_dir(out, &run.id)))
-                .expect("every run was trained now or found completed")
+            let found = trained.iter().find(|r| r.id == run.id).cloned().or_else(|| {
+                let dir = records::run_dir(out, &run.id);
+                records::read_status(&dir).filter(|s| records::completed_data_mismatch(&dir, s).is_none())
+            });
+            // A reused run whose files changed under us while the others trained.
+            found.unwrap_or_else(|| {
+                not_trained(
+                    run,
+                    "its stored status or data vanished or changed during this run; run again".into(),
+                )
+            })
         })
         .collect();
-    write_metrics(out, experiment, &runs, &run_records)?;
+    let metrics_file = write_metrics(out, experiment, &runs, &run_records)?;
 
     let manifest = Manifest {
         experiment: experiment.name.clone(),
@@ -380,6 +446,8 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         wall_seconds: clock.elapsed().as_secs_f64(),
         peak_memory_mib: records::peak_memory_mib(),
         runs: run_records,
+        config_file: Some(Fingerprint::of(config_text.as_bytes())),
+        metrics_file: Some(metrics_file),
     };
     records::write_atomic(
         &out.join("manifest.json"),
@@ -392,5 +460,6 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         foreign,
         settings_changed,
         older_version,
+        damaged,
     })
 }

@@ -159,6 +159,32 @@ fn seeds(value: Option<Value>, context: &str) -> Result<Vec<u64>, SpecError> {
     }
 }
 
+/// The rule for the names of experiments and arms, which appear in folders, tables, listings and
+/// figures: some visible text, without control characters (newline, tab, NUL, …) or `|`, and
+/// without spaces around it.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let rule = "a name must be visible text without control characters (newline, tab, NUL), `|`, or spaces around it";
+    if name.trim().is_empty() || name.trim() != name || name.chars().any(|c| c.is_control() || c == '|') {
+        return Err(rule.to_string());
+    }
+    Ok(())
+}
+
+/// The largest experiment file read: far above any real one, far below what could exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a text file of at most `limit` bytes; a larger one (or a device such as `/dev/zero`) is
+/// an error, not an allocation without end.
+fn read_limited(path: &Path, limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("larger than the limit of {limit} bytes")));
+    }
+    Ok(text)
+}
+
 impl Experiment {
     /// Loads an experiment file and applies `overrides` on top of every arm.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Experiment, SpecError> {
@@ -168,7 +194,7 @@ impl Experiment {
     /// Loads an experiment file, applies `overrides` on top of every arm, and adds or replaces
     /// the sweep axes in `sweeps`.
     pub fn load_with(path: &Path, overrides: &[Override], sweeps: &[Axis]) -> Result<Experiment, SpecError> {
-        let text = std::fs::read_to_string(path)
+        let text = read_limited(path, MAX_FILE_BYTES)
             .map_err(|e| SpecError(format!("{}: cannot read the experiment: {e}", path.display())))?;
         Experiment::parse_with(&text, path, overrides, sweeps)
     }
@@ -188,8 +214,14 @@ impl Experiment {
         let file = path.display().to_string();
         let table: Table = text.parse().map_err(|e| parse_error(path, text, &e))?;
         let spec: ExperimentFile = deserialize(table, &file)?;
-        for o in overrides {
+        for (i, o) in overrides.iter().enumerate() {
             o.check_key()?;
+            if let Some(first) = overrides[..i].iter().find(|f| f.key == o.key) {
+                return Err(SpecError(format!(
+                    "--set {}: given twice ({}={} and {}={}); give each key once",
+                    o.key, first.key, first.value, o.key, o.value
+                )));
+            }
         }
 
         let mut base = Table::new();
@@ -236,7 +268,15 @@ impl Experiment {
         let mut arms: Vec<Arm> = Vec::new();
         for (i, mut over) in arm_tables.into_iter().enumerate() {
             let name = match over.remove("name") {
-                Some(Value::String(s)) if !s.trim().is_empty() => s,
+                Some(Value::String(s)) => {
+                    check_name(&s).map_err(|why| {
+                        SpecError(format!(
+                            "{file}: arms[{i}]: key `name` = {}: {why}",
+                            Value::String(s.clone())
+                        ))
+                    })?;
+                    s
+                }
                 Some(v) => {
                     return Err(SpecError(format!(
                         "{file}: arms[{i}]: key `name` = {v}: must be a non-empty string"
@@ -275,7 +315,13 @@ impl Experiment {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "experiment".into())
         });
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        if let Err(why) = check_name(&name) {
+            return Err(SpecError(format!(
+                "{file}: key `name` = {}: {why}",
+                Value::String(name.clone())
+            )));
+        }
+        if name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(SpecError(format!(
                 "{file}: key `name` = \"{name}\": must be a plain non-empty name (it names the output folders)"
             )));
@@ -331,6 +377,12 @@ impl Experiment {
         }
         let arms: Vec<(&str, &RunConfig)> = experiment.arms.iter().map(|a| (a.name.as_str(), &a.config)).collect();
         for (i, f) in experiment.figures.iter().enumerate() {
+            if let Some(j) = experiment.figures[..i].iter().position(|g| g.name == f.name) {
+                return Err(SpecError(format!(
+                    "{file}: figures[{i}]: the name \"{}\" is used by figures[{j}] too; figure names must differ (they name the files)",
+                    f.name
+                )));
+            }
             f.validate(&arms)
                 .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
         }

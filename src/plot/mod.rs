@@ -37,14 +37,20 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>>
     let size = figure.size();
     let png = dir.join(format!("{}.png", figure.name()));
     let tmp = dir.join(format!(".{}.tmp-{}.png", figure.name(), std::process::id()));
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(style::err)?;
         figure.draw(&root)?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("{}: cannot write the figure: {e:?}", png.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}: cannot write the figure: {e}", png.display()))?;
+        drop(root);
+        std::fs::rename(&tmp, &png).map_err(|e| anyhow::anyhow!("{}: {e}", png.display()))
+    })();
+    if drawn.is_err() {
+        // No temporary file is left behind, whatever stopped the drawing.
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, &png).map_err(|e| anyhow::anyhow!("{}: {e}", png.display()))?;
+    drawn?;
 
     let svg = dir.join(format!("{}.svg", figure.name()));
     let mut text = String::new();
@@ -57,6 +63,11 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>>
     write_atomic(&svg, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", svg.display()))?;
     Ok(vec![png, svg])
 }
+
+/// Data that no figure can show: the command exits with 1, saying why.
+#[derive(Debug, thiserror::Error)]
+#[error("no figure can be drawn: {0}")]
+pub struct Undrawable(pub String);
 
 /// Lines a figure against step can tell apart; a sweep with more groups gets only its sweep
 /// figures.
@@ -83,11 +94,12 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
     );
     let data = data;
     let mut written = Vec::new();
+    let mut skipped = Vec::new();
     if data.labels.len() > MAX_LINES {
-        eprintln!(
-            "figures: {} arms × sweep points are too many lines for the figures against step; drawing the sweep figures only",
+        skipped.push(format!(
+            "{} arms × sweep points are too many lines (at most {MAX_LINES}) for the figures against step",
             data.labels.len()
-        );
+        ));
     } else {
         written.extend(render(&figures::Headline { data: &data }, dir)?);
         written.extend(render(&figures::Outcomes { data: &data }, dir)?);
@@ -109,7 +121,15 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
                 written.extend(render(&sweep::Heatmap::new(&data, m), dir)?);
             }
         }
-        n => eprintln!("figures: a sweep over {n} settings has no sweep figure; plot a slice of it"),
+        n => skipped.push(format!(
+            "a sweep over {n} settings has no sweep figure (one or two settings have one); run a slice of it"
+        )),
+    }
+    if written.is_empty() {
+        return Err(Undrawable(skipped.join("; ")).into());
+    }
+    for why in skipped {
+        eprintln!("figures: {why}; drawing the others only");
     }
     Ok(written)
 }

@@ -66,6 +66,12 @@ impl FigureSpec {
                 self.name
             ));
         }
+        let titles = std::iter::once(&self.title).chain(self.panels.iter().map(|p| &p.title));
+        if let Some(t) = titles.into_iter().find(|t| t.chars().any(char::is_control)) {
+            return Err(format!(
+                "title {t:?}: a title must be text without control characters (newline, tab, NUL)"
+            ));
+        }
         let refs: Vec<&String> = match self.kind {
             FigureKind::Steps => {
                 if self.panels.is_empty() {

@@ -138,6 +138,10 @@ pub struct Constitution {
     pub diverged: Option<String>,
 }
 
+/// How the message of a run whose constitution diverged begins: such a run stopped before its
+/// first RL step, at a step of its constitution that the message names.
+pub const CONSTITUTION_DIVERGED: &str = "the constitution diverged";
+
 /// Collects what the constitution phase records, and reports its progress.
 struct ConstitutionRecorder<'a> {
     accuracy: Vec<Vec<(String, f64)>>,
@@ -153,7 +157,7 @@ impl Recorder for ConstitutionRecorder<'_> {
         (self.progress)(steps);
     }
     fn diverged(&mut self, member: usize, _step: usize, message: String) {
-        self.diverged[member].get_or_insert(format!("in the constitution phase: {message}"));
+        self.diverged[member].get_or_insert(format!("{CONSTITUTION_DIVERGED}: its {message}"));
     }
 }
 

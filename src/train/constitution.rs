@@ -131,7 +131,7 @@ pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
     let mut optimizer = AdamConfig::new().init();
     let device = population.device.clone();
 
-    for _ in 0..config.steps {
+    for step in 0..config.steps {
         let b = {
             let worlds = population.worlds();
             let mixes = vec![&mix; p];
@@ -143,8 +143,9 @@ pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
         let log_probs = activation::log_softmax(heads.action.narrow(1, 0, acts), 2);
         let loss = soft_cross_entropy(log_probs, targets)
             + binary_cross_entropy(heads.judgment.narrow(1, acts, judges), truths);
-        // The constitution's steps all come before step 0 of the measured run.
-        population.optimize(&mut optimizer, config.lr, loss, 0, recorder);
+        // The constitution's steps all come before step 0 of the measured run; `step` counts
+        // the constitution's own, for the message of a divergence.
+        population.optimize(&mut optimizer, config.lr, loss, step, recorder);
         recorder.advance(1);
     }
 }

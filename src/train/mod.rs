@@ -37,6 +37,10 @@ use crate::reward::{Pool, RewardSignal, RmConfig};
 use crate::rng::{Purpose, stream};
 use crate::world::{TaskMix, World};
 
+/// A loss beyond this size has exploded (a healthy one is a few units): the member is stopped and
+/// marked diverged, as for a non-finite loss, rather than reported completed.
+pub const MAX_LOSS: f32 = 1e8;
+
 /// Where the training loop reports what it measures, kept apart from learning.
 pub trait Recorder {
     /// One measured value of member `member` at `step` (0 = the constitution model).
@@ -150,7 +154,8 @@ impl Population {
     }
 
     /// One optimizer step on the sum of the alive members' losses (`member_loss` is `[P, 1, 1]`).
-    /// A member whose loss is non-finite is marked diverged at `step` and left out from then on.
+    /// A member whose loss is non-finite or beyond [`MAX_LOSS`] is marked diverged at `step` and
+    /// left out from then on.
     /// Returns the members' loss values.
     fn optimize(
         &mut self,
@@ -163,8 +168,12 @@ impl Population {
         let p = self.size();
         let losses = batch::host(member_loss.clone().detach());
         for (m, &l) in losses.iter().enumerate() {
-            if self.alive(m) && !l.is_finite() {
-                let message = format!("loss became {l} at step {step}");
+            if self.alive(m) && !(l.abs() <= MAX_LOSS) {
+                let message = if l.is_finite() {
+                    format!("loss exploded to {l:.3e} (beyond {MAX_LOSS:e}) at step {step}")
+                } else {
+                    format!("loss became {l} at step {step}")
+                };
                 recorder.diverged(m, step, message.clone());
                 self.diverged[m] = Some((step, message));
             }

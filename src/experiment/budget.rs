@@ -1,0 +1,98 @@
+//! A budget before training: the work (seed-steps, and hours on the threads at hand) and the
+//! memory (parameters, optimizer state and activations of the runs in flight) that a run list
+//! needs, estimated from the resolved configuration, so that a run that cannot fit the machine or
+//! would take days is refused before it starts rather than aborting or running for months.
+
+use super::runs::RunSpec;
+use crate::run::RunConfig;
+
+/// Hours of estimated training above which a run list is refused without `--allow-large`.
+pub const MAX_HOURS: f64 = 12.0;
+
+/// The share of the machine's memory above which a run list is refused without `--allow-large`.
+pub const MAX_MEMORY_SHARE: f64 = 0.5;
+
+/// Observation features beside the latent ones, and output units of both heads (both generous).
+const EXTRA_INPUTS: usize = 8;
+const OUTPUTS: usize = 8;
+
+/// What a run list needs, roughly (within a small factor, erring high).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// Optimizer steps over every run (constitution steps included).
+    pub seed_steps: f64,
+    /// Wall time on `threads` threads.
+    pub hours: f64,
+    /// Peak memory with every run in flight.
+    pub memory_gib: f64,
+}
+
+/// Parameters of one run's policy.
+fn parameters(c: &RunConfig) -> f64 {
+    let mut widths = vec![c.world.latent_dim + EXTRA_INPUTS];
+    widths.extend(&c.policy.hidden);
+    widths.push(OUTPUTS);
+    widths.windows(2).map(|w| ((w[0] + 1) * w[1]) as f64).sum()
+}
+
+/// The estimate for training `runs` on `threads` threads.
+pub fn estimate(runs: &[&RunSpec], threads: usize) -> Estimate {
+    // A step costs a fixed overhead plus ~6 flops per parameter per sample (forward and
+    // backward); evaluation passes over its tasks in every scope every `eval.every` steps.
+    const STEP_SECONDS: f64 = 1e-4;
+    const FLOPS: f64 = 1e9;
+    let (mut seed_steps, mut seconds, mut bytes) = (0.0, 0.0, 0.0);
+    for r in runs {
+        let c = &r.config;
+        let params = parameters(c);
+        let batch = c
+            .pressure
+            .batch
+            .max(c.constitution.batch)
+            .max(c.followup.batch.unwrap_or(0)) as f64;
+        let steps = (c.constitution.steps + c.pressure.steps + c.followup.steps) as f64;
+        let eval_flops = 2.0 * 4.0 * c.eval.tasks as f64 * params / c.eval.every.max(1) as f64;
+        seed_steps += steps;
+        seconds += steps * (STEP_SECONDS + (6.0 * batch * params + eval_flops) / FLOPS);
+        let activations: f64 = c.policy.hidden.iter().sum::<usize>() as f64 + (c.world.latent_dim + OUTPUTS) as f64;
+        let tasks = batch.max(c.eval.tasks as f64);
+        // Weights, gradients and Adam's two moments; activations kept for the backward pass.
+        bytes += 4.0 * (4.0 * params + 8.0 * tasks * activations) + 1e6;
+    }
+    Estimate {
+        seed_steps,
+        hours: seconds / threads.max(1) as f64 / 3600.0,
+        memory_gib: bytes / f64::from(1u32 << 30),
+    }
+}
+
+/// This machine's memory in GiB (Linux), if known.
+pub fn machine_memory_gib() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / f64::from(1u32 << 20))
+}
+
+/// Refuses an estimate over the budget: more than [`MAX_HOURS`], or more than
+/// [`MAX_MEMORY_SHARE`] of `memory_gib` (the machine's memory). The message gives the estimate.
+pub fn check(e: &Estimate, memory_gib: f64) -> Result<(), String> {
+    let what = format!(
+        "the runs to train need about {:.3e} seed-steps (~{:.1} hours here) and ~{:.2} GiB of memory",
+        e.seed_steps, e.hours, e.memory_gib
+    );
+    let memory_limit = MAX_MEMORY_SHARE * memory_gib;
+    if e.memory_gib > memory_limit {
+        return Err(format!(
+            "{what}, more than half of this machine's {memory_gib:.1} GiB; lower pressure.batch, policy.hidden, \
+             seeds or --population, or pass --allow-large to try anyway"
+        ));
+    }
+    if e.hours > MAX_HOURS {
+        return Err(format!(
+            "{what}, more than the {MAX_HOURS} hours allowed without a word; lower the steps or seeds, \
+             shard the runs, or pass --allow-large to run it anyway"
+        ));
+    }
+    Ok(())
+}

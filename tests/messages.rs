@@ -1,0 +1,144 @@
+//! Messages that point at the cause, and no input or file state that reaches a panic.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn each_message_blames_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let o = pressure(
+        &["run", "tiny.toml", "--out", "o", "--no-plots", "--seeds", "1"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_one_line_errors(
+        dir.path(),
+        &[
+            (
+                &["summary", "o", "--scope", "bogus"],
+                &["--scope bogus: not a scope; valid: trained"],
+            ),
+            (
+                &["run", "pressure", "--set", "pressure.judge_fraction=0", "--dry-run"],
+                &[
+                    "error: --set pressure.judge_fraction=0: `pressure.honesty`",
+                    "judge queries",
+                ],
+            ),
+            (
+                &["run", "tiny.toml", "--set", "pressure.lr=1e400", "--dry-run"],
+                &["--set pressure.lr=1e400: not a number TOML can hold"],
+            ),
+        ],
+    );
+
+    // A diverged constitution is named as such, with its own step, and no RL step.
+    let o = pressure(
+        &[
+            "run",
+            "tiny.toml",
+            "--out",
+            "c",
+            "--no-plots",
+            "--seeds",
+            "1",
+            "--set",
+            "constitution.lr=1e6",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("): the constitution diverged: its loss"), "{err}");
+    for line in err.lines().filter(|l| l.contains("Diverged")) {
+        let after_id = line.split_once("(run ").unwrap().1.split_once(')').unwrap().1;
+        assert!(
+            after_id.starts_with(": the constitution"),
+            "no RL step is named: {line}"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("c/manifest.json")).unwrap()).unwrap();
+    assert!(manifest["runs"][0]["step"].is_null(), "{manifest}");
+    assert_eq!(manifest["runs"][0]["status"], "diverged");
+
+    // A loss that explodes while staying finite is a divergence, not a completed run.
+    let o = pressure(
+        &[
+            "run",
+            "tiny.toml",
+            "--out",
+            "l",
+            "--no-plots",
+            "--seeds",
+            "1",
+            "--set",
+            "pressure.lr=1e6",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Diverged: arm \"tolerated\""), "{}", stderr(&o));
+    assert!(stderr(&o).contains("loss exploded to"), "{}", stderr(&o));
+}
+
+fn statuses(out: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(out.join("runs")).map_or(Vec::new(), |d| {
+        d.filter_map(Result::ok)
+            .map(|e| e.path().join("status.json"))
+            .filter(|p| p.exists())
+            .collect()
+    })
+}
+
+#[test]
+fn a_reused_run_whose_status_vanishes_mid_run_is_reported_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", &TINY.replace("steps = 40", "steps = 300"));
+    let args = |seeds: &'static str| {
+        [
+            "run",
+            "tiny.toml",
+            "--out",
+            "o",
+            "--no-plots",
+            "--jobs",
+            "1",
+            "--population",
+            "1",
+            "--seeds",
+            seeds,
+        ]
+    };
+    let o = pressure(&args("1"), dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let reused = statuses(&dir.path().join("o"));
+    assert_eq!(reused.len(), 2);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pressure"))
+        .args(args("4"))
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once a new run is written, the run list (with its reused runs) is settled: remove them.
+    let start = Instant::now();
+    while statuses(&dir.path().join("o")).len() < 3 && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    for s in &reused {
+        std::fs::remove_file(s).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("its stored status or data vanished or changed during this run"),
+        "{err}"
+    );
+}
