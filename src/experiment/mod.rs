@@ -5,6 +5,7 @@ mod bad_value;
 pub mod budget;
 pub mod error;
 pub mod folder;
+mod grid;
 pub mod keys;
 pub mod merge;
 pub mod runner;

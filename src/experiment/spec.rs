@@ -9,9 +9,9 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::bad_value::{BadValue, deserialize, deserialize_at, parse_error, run_config};
+use super::bad_value::{deserialize, deserialize_at, parse_error, run_config};
 pub use super::error::SpecError;
-use super::keys::{Axis, Override, dotted_keys, merge, remove_path, set_path, value_label};
+use super::keys::{Axis, Override, dotted_keys, merge, set_path, value_label};
 use crate::plot::FigureSpec;
 use crate::run::keys::check_key;
 use crate::run::{Backend, RunConfig, SECTIONS};
@@ -387,108 +387,6 @@ impl Experiment {
                 .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
         }
         Ok(experiment)
-    }
-
-    /// Every point of the sweep grid (the values of its axes), the last axis varying fastest;
-    /// one empty point without a sweep.
-    pub fn grid(&self) -> Vec<Vec<Value>> {
-        self.sweep.iter().fold(vec![Vec::new()], |points, axis| {
-            points
-                .iter()
-                .flat_map(|p| {
-                    axis.values.iter().map(move |v| {
-                        let mut q = p.clone();
-                        q.push(v.clone());
-                        q
-                    })
-                })
-                .collect()
-        })
-    }
-
-    /// The configuration of `arm` at a point of the grid (`values` of the sweep's axes).
-    pub fn resolve(&self, arm: &Arm, values: &[Value]) -> Result<RunConfig, SpecError> {
-        self.resolve_at(arm, values)
-            .map_err(|bad| bad.blame(&self.grid_context(arm, values), &[]))
-    }
-
-    fn resolve_at(&self, arm: &Arm, values: &[Value]) -> Result<RunConfig, BadValue> {
-        if values.is_empty() {
-            return Ok(arm.config.clone());
-        }
-        let mut table = Table::try_from(&arm.unresolved).expect("a configuration serializes");
-        for (axis, value) in self.sweep.iter().zip(values) {
-            set_path(&mut table, &axis.key, value.clone());
-        }
-        run_config(table)
-    }
-
-    /// How errors name an arm at a point of the grid.
-    fn grid_context(&self, arm: &Arm, values: &[Value]) -> String {
-        let label: Vec<String> = self
-            .sweep
-            .iter()
-            .zip(values)
-            .map(|(a, v)| format!("{}={}", a.key, value_label(v)))
-            .collect();
-        format!("arm \"{}\" at sweep point {}", arm.name, label.join(", "))
-    }
-
-    /// The fully resolved experiment as TOML: every arm with every default written out, so the
-    /// file alone reproduces the runs. With a sweep, what a setting takes from a swept one (the
-    /// followup's algorithm, say) is left for each point to resolve; each run's `status.json`
-    /// holds its own resolved configuration.
-    pub fn to_toml(&self) -> String {
-        let mut t = Table::new();
-        t.insert("name".into(), Value::String(self.name.clone()));
-        t.insert("description".into(), Value::String(self.description.clone()));
-        t.insert(
-            "seeds".into(),
-            Value::Array(self.seeds.iter().map(|&s| Value::Integer(s as i64)).collect()),
-        );
-        t.insert("backend".into(), Value::String(self.backend.name().into()));
-        let arms = self
-            .arms
-            .iter()
-            .map(|a| {
-                let mut at = Table::new();
-                at.insert("name".into(), Value::String(a.name.clone()));
-                let settings = if self.sweep.is_empty() {
-                    &a.config
-                } else {
-                    &a.unresolved
-                };
-                let mut config = Table::try_from(settings).expect("a configuration serializes");
-                // Swept keys are set by the sweep, not by the arm.
-                for axis in &self.sweep {
-                    remove_path(&mut config, &axis.key);
-                }
-                at.extend(config);
-                Value::Table(at)
-            })
-            .collect();
-        t.insert("arms".into(), Value::Array(arms));
-        if !self.sweep.is_empty() {
-            let sweep: Table = self
-                .sweep
-                .iter()
-                .map(|a| (a.key.clone(), Value::Array(a.values.clone())))
-                .collect();
-            t.insert("sweep".into(), Value::Table(sweep));
-        }
-        if !self.heatmaps.is_empty() {
-            let heatmaps = self.heatmaps.iter().map(|m| Value::String(m.clone())).collect();
-            t.insert("heatmaps".into(), Value::Array(heatmaps));
-        }
-        if !self.figures.is_empty() {
-            let figures = self
-                .figures
-                .iter()
-                .map(|f| Value::Table(Table::try_from(f).expect("a figure spec serializes")))
-                .collect();
-            t.insert("figures".into(), Value::Array(figures));
-        }
-        toml::to_string(&t).expect("a TOML table serializes")
     }
 }
 
