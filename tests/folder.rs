@@ -56,7 +56,12 @@ fn a_second_writer_is_refused_and_readers_see_no_half_written_folder() {
     let pid = first.id().to_string();
     let lock = dir.path().join("D/.lock");
     let start = Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default() != pid && start.elapsed() < Duration::from_secs(60) {
+    // Wait until the first writer holds the lock and has written its new config.toml: the
+    // folder is then mid-run (before that, a reader finds no run folder at all).
+    let config = dir.path().join("D/config.toml");
+    while (std::fs::read_to_string(&lock).unwrap_or_default() != pid || !config.is_file())
+        && start.elapsed() < Duration::from_secs(60)
+    {
         std::thread::sleep(Duration::from_millis(5));
     }
     let named = format!("pid {pid}");
