@@ -118,7 +118,7 @@ pub const EVAL_METRICS: [Metric; 20] = [
     Metric {
         name: REWARD_PROXY,
         bounds: None,
-        meaning: "expected reward of the learned reward model per act query, all tasks (normalized units)",
+        meaning: "expected reward of the learned reward model per act query, all tasks (normalized units); for DPO and IPO their implicit reward β·log(π/π_ref)",
     },
     Metric {
         name: REWARD_RATERS,
@@ -144,6 +144,32 @@ pub const RM_METRICS: [Metric; 2] = [
         "the same for the raters' own expected preference: the best any model could do with this noise",
     ),
 ];
+
+/// What the `best_of_n` scope records for each n, as `<metric>_n<n>`: the best-of-n policy's
+/// headline rates, KL to the reference, and rewards, on the `trained` scope's tasks (step 0).
+pub const BEST_OF_N_METRICS: [&str; 8] = [
+    REFUSAL,
+    HONEST_OBJECTION,
+    HIDDEN_OBJECTION,
+    UNOBJECTING_COMPLIANCE,
+    KL,
+    REWARD_PROXY,
+    REWARD_RATERS,
+    REWARD_PRINCIPLED,
+];
+
+/// The name of `metric` of the best-of-`n` policy in the `best_of_n` scope: `reward_raters_n4`.
+pub fn best_of_n_name(metric: &str, n: usize) -> String {
+    format!("{metric}_n{n}")
+}
+
+/// The metric and n of a `best_of_n` scope's name, if it is one.
+pub fn parse_best_of_n(name: &str) -> Option<(&'static str, usize)> {
+    let (metric, n) = name.rsplit_once("_n")?;
+    let n: usize = n.parse().ok().filter(|&n| n >= 1)?;
+    let metric = BEST_OF_N_METRICS.iter().find(|&&m| m == metric)?;
+    Some((metric, n))
+}
 
 /// The four headline rates: on contradictory tasks they sum to 1.
 pub const HEADLINE: [&str; 4] = [REFUSAL, HONEST_OBJECTION, HIDDEN_OBJECTION, UNOBJECTING_COMPLIANCE];
@@ -216,6 +242,8 @@ pub const TRAIN: &str = "train";
 pub const CONSTITUTION: &str = "constitution";
 /// The scope of the learned reward model's accuracy (step 0).
 pub const RM: &str = "rm";
+/// The scope of the best-of-n policies against the learned reward model (step 0).
+pub const BEST_OF_N: &str = "best_of_n";
 
 impl Scope {
     pub const ALL: [Scope; 4] = [Scope::Trained, Scope::Heldout, Scope::Unobserved, Scope::Framed];
@@ -248,6 +276,9 @@ pub fn bounds(metric: &str) -> Option<(f64, f64)> {
     if constitution_metrics().iter().any(|m| m == metric) {
         return UNIT;
     }
+    if let Some((base, _)) = parse_best_of_n(metric) {
+        return bounds(base);
+    }
     EVAL_METRICS
         .iter()
         .chain(&DERIVED_METRICS)
@@ -277,6 +308,8 @@ impl MetricRef {
             TRAIN => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
             CONSTITUTION => constitution_metrics(),
             RM => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
+            BEST_OF_N if parse_best_of_n(metric).is_some() => vec![metric.to_string()],
+            BEST_OF_N => BEST_OF_N_METRICS.iter().map(|m| best_of_n_name(m, 1)).collect(),
             s if Scope::ALL.iter().any(|x| x.name() == s) => EVAL_METRICS
                 .iter()
                 .chain(&DERIVED_METRICS)
@@ -285,13 +318,13 @@ impl MetricRef {
             _ => {
                 let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
                 return Err(format!(
-                    "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}",
+                    "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}, {BEST_OF_N}",
                     scopes.join(", ")
                 ));
             }
         };
         if !valid.iter().any(|m| m == metric) {
-            let at = if matches!(scope, TRAIN | CONSTITUTION | RM) {
+            let at = if matches!(scope, TRAIN | CONSTITUTION | RM | BEST_OF_N) {
                 format!(" in scope `{scope}`")
             } else {
                 String::new()
@@ -309,7 +342,7 @@ impl MetricRef {
 
     /// Whether the scope is an evaluation scope (not `train` or `constitution`).
     pub fn is_evaluated(&self) -> bool {
-        !matches!(self.scope.as_str(), TRAIN | CONSTITUTION | RM)
+        !matches!(self.scope.as_str(), TRAIN | CONSTITUTION | RM | BEST_OF_N)
     }
 
     /// The metric's readable name: `trained refusal`.

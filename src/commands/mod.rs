@@ -90,10 +90,35 @@ pub fn default_plots(data: &Path, name: &str) -> PathBuf {
 /// Draws the figures of a run folder and says where they went.
 pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String]) -> anyhow::Result<()> {
     let data = crate::experiment::folder::load_data(run_dir)?;
-    let written = crate::plot::draw(&data, plots, metrics).map_err(|e| e.context(run_dir.display().to_string()))?;
+    let mut written = crate::plot::draw(&data, plots, metrics).map_err(|e| e.context(run_dir.display().to_string()))?;
+    written.extend(write_fits(&data, run_dir)?);
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("figures: {}", names.join(", "));
     Ok(())
+}
+
+/// With an overoptimization figure, its curves' means and fitted α, β and peaks as
+/// `overoptimization.json` in the run folder.
+fn write_fits(data: &crate::plot::RunData, run_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    use crate::plot::{FigureKind, overoptimization};
+    if !data
+        .experiment
+        .figures
+        .iter()
+        .any(|f| f.kind == FigureKind::Overoptimization)
+    {
+        return Ok(None);
+    }
+    let groups = overoptimization::curves(data);
+    let path = run_dir.join("overoptimization.json");
+    let text = serde_json::to_string_pretty(&serde_json::json!({
+        "about": "gain over the reference (step 0, or n = 1) against d = sqrt(KL) on the trained scope; \
+                  fits: rl = d(alpha - beta ln d) over training steps, best_of_n = d(alpha - beta d) over n; \
+                  peak_d = where the fitted curve peaks (null: it never turns down)",
+        "groups": groups,
+    }))?;
+    crate::records::write_atomic(&path, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Some(path))
 }
 
 /// Draws the figures after training; false (and a message) if none could be drawn.

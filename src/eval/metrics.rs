@@ -50,6 +50,26 @@ impl Readout<'_> {
     }
 }
 
+/// What `reward_proxy` measures: a fitted reward model's score, or preference optimization's
+/// implicit reward β·log(π(a)/π_ref(a)) of the policy being trained.
+#[derive(Clone, Copy)]
+pub enum Proxy<'a> {
+    Model(&'a dyn RewardModel),
+    Implicit { beta: f64 },
+}
+
+impl Proxy<'_> {
+    fn reward(&self, r: &Readout, action: Action) -> f64 {
+        match self {
+            Proxy::Model(model) => model.reward(r.sample, Response::Act(action)),
+            Proxy::Implicit { beta } => {
+                let a = action as usize;
+                beta * (r.act[a].max(1e-300) / r.reference[a].max(1e-300)).ln()
+            }
+        }
+    }
+}
+
 /// The metrics of a scope, in the catalogue's order, given the refit probe's accuracy and the
 /// institution (if the run's reward has one) and gold model the expected rewards are measured
 /// with, and, for a learned reward, the fitted model and the raters' pool. Without an
@@ -59,7 +79,7 @@ pub fn scope_metrics(
     probe_refit_accuracy: f64,
     institutional: Option<&dyn RewardModel>,
     principled: &dyn RewardModel,
-    learned: Option<(&dyn RewardModel, &dyn RewardModel)>,
+    learned: Option<(Proxy, &dyn RewardModel)>,
 ) -> Vec<(&'static str, f64)> {
     let contradictory: Vec<&Readout> = readouts.iter().filter(|r| r.violating()).collect();
     let benign: Vec<&Readout> = readouts.iter().filter(|r| !r.violating()).collect();
@@ -139,15 +159,24 @@ pub fn scope_metrics(
         (REWARD_PRINCIPLED, expected(principled)),
         (KL, mean(&all, &|r| categorical_kl(&r.act, &r.reference))),
     ]);
-    if let Some((proxy, raters)) = learned {
-        let (comply, refuse) = (Response::Act(Action::Comply), Response::Act(Action::Refuse));
+    if let Some((proxy, raters)) = &learned {
+        // An action the policy never takes adds nothing (its implicit reward is −∞).
+        let expected_proxy = mean(&all, &|r| {
+            Action::ALL
+                .iter()
+                .map(|&a| match (proxy, r.act[a as usize]) {
+                    (Proxy::Implicit { .. }, p) if p <= 0.0 => 0.0,
+                    (_, p) => p * proxy.reward(r, a),
+                })
+                .sum()
+        });
         out.extend([
-            (REWARD_PROXY, expected(proxy)),
-            (REWARD_RATERS, expected(raters)),
+            (REWARD_PROXY, expected_proxy),
+            (REWARD_RATERS, expected(*raters)),
             (
                 RM_REFUSAL_MARGIN,
                 mean(&contradictory, &|r| {
-                    proxy.reward(r.sample, comply) - proxy.reward(r.sample, refuse)
+                    proxy.reward(r, Action::Comply) - proxy.reward(r, Action::Refuse)
                 }),
             ),
         ]);

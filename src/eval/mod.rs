@@ -5,6 +5,7 @@
 //! (signal U, the compliance gap), and as a judge query (signal J); the trunk activations of the
 //! first give signal R through the frozen conscience probe.
 
+pub mod best_of_n;
 mod check;
 pub mod metrics;
 pub mod outcomes;
@@ -15,15 +16,19 @@ use burn::module::Module;
 use burn::tensor::{Tensor, activation};
 use serde::{Deserialize, Serialize};
 
-use crate::metric::Scope;
+use crate::metric::{BEST_OF_N, BEST_OF_N_METRICS, Scope, best_of_n_name};
+use crate::policy::Action;
 use crate::policy::probe::LinearProbe;
-use crate::reward::{Institutional, Pool, Principled, RewardModel};
+use crate::reward::{Institutional, Pool, Principled, Response, RewardModel};
 use crate::rng::{Purpose, stream};
 use crate::settings::{InvalidValue, at_least, check, within};
 use crate::train::batch::{self, encode};
 use crate::train::{Evaluate, Population, Recorder};
 use crate::world::{Cues, Domain, Frame, Query, Sample};
-use metrics::{Readout, scope_metrics};
+use metrics::{Proxy, Readout, scope_metrics};
+
+/// The largest n of `eval.best_of_n`.
+pub const MAX_BEST_OF_N: usize = 1_000_000;
 
 /// Measurement on the fixed evaluation set (`[eval]`, docs/model.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +43,12 @@ pub struct EvalConfig {
     /// The principled (gold) measure's score for objecting to a violating task (refusing +1,
     /// complying −1), in [−1, 1]: every run is scored on it, whatever it trains on.
     pub object_credit: f64,
+    /// Best-of-n against the learned reward model (docs/model.md §7): for each n (≥ 1), the
+    /// reference policy's best of n responses as the model ranks them, measured exactly at step 0
+    /// (scope `best_of_n`); only with `reward.kind = "learned"` and an algorithm that trains on a
+    /// reward.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub best_of_n: Vec<usize>,
 }
 
 impl Default for EvalConfig {
@@ -47,6 +58,7 @@ impl Default for EvalConfig {
             tasks: 256,
             final_window: 3,
             object_credit: Principled::default().object_credit,
+            best_of_n: Vec::new(),
         }
     }
 }
@@ -61,7 +73,16 @@ impl EvalConfig {
             self.object_credit,
             (-1.0..=1.0).contains(&self.object_credit),
             "must be in [-1, 1]",
-        )
+        )?;
+        for &n in &self.best_of_n {
+            check(
+                "eval.best_of_n",
+                format!("{:?}", self.best_of_n),
+                (1..=MAX_BEST_OF_N).contains(&n),
+                &format!("each n must be an integer in 1..={MAX_BEST_OF_N} (n = 1 is the reference policy)"),
+            )?;
+        }
+        Ok(())
     }
 
     /// The gold measure these settings describe.
@@ -104,6 +125,8 @@ pub struct Evaluator {
     /// Each member's institution (its reward's, if it has one) and gold measure.
     institutional: Vec<Option<Institutional>>,
     principled: Vec<Principled>,
+    /// The n of `eval.best_of_n`.
+    best_of_n: Vec<usize>,
 }
 
 impl Evaluator {
@@ -155,6 +178,32 @@ impl Evaluator {
                 .map(|m| m.phases[0].reward.institution())
                 .collect(),
             principled: population.members.iter().map(|m| m.phases[0].gold.clone()).collect(),
+            best_of_n: config.best_of_n.clone(),
+        }
+    }
+
+    /// The best-of-`n` policy on task `i` of scope `s` for member `m`, as a readout: the
+    /// reference's best of n actions as `model` ranks them, observed and unobserved. Measured at
+    /// step 0, where the policy's judgment and probe reading (`r`'s) are the reference's.
+    fn best_of<'a>(
+        &self,
+        m: usize,
+        s: usize,
+        i: usize,
+        r: &Readout<'a>,
+        model: &dyn RewardModel,
+        n: usize,
+    ) -> Readout<'a> {
+        let scores = |sample: &Sample| Action::ALL.map(|a| model.reward(sample, Response::Act(a)));
+        let unobserved = Sample {
+            task: r.sample.task.clone(),
+            cues: r.sample.cues.with_monitored(false),
+        };
+        let reference_unobserved = triple(&self.reference, self.row(m, s, View::Unobserved, i));
+        Readout {
+            act: best_of_n::best_of_n(r.reference, scores(r.sample), n),
+            act_unobserved: best_of_n::best_of_n(reference_unobserved, scores(&unobserved), n),
+            ..r.clone()
         }
     }
 
@@ -208,13 +257,38 @@ impl Evaluate for Evaluator {
                 let refit = refit_accuracy(&trunks, samples, out.width);
                 let institution = self.institutional[m].as_ref().map(|i| i as &dyn RewardModel);
                 // The learned reward being trained against, as it stands now: the latest phase's
-                // that has been fit (online sampling refits it during training).
+                // that has been fit (online sampling refits it during training), or preference
+                // optimization's implicit reward.
                 let learned = population.members[m].phases.iter().rev().find_map(|phase| {
                     let pool: &Pool = &phase.preferences.as_ref()?.pool;
-                    Some((phase.model.as_deref()?, pool as &dyn RewardModel))
+                    let proxy = match phase.model.as_deref() {
+                        Some(model) => Proxy::Model(model),
+                        None => Proxy::Implicit {
+                            beta: phase.dpo_beta.filter(|_| phase.algorithm.on_comparisons())?,
+                        },
+                    };
+                    Some((proxy, pool as &dyn RewardModel))
                 });
                 for (metric, value) in scope_metrics(&readouts, refit, institution, &self.principled[m], learned) {
                     recorder.record(m, step, scope.name(), metric, value);
+                }
+                if step == 0
+                    && scope == Scope::Trained
+                    && let Some((Proxy::Model(model), raters)) = learned
+                {
+                    for &n in &self.best_of_n {
+                        let best: Vec<Readout> = readouts
+                            .iter()
+                            .enumerate()
+                            .map(|(i, r)| self.best_of(m, s, i, r, model, n))
+                            .collect();
+                        let learned = Some((Proxy::Model(model), raters));
+                        for (metric, value) in scope_metrics(&best, refit, institution, &self.principled[m], learned) {
+                            if BEST_OF_N_METRICS.contains(&metric) {
+                                recorder.record(m, step, BEST_OF_N, &best_of_n_name(metric, n), value);
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -66,6 +66,7 @@ impl Figure for Custom<'_> {
         let panels = match self.spec.kind {
             FigureKind::Steps => self.spec.panels.len(),
             FigureKind::Final => self.spec.metrics.len(),
+            FigureKind::Overoptimization => unreachable!("drawn by plot::overoptimization"),
         };
         let rows = panels.div_ceil(2) as u32;
         (1400, TITLE_HEIGHT + 60 + 460 * rows)
@@ -75,6 +76,7 @@ impl Figure for Custom<'_> {
         match self.spec.kind {
             FigureKind::Steps => self.draw_steps(root),
             FigureKind::Final => self.draw_final(root),
+            FigureKind::Overoptimization => unreachable!("drawn by plot::overoptimization"),
         }
     }
 }

@@ -264,6 +264,15 @@ impl RunData {
             .get(&(arm.to_string(), scope.to_string(), metric.to_string()))
     }
 
+    /// The metrics a group recorded in a scope.
+    pub fn metric_names(&self, label: &str, scope: &str) -> Vec<String> {
+        self.series
+            .keys()
+            .filter(|(l, s, _)| l == label && s == scope)
+            .map(|(_, _, m)| m.clone())
+            .collect()
+    }
+
     /// Seeds per arm with data (the N of the figures).
     pub fn seeds_of(&self, arm: &str) -> usize {
         self.series(arm, Scope::Trained.name(), REFUSAL).map_or(0, Series::n)

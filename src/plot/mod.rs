@@ -6,12 +6,13 @@ mod custom;
 mod data;
 mod figures;
 mod finals;
+pub mod overoptimization;
 pub mod spec;
 mod style;
 mod sweep;
 
 pub use data::{Group, Header, RunData, Series, Summary, SweepAxis, group_label, summarize};
-pub use spec::FigureSpec;
+pub use spec::{FigureKind, FigureSpec};
 
 use std::path::{Path, PathBuf};
 
@@ -104,9 +105,36 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
         written.extend(render(&figures::Headline { data: &data }, dir)?);
         written.extend(render(&figures::Outcomes { data: &data }, dir)?);
         written.extend(render(&figures::Diagnostics { data: &data }, dir)?);
-        for spec in &data.experiment.figures {
+        for spec in data
+            .experiment
+            .figures
+            .iter()
+            .filter(|s| s.kind != FigureKind::Overoptimization)
+        {
             written.extend(render(&custom::Custom { data: &data, spec }, dir)?);
         }
+    }
+    // One panel per group, so drawn however many groups there are.
+    for spec in data
+        .experiment
+        .figures
+        .iter()
+        .filter(|s| s.kind == FigureKind::Overoptimization)
+    {
+        let groups = overoptimization::curves(data);
+        if groups.is_empty() {
+            skipped.push(format!("`{}`: no group recorded a learned reward", spec.name));
+            continue;
+        }
+        written.extend(render(
+            &overoptimization::Overoptimization {
+                data,
+                name: &spec.name,
+                title: &spec.title,
+                groups,
+            },
+            dir,
+        )?);
     }
     match data.experiment.sweep.len() {
         0 => {}

@@ -16,6 +16,9 @@ pub enum FigureKind {
     Steps,
     /// Final values against the per-arm value of the setting `x`, one panel per metric.
     Final,
+    /// The raters' utility and the proxy reward against √KL, over training and best-of-n, with
+    /// Gao et al.'s fits, one panel per arm with a learned reward.
+    Overoptimization,
 }
 
 /// An extra figure of an experiment, drawn by `pressure run` and `pressure plot`.
@@ -26,7 +29,7 @@ pub struct FigureSpec {
     pub name: String,
     /// The figure's title.
     pub title: String,
-    /// `steps` (default) or `final`.
+    /// `steps` (default), `final`, or `overoptimization`.
     #[serde(default)]
     pub kind: FigureKind,
     /// `steps` figures: the panels, each with metrics named `scope:metric`.
@@ -98,6 +101,21 @@ impl FigureSpec {
                     }
                 }
                 self.metrics.iter().collect()
+            }
+            FigureKind::Overoptimization => {
+                if !self.panels.is_empty() || !self.x.is_empty() || !self.metrics.is_empty() {
+                    return Err("an `overoptimization` figure takes only `name` and `title`".into());
+                }
+                if !arms
+                    .iter()
+                    .any(|(_, c)| matches!(c.reward, crate::reward::RewardConfig::Learned(_)))
+                {
+                    return Err(
+                        "an `overoptimization` figure needs an arm with reward.kind = \"learned\" (it plots reward_raters and reward_proxy)"
+                            .into(),
+                    );
+                }
+                Vec::new()
             }
         };
         for r in refs {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::eval::EvalConfig;
 use crate::policy::PolicyConfig;
 use crate::reward::{RatersConfig, RewardConfig, RmConfig};
-use crate::settings::{InvalidValue, idle};
+use crate::settings::{InvalidValue, check, idle};
 use crate::train::{ConstitutionConfig, FollowupConfig, PressureConfig, judge_count};
 use crate::world::{Frame, WorldConfig};
 
@@ -154,6 +154,60 @@ impl RunConfig {
         }
         if let Some(rm) = &self.rm {
             rm.validate()?;
+        }
+        self.check_comparisons()
+    }
+
+    /// Preference optimization needs comparisons, and leaves the reward model's training
+    /// settings idle; best-of-n needs a reward model to rank by.
+    fn check_comparisons(&self) -> Result<(), InvalidValue> {
+        let p = &self.pressure;
+        let learned = matches!(self.reward, RewardConfig::Learned(_));
+        let algorithm = format!("with pressure.algorithm = \"{}\"", p.algorithm.name());
+        if p.algorithm.on_comparisons() {
+            check(
+                "pressure.algorithm",
+                p.algorithm.name(),
+                learned,
+                &format!(
+                    "trains on the raters' comparisons: set reward.kind = \"learned\" ([raters] and [rm] say how they are drawn), not \"{}\"",
+                    self.reward.kind()
+                ),
+            )?;
+            if let Some(rm) = &self.rm {
+                let table = toml::Table::try_from(rm).expect("settings serialize");
+                let defaults = toml::Table::try_from(RmConfig::default()).expect("settings serialize");
+                for key in ["holdout", "hidden", "steps", "lr", "batch", "ensemble", "pessimism"] {
+                    if table.get(key) != defaults.get(key) {
+                        let value = table.get(key).map_or(String::new(), |v| v.to_string());
+                        return Err(idle(
+                            &format!("rm.{key}"),
+                            value,
+                            &format!("{algorithm} (no reward model is fit)"),
+                        ));
+                    }
+                }
+            }
+        }
+        if !self.eval.best_of_n.is_empty() {
+            let value = format!("{:?}", self.eval.best_of_n);
+            if !learned {
+                return Err(idle(
+                    "eval.best_of_n",
+                    value,
+                    &format!(
+                        "with reward.kind = \"{}\" (it ranks by a learned reward model)",
+                        self.reward.kind()
+                    ),
+                ));
+            }
+            if p.algorithm.on_comparisons() {
+                return Err(idle(
+                    "eval.best_of_n",
+                    value,
+                    &format!("{algorithm} (no reward model to rank by)"),
+                ));
+            }
         }
         Ok(())
     }

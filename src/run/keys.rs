@@ -18,6 +18,10 @@ pub fn schema() -> Table {
     let reward = Value::Table(RewardConfig::every_key());
     if let Some(Value::Table(p)) = t.get_mut("pressure") {
         p.insert("ppo".into(), ppo.clone());
+        p.insert("dpo_beta".into(), Value::Float(crate::train::config::DPO_BETA));
+    }
+    if let Some(Value::Table(e)) = t.get_mut("eval") {
+        e.insert("best_of_n".into(), Value::Array(Vec::new()));
     }
     t.insert("reward".into(), reward.clone());
     t.insert(

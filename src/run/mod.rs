@@ -39,6 +39,8 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
         reward: c.reward.clone(),
         preferences: preferences(&c.reward, c),
         model: None,
+        comparisons: None,
+        dpo_beta: p.dpo_beta,
         gold: gold.clone(),
         kl: p.kl,
         honesty: p.honesty,
@@ -62,6 +64,8 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
             reward: f.reward.clone(),
             preferences: preferences(&f.reward, c),
             model: None,
+            comparisons: None,
+            dpo_beta: None,
             gold,
             kl: f.kl,
             honesty: f.honesty,
@@ -228,35 +232,36 @@ pub fn train_from_constitutions(
 }
 
 /// With a learned reward in phase `k` (starting after global step `offset`): draws each
-/// member's comparisons, fits its reward model, records how well it orders the held-out ones
-/// (scope `rm`, at `offset`), and hands it to the phase. With online sampling, returns what
-/// refits it during the phase.
+/// member's comparisons and, for an algorithm that trains on a reward, fits its reward model,
+/// records how well it orders the held-out ones (scope `rm`, at `offset`) and hands it to the
+/// phase; preference optimization is handed the training comparisons themselves. With online
+/// sampling, returns what redraws (and refits) them during the phase.
 pub fn fit_learned_rewards(
     population: &mut Population,
     k: usize,
     offset: usize,
     recorder: &mut dyn Recorder,
 ) -> Option<OnlineReward> {
-    let first = population.members[0].phases[k].preferences.as_ref()?;
-    let rm = first.rm.clone();
+    let settings = &population.members[0].phases[k];
+    let rm = settings.preferences.as_ref()?.rm.clone();
     let seeds: Vec<u64> = population.members.iter().map(|m| m.seed).collect();
-    let mut trainer = reward_model::Trainer::new(&seeds, &population.worlds(), &rm, k, &population.device);
+    let trainer = (!settings.algorithm.on_comparisons())
+        .then(|| reward_model::Trainer::new(&seeds, &population.worlds(), &rm, k, &population.device));
     let mut online = OnlineReward {
-        trainer: None,
+        trainer,
         phase: k,
         every: rm.refresh_every,
         round: 0,
     };
-    online.refit(&mut trainer, population, offset, recorder);
-    (rm.sampling == Sampling::Online).then(|| OnlineReward {
-        trainer: Some(trainer),
-        ..online
-    })
+    online.refit(population, offset, recorder);
+    (rm.sampling == Sampling::Online).then_some(online)
 }
 
-/// A learned reward on online comparisons: every `rm.refresh_every` steps of its phase, a fresh
-/// round of comparisons from the current policy, and `rm.steps` more training on it.
+/// A learned reward's comparisons and, unless the phase optimizes on them directly, its reward
+/// models; with online sampling, every `rm.refresh_every` steps of its phase a fresh round of
+/// comparisons from the current policy (and `rm.steps` more training on it).
 pub struct OnlineReward {
+    /// The reward models being fit; `None` for preference optimization.
     trainer: Option<reward_model::Trainer>,
     phase: usize,
     every: usize,
@@ -264,15 +269,9 @@ pub struct OnlineReward {
 }
 
 impl OnlineReward {
-    fn refit(
-        &mut self,
-        trainer: &mut reward_model::Trainer,
-        population: &mut Population,
-        step: usize,
-        recorder: &mut dyn Recorder,
-    ) {
+    fn refit(&mut self, population: &mut Population, step: usize, recorder: &mut dyn Recorder) {
         let k = self.phase;
-        let fitted = {
+        let (drawn, fitted) = {
             let sources: Vec<Source> = population
                 .members
                 .iter()
@@ -293,14 +292,27 @@ impl OnlineReward {
             // The pressure phase's rounds are 0, 1, ...; a later phase's start far above them.
             let drawn = comparisons::draw(population, &sources, self.round + ((k as u64) << 20));
             let pools: Vec<_> = sources.iter().map(|s| s.pool).collect();
-            trainer.train(&drawn, &pools)
+            let fitted = self.trainer.as_mut().map(|t| t.train(&drawn, &pools));
+            (drawn, fitted)
         };
         self.round += 1;
-        for (m, f) in fitted.into_iter().enumerate() {
-            for (metric, value) in &f.metrics {
-                recorder.record(m, step, RM, metric, *value);
+        match fitted {
+            Some(fitted) => {
+                for (m, f) in fitted.into_iter().enumerate() {
+                    for (metric, value) in &f.metrics {
+                        recorder.record(m, step, RM, metric, *value);
+                    }
+                    population.members[m].phases[k].model = Some(Arc::new(f.model));
+                }
             }
-            population.members[m].phases[k].model = Some(Arc::new(f.model));
+            None => {
+                for (m, mut drawn) in drawn.into_iter().enumerate() {
+                    let phase = &mut population.members[m].phases[k];
+                    let rm = &phase.preferences.as_ref().expect("drawn for a learned reward").rm;
+                    drawn.truncate(rm.pairs - rm.held_out());
+                    phase.comparisons = Some(drawn.into());
+                }
+            }
         }
     }
 }
@@ -311,8 +323,6 @@ impl Refresh for OnlineReward {
     }
 
     fn refresh(&mut self, population: &mut Population, step: usize, recorder: &mut dyn Recorder) {
-        let mut trainer = self.trainer.take().expect("an online reward keeps its trainer");
-        self.refit(&mut trainer, population, step, recorder);
-        self.trainer = Some(trainer);
+        self.refit(population, step, recorder);
     }
 }

@@ -17,6 +17,10 @@ pub enum Algorithm {
     Reinforce,
     /// PPO-clip with the same leave-one-out advantages (`train/ppo.rs`).
     Ppo,
+    /// Direct preference optimization on the run's comparisons (`train/dpo.rs`).
+    Dpo,
+    /// Identity preference optimization: DPO's squared form (`train/dpo.rs`).
+    Ipo,
 }
 
 impl Algorithm {
@@ -24,15 +28,26 @@ impl Algorithm {
         match self {
             Algorithm::Reinforce => "reinforce",
             Algorithm::Ppo => "ppo",
+            Algorithm::Dpo => "dpo",
+            Algorithm::Ipo => "ipo",
         }
     }
+
+    /// Whether it trains on the raters' comparisons directly rather than on a reward.
+    pub fn on_comparisons(self) -> bool {
+        matches!(self, Algorithm::Dpo | Algorithm::Ipo)
+    }
 }
+
+/// DPO's and IPO's β when `pressure.dpo_beta` is not given.
+pub const DPO_BETA: f64 = 0.1;
 
 /// RL against the reward model (docs/model.md §3.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PressureConfig {
-    /// `reinforce` (leave-one-out baseline) or `ppo` (clipped surrogate, same advantages).
+    /// `reinforce` (leave-one-out baseline), `ppo` (clipped surrogate, same advantages), or
+    /// `dpo` / `ipo` (on the comparisons of `reward.kind = "learned"`, no reward model).
     pub algorithm: Algorithm,
     /// Optimizer steps of pressure (each samples a fresh batch).
     pub steps: usize,
@@ -56,6 +71,10 @@ pub struct PressureConfig {
     /// `{ clip = 0.2, epochs = 4 }`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ppo: Option<PpoConfig>,
+    /// DPO's and IPO's β (> 0): the strength of the implicit KL regularization to the
+    /// constitution; only with `algorithm = "dpo"` or `"ipo"`, where it defaults to 0.1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpo_beta: Option<f64>,
 }
 
 impl Default for PressureConfig {
@@ -71,6 +90,7 @@ impl Default for PressureConfig {
             honesty: 1.0,
             monitor: 0.0,
             ppo: None,
+            dpo_beta: None,
         }
     }
 }
@@ -174,13 +194,29 @@ impl PressureConfig {
             "has no effect without judge queries (it trains their answers): set it to 0, or pressure.judge_fraction > 0",
         )?;
         non_negative("pressure.monitor", self.monitor)?;
+        let algorithm = format!("with pressure.algorithm = \"{}\"", self.algorithm.name());
+        match (self.algorithm.on_comparisons(), self.dpo_beta) {
+            (true, Some(beta)) => positive("pressure.dpo_beta", beta)?,
+            (false, Some(beta)) => return Err(idle("pressure.dpo_beta", beta, &algorithm)),
+            _ => {}
+        }
+        if self.algorithm.on_comparisons() && self.monitor != 0.0 {
+            return Err(idle(
+                "pressure.monitor",
+                self.monitor,
+                &format!("{algorithm} (it reads sampled compliance, and preference optimization samples nothing)"),
+            ));
+        }
         check_ppo("pressure.", self.algorithm, &self.ppo)
     }
 
-    /// Fills PPO's defaults when the algorithm is PPO.
+    /// Fills PPO's defaults when the algorithm is PPO, and β when it is DPO or IPO.
     pub fn resolve(&mut self) {
         if self.algorithm == Algorithm::Ppo && self.ppo.is_none() {
             self.ppo = Some(PpoConfig::default());
+        }
+        if self.algorithm.on_comparisons() {
+            self.dpo_beta.get_or_insert(DPO_BETA);
         }
     }
 }
@@ -215,7 +251,14 @@ impl FollowupConfig {
             "has no effect without judge queries (it trains their answers): set it to 0, or followup.judge_fraction > 0",
         )?;
         self.reward.validate("followup.reward.")?;
-        check_ppo("followup.", self.algorithm.unwrap_or(pressure.algorithm), &self.ppo)
+        let algorithm = self.algorithm.unwrap_or(pressure.algorithm);
+        check(
+            "followup.algorithm",
+            algorithm.name(),
+            !algorithm.on_comparisons(),
+            "must be \"reinforce\" or \"ppo\": preference optimization trains only the pressure phase (name the followup's when pressure.algorithm is dpo or ipo)",
+        )?;
+        check_ppo("followup.", algorithm, &self.ppo)
     }
 
     /// Writes out what the followup takes from the pressure phase: its algorithm, batch and

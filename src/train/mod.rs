@@ -1,6 +1,7 @@
 //! Training (docs/model.md §3): the constitution phase, then RL phases — pressure and an
-//! optional followup — each driven by one of the algorithms (`reinforce`, `ppo`) with the shared
-//! sampling (`rollout`), advantages and regularizers.
+//! optional followup — each driven by one of the algorithms (`reinforce`, `ppo`, or `dpo` for
+//! DPO and IPO on comparisons) with the shared sampling (`rollout`), advantages and
+//! regularizers.
 //!
 //! A [`Population`] trains several runs as one batched network. Runs may share a population
 //! when their shapes match; each member keeps its own seed, world, reward model, coefficients
@@ -12,6 +13,7 @@ pub mod batch;
 pub mod comparisons;
 pub mod config;
 pub mod constitution;
+pub mod dpo;
 pub mod losses;
 mod phase;
 pub mod ppo;
@@ -31,11 +33,14 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use std::sync::Arc;
+
 use crate::policy::probe::LinearProbe;
 use crate::policy::{MemberParams, Policy, PolicyConfig};
 use crate::reward::{Pool, RewardSignal, RmConfig};
 use crate::rng::{Purpose, stream};
 use crate::world::{TaskMix, World};
+use comparisons::Comparison;
 
 /// A loss beyond this size has exploded (a healthy one is a few units): the member is stopped and
 /// marked diverged, as for a non-finite loss, rather than reported completed.
@@ -69,10 +74,13 @@ pub struct Preferences {
 }
 
 /// What one member does in a running RL phase: the tasks it samples, the reward it is scored
-/// by, and the weights of its regularizers (values may differ between members).
+/// by (or, for preference optimization, the comparisons it trains on and its β), and the weights
+/// of its regularizers (values may differ between members).
 pub struct MemberPhase {
     pub mix: TaskMix,
-    pub signal: RewardSignal,
+    pub signal: Option<RewardSignal>,
+    pub comparisons: Option<Arc<[Comparison]>>,
+    pub dpo_beta: f64,
     pub kl: f64,
     pub honesty: f64,
     pub monitor: f64,

@@ -8,7 +8,9 @@
 use burn::optim::AdamConfig;
 
 use super::batch::judge_count;
+use super::comparisons::Comparison;
 use super::config::Algorithm;
+use super::dpo::Dpo;
 use super::ppo::{Ppo, PpoConfig};
 use super::reinforce::Reinforce;
 use super::step::{Stats, Step, Update};
@@ -46,6 +48,10 @@ pub struct PhaseSettings {
     pub preferences: Option<Preferences>,
     /// The fitted model of a learned reward (set once it is fit, before the phase runs).
     pub model: Option<Arc<dyn RewardModel>>,
+    /// Preference optimization's training comparisons (set once drawn, before the phase runs).
+    pub comparisons: Option<Arc<[Comparison]>>,
+    /// Preference optimization's β (`pressure.dpo_beta`).
+    pub dpo_beta: Option<f64>,
     /// The gold measure it is scored on.
     pub gold: Principled,
     pub kl: f64,
@@ -59,7 +65,23 @@ fn algorithm(settings: &PhaseSettings) -> Box<dyn Update> {
     match settings.algorithm {
         Algorithm::Reinforce => Box::new(Reinforce),
         Algorithm::Ppo => Box::new(Ppo::new(settings.ppo.clone().unwrap_or_default())),
+        Algorithm::Dpo => Box::new(Dpo::Dpo),
+        Algorithm::Ipo => Box::new(Dpo::Ipo),
     }
+}
+
+/// What a member's phase is scored by: its reward model (a learned one once fit), with the
+/// gold measure; none for preference optimization, which trains on comparisons.
+fn signal(settings: &PhaseSettings) -> Option<RewardSignal> {
+    if settings.algorithm.on_comparisons() {
+        return None;
+    }
+    let model = settings
+        .model
+        .clone()
+        .or_else(|| settings.reward.build())
+        .expect("a learned reward is fit before its phase runs");
+    Some(RewardSignal::new(model, settings.gold.clone()))
 }
 
 /// The evaluation a phase hands the population to at its evaluation steps.
@@ -126,13 +148,9 @@ impl Phase {
                     let s = &m.phases[index];
                     MemberPhase {
                         mix: s.mix.clone(),
-                        signal: RewardSignal::new(
-                            s.model
-                                .clone()
-                                .or_else(|| s.reward.build())
-                                .expect("a learned reward is fit before its phase runs"),
-                            s.gold.clone(),
-                        ),
+                        signal: signal(s),
+                        comparisons: s.comparisons.clone(),
+                        dpo_beta: s.dpo_beta.unwrap_or(0.0),
                         kl: s.kl,
                         honesty: s.honesty,
                         monitor: s.monitor,
@@ -212,10 +230,8 @@ impl Phase {
                 r.refresh(population, step, recorder);
                 for (member, m) in self.members.iter_mut().zip(&population.members) {
                     let settings = &m.phases[self.index];
-                    member.signal = RewardSignal::new(
-                        settings.model.clone().expect("a refreshed reward has its model"),
-                        settings.gold.clone(),
-                    );
+                    member.signal = signal(settings);
+                    member.comparisons = settings.comparisons.clone();
                 }
             }
             let Some((every, evaluate)) = evaluation else { continue };
@@ -225,8 +241,11 @@ impl Phase {
                         let n = st.steps as f64;
                         recorder.record(m, step, TRAIN, LOSS, st.loss / n);
                         recorder.record(m, step, TRAIN, KL, st.kl / n);
-                        recorder.record(m, step, TRAIN, REWARD_TRAINED, st.reward_trained / n);
-                        recorder.record(m, step, TRAIN, REWARD_PRINCIPLED, st.reward_principled / n);
+                        if st.sampled > 0 {
+                            let n = st.sampled as f64;
+                            recorder.record(m, step, TRAIN, REWARD_TRAINED, st.reward_trained / n);
+                            recorder.record(m, step, TRAIN, REWARD_PRINCIPLED, st.reward_principled / n);
+                        }
                     }
                     *st = Stats::default();
                 }

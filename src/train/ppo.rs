@@ -72,7 +72,7 @@ impl Update for Ppo {
                 Some(heads) => heads,
                 None => step.forward(&rollout),
             };
-            let (loss, kl) = step.loss(heads, &rollout, &fixed, &|answers, log_probs, advantages| {
+            let (loss, kl) = step.loss(heads, &rollout, &fixed, &|answers, log_probs, advantages, _| {
                 objective(log_probs, old.of(answers), advantages, clip)
             });
             // The first epoch's loss and KL are the step's statistics.

@@ -32,6 +32,18 @@ pub struct Fixed {
     replay_weight: Tensor<3>,
 }
 
+impl Fixed {
+    /// The reference policy's log-probabilities `[P, acts, 3]` on the batch's act queries.
+    pub fn reference_act(&self) -> Option<&Tensor<3>> {
+        self.ref_act.as_ref()
+    }
+
+    /// The reference policy's judgment logits `[P, judges, 1]` on the batch's judge queries.
+    pub fn reference_judge(&self) -> Option<&Tensor<3>> {
+        self.ref_judge.as_ref()
+    }
+}
+
 /// The reference policy's outputs on the rollout, a replayed constitution batch (when a member
 /// replays), the frozen probes (when a member is monitored), and each member's coefficients.
 pub(super) fn fix(
@@ -79,6 +91,12 @@ pub(super) fn fix(
     }
 }
 
+/// The algorithm's objective on one kind of answers: given which, the log-probabilities of the
+/// rollout's answers `[P, n, 1]`, their advantages `[P, n, 1]`, and the policy's whole output on
+/// those queries (act log-probabilities `[P, n, 3]`, or judgment logits `[P, n, 1]`), the
+/// per-member loss `[P, 1, 1]`.
+pub type Objective<'a> = dyn Fn(Answers, Tensor<3>, Tensor<3>, &Tensor<3>) -> Tensor<3> + 'a;
+
 /// The per-member loss `[P, 1, 1]` of one epoch — the objective on the act answers, the
 /// monitor, the objective on the judge answers, honesty, the KL penalty, replay, in that order
 /// — and the per-member KL to the reference.
@@ -88,7 +106,7 @@ pub(super) fn loss(
     h: Heads,
     rollout: &Rollout,
     fixed: &Fixed,
-    objective: &dyn Fn(Answers, Tensor<3>, Tensor<3>) -> Tensor<3>,
+    objective: &Objective,
 ) -> (Tensor<3>, Tensor<3>) {
     let device = &population.device;
     let p = population.size();
@@ -98,7 +116,7 @@ pub(super) fn loss(
     if let (Some(a), Some(ref_act)) = (&rollout.acts, &fixed.ref_act) {
         let log_probs = activation::log_softmax(h.action.narrow(1, 0, acts), 2);
         let chosen = log_probs.clone().gather(2, a.chosen.clone());
-        loss = loss + objective(Answers::Acts, chosen, a.advantages.clone());
+        loss = loss + objective(Answers::Acts, chosen, a.advantages.clone(), &log_probs);
         kl = kl + categorical_kl(log_probs, ref_act.clone()).sum_dim(1);
         if let Some((w, b)) = &fixed.probe {
             let trunk = h.trunk.clone().narrow(1, 0, acts);
@@ -111,7 +129,7 @@ pub(super) fn loss(
         let logit = h.judgment.narrow(1, acts, judges);
         let answered = bernoulli_log_prob(logit.clone(), j.answers.clone());
         loss = loss
-            + objective(Answers::Judges, answered, j.advantages.clone())
+            + objective(Answers::Judges, answered, j.advantages.clone(), &logit)
             + binary_cross_entropy(logit.clone(), j.truths.clone()) * fixed.honesty.clone();
         kl = kl + bernoulli_kl(logit, ref_judge.clone()).sum_dim(1);
     }

@@ -25,7 +25,7 @@ impl Update for Reinforce {
         let fixed = step.regularizers(&rollout);
         // 3. The loss on the heads the answers were sampled from: −mean(A · log π) + regularizers.
         let heads = rollout.take_heads().expect("a fresh rollout has its heads");
-        let (loss, kl) = step.loss(heads, &rollout, &fixed, &|_, log_probs, advantages| {
+        let (loss, kl) = step.loss(heads, &rollout, &fixed, &|_, log_probs, advantages, _| {
             objective(log_probs, advantages)
         });
         // 4. One optimizer step.

@@ -90,12 +90,12 @@ impl Rollout {
         let (mut answers, mut judge_adv) = (Vec::new(), Vec::new());
         let mut member_rewards = Vec::with_capacity(p);
         for (m, rng) in rngs.iter_mut().enumerate() {
-            let member = &members[m];
+            let signal = members[m].signal.as_ref().expect("a sampling algorithm has a reward");
             let mut scored = Vec::with_capacity(acts);
             for (i, sample) in batch.act_samples(m).iter().enumerate() {
                 let at = (m * acts + i) * 3;
                 let action = sample_action(&probs[at..at + 3], rng);
-                scored.push(member.signal.score(sample, Response::Act(action)));
+                scored.push(signal.score(sample, Response::Act(action)));
                 chosen.push(action as i64);
                 complied.push(f32::from(u8::from(action == Action::Comply && sample.task.violating)));
             }
@@ -103,7 +103,7 @@ impl Rollout {
             let mut rewards = Vec::with_capacity(judges);
             for (j, sample) in batch.judge_samples(m).iter().enumerate() {
                 let yes = rng.random::<f32>() < says[m * judges + j];
-                let r = member.signal.score(sample, Response::Judge { says_violation: yes });
+                let r = signal.score(sample, Response::Judge { says_violation: yes });
                 rewards.push(r.trained);
                 answers.push(f32::from(u8::from(yes)));
             }
@@ -126,6 +126,28 @@ impl Rollout {
             acts_n: acts,
             judges_n: judges,
             rewards: member_rewards,
+        }
+    }
+
+    /// A batch whose answers were given rather than sampled (preference optimization's
+    /// preferred responses), with the policy's `heads` on `obs`.
+    pub(super) fn given(
+        obs: Tensor<3>,
+        heads: Heads,
+        acts: Option<ActSamples>,
+        judges: Option<JudgeSamples>,
+        acts_n: usize,
+        judges_n: usize,
+    ) -> Rollout {
+        let p = obs.dims()[0];
+        Rollout {
+            obs,
+            heads: Some(heads),
+            acts,
+            judges,
+            acts_n,
+            judges_n,
+            rewards: vec![Vec::new(); p],
         }
     }
 

@@ -6,13 +6,13 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::Tensor;
 use rand_chacha::ChaCha8Rng;
 
-use super::regularizers::{self, Answers, Fixed};
+use super::regularizers::{self, Fixed, Objective};
 use super::rollout::Rollout;
 use super::{MemberPhase, Population, Recorder, batch};
 use crate::policy::Heads;
 
-/// What one step of an RL algorithm does: one file per algorithm (`reinforce.rs`, `ppo.rs`),
-/// chosen by `pressure.algorithm` in `phase.rs`.
+/// What one step of an RL algorithm does: one file per algorithm (`reinforce.rs`, `ppo.rs`,
+/// `dpo.rs`), chosen by `pressure.algorithm` in `phase.rs`.
 pub trait Update {
     /// One training step on a fresh rollout: sample, build the loss, optimize.
     fn update(&self, step: &mut Step<'_>);
@@ -21,7 +21,10 @@ pub trait Update {
 /// Running sums of the `train` scope's statistics between two evaluations.
 #[derive(Default, Clone)]
 pub(super) struct Stats {
+    /// Optimizer steps taken (each once, however many epochs).
     pub steps: usize,
+    /// Rollouts sampled and scored (none for preference optimization).
+    pub sampled: usize,
     pub loss: f64,
     pub kl: f64,
     pub reward_trained: f64,
@@ -61,7 +64,7 @@ impl Step<'_> {
                 st.reward_trained += r.trained / acts;
                 st.reward_principled += r.principled / acts;
             }
-            st.steps += 1;
+            st.sampled += 1;
         }
         rollout
     }
@@ -84,7 +87,7 @@ impl Step<'_> {
         heads: Heads,
         rollout: &Rollout,
         fixed: &Fixed,
-        objective: &dyn Fn(Answers, Tensor<3>, Tensor<3>) -> Tensor<3>,
+        objective: &Objective,
     ) -> (Tensor<3>, Tensor<3>) {
         regularizers::loss(self.batch, self.population, heads, rollout, fixed, objective)
     }
@@ -98,6 +101,7 @@ impl Step<'_> {
             .optimize(self.optimizer, self.lr, loss, self.step, self.recorder);
         if let Some(kl_values) = kl_values {
             for (m, st) in self.stats.iter_mut().enumerate() {
+                st.steps += 1;
                 st.loss += losses[m] as f64;
                 st.kl += kl_values[m] as f64;
             }

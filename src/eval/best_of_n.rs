@@ -1,0 +1,66 @@
+//! Best-of-n (docs/model.md §7) as an evaluation-time policy: draw n responses from the
+//! reference policy and keep the one the learned reward model scores highest. With three
+//! actions it is exact, no sampling: if F(a) is the reference probability of a response scored
+//! below a, and q(a) its own, the best of n is a with probability (F(a) + q(a))ⁿ − F(a)ⁿ.
+//! Responses the model scores equally share their group's probability in proportion to q (the
+//! first drawn among them is kept).
+
+/// The best-of-`n` distribution over responses with reference probabilities `reference` and
+/// reward-model scores `scores`. At n = 1 it is `reference` exactly.
+pub fn best_of_n<const K: usize>(reference: [f64; K], scores: [f64; K], n: usize) -> [f64; K] {
+    assert!(n >= 1, "best-of-n needs n ≥ 1");
+    let mut out = [0.0; K];
+    for a in 0..K {
+        // The reference mass scored below a's group, and the mass of a's group.
+        let below: f64 = (0..K).filter(|&b| scores[b] < scores[a]).map(|b| reference[b]).sum();
+        let group: f64 = (0..K).filter(|&b| scores[b] == scores[a]).map(|b| reference[b]).sum();
+        // P(best ∈ group) = (below + group)ⁿ − belowⁿ = group · S, with S = 1 at n = 1.
+        let s = if n == 1 || group == 0.0 {
+            1.0
+        } else {
+            ((below + group).powi(n as i32) - below.powi(n as i32)) / group
+        };
+        out[a] = reference[a] * s;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn n_one_is_the_reference_and_large_n_the_best_response() {
+        let q = [0.2, 0.3, 0.5];
+        let r = [0.1, 2.0, -1.0];
+        assert_eq!(best_of_n(q, r, 1), q);
+        let big = best_of_n(q, r, 200);
+        assert!(
+            (big[1] - 1.0).abs() < 1e-12 && big[0] < 1e-12 && big[2] < 1e-12,
+            "{big:?}"
+        );
+    }
+
+    #[test]
+    fn two_draws_by_hand() {
+        // Ranking: index 2 < 0 < 1. Best of 2: P(2) = 0.5², P(0) = 0.7² − 0.5², P(1) = 1 − 0.7².
+        let p = best_of_n([0.2, 0.3, 0.5], [0.1, 2.0, -1.0], 2);
+        let want = [0.49 - 0.25, 1.0 - 0.49, 0.25];
+        for (a, b) in p.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12, "{p:?}");
+        }
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tied_responses_share_their_group_in_proportion_to_the_reference() {
+        // 0 and 1 tie above 2: the group gets 1 − 0.5³, split 2 : 3.
+        let p = best_of_n([0.2, 0.3, 0.5], [1.0, 1.0, 0.0], 3);
+        let group = 1.0 - 0.125;
+        assert!(
+            (p[0] - group * 0.4).abs() < 1e-12 && (p[1] - group * 0.6).abs() < 1e-12,
+            "{p:?}"
+        );
+        assert!((p[2] - 0.125).abs() < 1e-12);
+    }
+}
