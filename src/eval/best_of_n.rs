@@ -52,6 +52,34 @@ mod tests {
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
 
+    /// Against every sequence of n draws enumerated (3ⁿ of them, each with its probability, the
+    /// first best-scored kept): the distribution, and its KL to the reference.
+    #[test]
+    fn matches_enumerating_every_draw() {
+        let q = [0.15, 0.6, 0.25];
+        let r = [0.3, -0.2, 0.3]; // 0 and 2 tie
+        for n in 1..=6 {
+            let mut want = [0.0; 3];
+            for code in 0..3usize.pow(n as u32) {
+                let draws: Vec<usize> = (0..n).map(|i| code / 3usize.pow(i as u32) % 3).collect();
+                let p: f64 = draws.iter().map(|&a| q[a]).product();
+                let best = draws
+                    .iter()
+                    .copied()
+                    .fold(draws[0], |b, a| if r[a] > r[b] { a } else { b });
+                want[best] += p;
+            }
+            let got = best_of_n(q, r, n);
+            for a in 0..3 {
+                assert!((got[a] - want[a]).abs() < 1e-12, "n = {n}: {got:?} vs {want:?}");
+            }
+            let kl = |p: [f64; 3]| -> f64 { (0..3).filter(|&a| p[a] > 0.0).map(|a| p[a] * (p[a] / q[a]).ln()).sum() };
+            assert!((kl(got) - kl(want)).abs() < 1e-12);
+            // Never more than the continuous bound log n − (n − 1)/n.
+            assert!(kl(got) <= (n as f64).ln() - (n as f64 - 1.0) / n as f64 + 1e-12);
+        }
+    }
+
     #[test]
     fn tied_responses_share_their_group_in_proportion_to_the_reference() {
         // 0 and 1 tie above 2: the group gets 1 − 0.5³, split 2 : 3.

@@ -28,6 +28,14 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "table_vs_learned",
         include_str!("../../experiments/table_vs_learned.toml"),
     ),
+    (
+        "preference_coverage",
+        include_str!("../../experiments/preference_coverage.toml"),
+    ),
+    (
+        "overoptimization",
+        include_str!("../../experiments/overoptimization.toml"),
+    ),
 ];
 
 /// The text of a shipped experiment.

@@ -28,7 +28,17 @@ fn common<T: PartialEq + std::fmt::Display>(data: &RunData, f: impl Fn(&RunConfi
 
 /// What was trained, for a figure's subtitle.
 pub fn describe(data: &RunData) -> String {
-    let algorithm = common(data, |c| c.pressure.algorithm.name().to_uppercase());
+    let mut algorithms: Vec<String> = Vec::new();
+    for g in &data.groups {
+        let name = g.config.pressure.algorithm.name().to_uppercase();
+        if !algorithms.contains(&name) {
+            algorithms.push(name);
+        }
+    }
+    let algorithm = match algorithms.len() {
+        1 => algorithms.remove(0),
+        _ => format!("{} (by arm)", algorithms.join(" or ")),
+    };
     let kinds = common(data, |c| c.reward.kind());
     let width = |c: &RunConfig| {
         let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
