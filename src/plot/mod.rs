@@ -10,7 +10,8 @@ pub mod spec;
 mod style;
 mod sweep;
 
-pub use data::{Group, Header, RunData, Series, Summary, SweepAxis, group_label, summarize};
+pub use crate::stats::{Summary, summarize};
+pub use data::{Group, Header, RunData, Series, SweepAxis, group_label};
 pub use spec::FigureSpec;
 
 use std::path::{Path, PathBuf};
