@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pressure::commands::{self, FigureArgs, run::RunArgs, summary::SummaryArgs};
+use pressure::commands::{self, FigureArgs, compare::CompareArgs, run::RunArgs, summary::SummaryArgs};
 use pressure::run::Backend;
 
 /// A sandbox for RLHF selection pressure on contradictory tasks.
@@ -45,6 +45,10 @@ enum Command {
     /// Print final values (each seed's mean over its last `eval.final_window` evaluations; an
     /// estimate and its 95% interval over seeds) of a run folder as a table.
     Summary(SummaryArgs),
+    /// Compare arms with a control: difference with its 95% interval, Welch's p-value with
+    /// Holm's correction, probability of improvement, Hedges' g, seeds and the minimum detectable
+    /// difference.
+    Compare(CompareArgs),
     /// Name the shipped experiments with their one-line descriptions.
     List,
     /// Measure pressure-phase throughput per population size, evaluation time, and the wall time
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Plot { run_dir, plots, metric } => commands::plot::plot(&run_dir, plots, &metric),
         Command::Merge { out, shards, figures } => commands::merge::merge(&out, &shards, &figures),
         Command::Summary(args) => commands::summary::summary(&args),
+        Command::Compare(args) => commands::compare::compare(&args),
         Command::List => commands::list::list(),
         Command::Bench {
             populations,

@@ -4,8 +4,9 @@
 //! resamples come from a seeded ChaCha stream: the same data give the same interval.
 //!
 //! With as few seeds as a sandbox run has, the percentile interval is narrower than its nominal
-//! level (a resample cannot be more spread than the seeds it is drawn from); it describes the
-//! seeds at hand rather than testing a difference.
+//! level (a resample is never more spread than the seeds it is drawn from): for a difference of
+//! IQMs of two same-distribution arms it excludes 0 about 6% of the time at 5 seeds a side, 22%
+//! at 3 (`tests/compare.rs`). It describes the seeds at hand; Welch's test decides a difference.
 
 use rand::RngExt;
 
