@@ -217,28 +217,26 @@ pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Resu
         );
         Ok(values)
     };
-    let mut out = Vec::new();
+    let mut pairs = Vec::new();
     for arm in &arms {
         for m in &metrics {
-            let (a, c) = (side(arm, m)?, side(control, m)?);
-            let bounds = crate::metric::bounds(&m.metric).map(|(lo, hi)| (lo - hi, hi - lo));
-            out.push(compare_values(
-                &a,
-                &c,
-                request.estimator,
-                &request.bootstrap,
-                bounds,
-                |mut cmp| {
-                    cmp.control = control.to_string();
-                    cmp.arm = arm.clone();
-                    cmp.scope = m.scope.clone();
-                    cmp.metric = m.metric.clone();
-                    cmp.step = request.step;
-                    cmp
-                },
-            ));
+            pairs.push((arm, m, side(arm, m)?, side(control, m)?));
         }
     }
+    let mut out: Vec<Comparison> = pairs
+        .into_iter()
+        .map(|(arm, m, a, c)| {
+            let bounds = crate::metric::bounds(&m.metric).map(|(lo, hi)| (lo - hi, hi - lo));
+            Comparison {
+                control: control.to_string(),
+                arm: arm.clone(),
+                scope: m.scope.clone(),
+                metric: m.metric.clone(),
+                step: request.step,
+                ..compare_values(&a, &c, request.estimator, &request.bootstrap, bounds)
+            }
+        })
+        .collect();
     let adjusted = holm(&out.iter().map(|c| c.p).collect::<Vec<_>>());
     for (c, p) in out.iter_mut().zip(adjusted) {
         c.p_holm = p;
@@ -247,15 +245,14 @@ pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Resu
 }
 
 /// The statistics of one arm's values `a` against the control's `c` (finite, two or more a
-/// side), the interval cut to `bounds` (the range a difference of the metric can take); `name`
-/// fills in what is compared. `p_holm` is left as `p` until the whole family is known.
+/// side), the interval cut to `bounds` (the range a difference of the metric can take). What is
+/// compared is left for the caller to name, and `p_holm` is `p` until the whole family is known.
 pub fn compare_values(
     a: &[f64],
     c: &[f64],
     estimator: Estimator,
     bootstrap: &Bootstrap,
     bounds: Option<(f64, f64)>,
-    name: impl FnOnce(Comparison) -> Comparison,
 ) -> Comparison {
     let test = welch(a, c);
     let (arm_value, control_value) = (estimator.of(a), estimator.of(c));
@@ -270,7 +267,7 @@ pub fn compare_values(
         Some((lo, hi)) => (low.clamp(lo, hi), high.clamp(lo, hi)),
         None => (low, high),
     };
-    name(Comparison {
+    Comparison {
         control: String::new(),
         arm: String::new(),
         scope: String::new(),
@@ -292,7 +289,7 @@ pub fn compare_values(
         p_arm_greater: prob_greater(a, c),
         hedges_g: hedges_g(a, c),
         min_detectable: min_detectable(a.len(), c.len(), pooled_sd(a, c)),
-    })
+    }
 }
 
 /// The labels that `--arms` values name. A value is one label, or several joined by commas;
