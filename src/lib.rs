@@ -7,7 +7,7 @@
 //! no objection left. `docs/model.md` defines the world, the policy, the rewards and the measurements.
 //!
 //! The modules are layers, each importing only the ones below it (`tests/layers.rs` checks):
-//! `rng` and `settings` (foundations), `world`, `metric` (the names of what is measured),
+//! `rng`, `settings` and `stats` (foundations), `world`, `metric` (the names of what is measured),
 //! `policy`, `reward`, `train`, `eval`, `run` (one run's configuration and its training from
 //! start to end), `records` (what a run leaves on disk), `plot`, `experiment` (files, run lists,
 //! the runner), `commands`.
@@ -23,5 +23,6 @@ pub mod reward;
 pub mod rng;
 pub mod run;
 pub mod settings;
+pub mod stats;
 pub mod train;
 pub mod world;

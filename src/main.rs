@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pressure::commands::{self, FigureArgs, run::RunArgs};
+use pressure::commands::{self, FigureArgs, compare::CompareArgs, run::RunArgs, summary::SummaryArgs};
 use pressure::run::Backend;
 
 /// A sandbox for RLHF selection pressure on contradictory tasks.
@@ -42,21 +42,13 @@ enum Command {
         #[command(flatten)]
         figures: FigureArgs,
     },
-    /// Print final values (mean of each seed's last `eval.final_window` evaluations; mean and 95%
-    /// interval over seeds) of a run folder as a Markdown table.
-    Summary {
-        /// A run folder written by `pressure run`.
-        run_dir: PathBuf,
-        /// The scope: trained, heldout, unobserved, framed (or train, constitution).
-        #[arg(long, default_value = "trained")]
-        scope: String,
-        /// Metrics to show, comma-separated (default: the four headline rates).
-        #[arg(long, value_delimiter = ',')]
-        metrics: Vec<String>,
-        /// Values at this evaluated step instead of the final values.
-        #[arg(long, value_name = "STEP")]
-        step: Option<usize>,
-    },
+    /// Print final values (each seed's mean over its last `eval.final_window` evaluations; an
+    /// estimate and its 95% interval over seeds) of a run folder as a table.
+    Summary(SummaryArgs),
+    /// Compare arms with a control: difference with its 95% interval, Welch's p-value with
+    /// Holm's correction, probability of improvement, Hedges' g, seeds and the minimum detectable
+    /// difference.
+    Compare(CompareArgs),
     /// Name the shipped experiments with their one-line descriptions.
     List,
     /// Measure pressure-phase throughput per population size, evaluation time, and the wall time
@@ -86,12 +78,8 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Plot { run_dir, plots, metric } => commands::plot::plot(&run_dir, plots, &metric),
         Command::Merge { out, shards, figures } => commands::merge::merge(&out, &shards, &figures),
-        Command::Summary {
-            run_dir,
-            scope,
-            metrics,
-            step,
-        } => commands::summary::summary(&run_dir, &scope, &metrics, step),
+        Command::Summary(args) => commands::summary::summary(&args),
+        Command::Compare(args) => commands::compare::compare(&args),
         Command::List => commands::list::list(),
         Command::Bench {
             populations,

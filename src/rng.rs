@@ -33,6 +33,9 @@ pub enum Purpose {
     RewardInit = 11,
     /// The reward model's minibatches and bootstrap resamples.
     RewardBatches = 12,
+    /// Resamples of seeds' results for percentile bootstrap intervals (`summary`, `compare`),
+    /// drawn after training from a fixed seed, not a run's.
+    Bootstrap = 13,
 }
 
 /// The random stream of `seed` for `purpose`.

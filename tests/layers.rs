@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The layers, bottom first. A module may import from its own layer or any below it.
 const LAYERS: &[&[&str]] = &[
-    &["rng", "settings"],
+    &["rng", "settings", "stats"],
     &["world"],
     &["metric"],
     &["policy"],

@@ -3,6 +3,8 @@
 //! where figures go, and writing to standard output.
 
 pub mod bench;
+pub mod compare;
+pub mod format;
 pub mod list;
 pub mod merge;
 pub mod plot;

@@ -1,115 +1,268 @@
 //! `pressure summary`: final values of a finished run folder as a table — per arm and metric,
-//! the mean over seeds of each seed's final value, with a 95% interval and N. A seed's "final"
-//! value is its mean over its last `eval.final_window` evaluations after step 0
-//! ([`Series::finals`]); `--step` shows the values at one evaluated step instead.
+//! an estimator over seeds (mean, median or IQM) of each seed's final value, with its 95%
+//! interval, the interval's method and N. A seed's "final" value is its mean over its last
+//! `eval.final_window` evaluations after step 0 ([`Series::finals`]); `--step` shows the values
+//! at one evaluated step instead.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use serde::Serialize;
+
+use super::format::{Align, Format, TextTable, csv, finite_or_none, json, with_interval};
 use super::print_out;
 use crate::metric::{
-    ACT_ACCURACY, CONSTITUTION, HEADLINE, JUDGMENT_ACCURACY, MetricRef, RM, RM_METRICS, TRAIN, TRAIN_METRICS,
+    ACT_ACCURACY, CONSTITUTION, HEADLINE, JUDGMENT_ACCURACY, MetricRef, RM, RM_METRICS, Scope, TRAIN, TRAIN_METRICS,
 };
-use crate::plot::{RunData, Series, Summary, summarize};
+use crate::plot::{RunData, Series};
+use crate::stats::{Bootstrap, Estimate, Estimator};
+
+/// Arguments of `pressure summary`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SummaryArgs {
+    /// A run folder written by `pressure run`.
+    pub run_dir: PathBuf,
+    /// The scope: trained, heldout, unobserved, framed (or train, constitution, rm).
+    #[arg(long, default_value = "trained")]
+    pub scope: String,
+    /// Metrics to show, comma-separated (default: the four headline rates).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Values at this evaluated step instead of the final values.
+    #[arg(long, value_name = "STEP")]
+    pub step: Option<usize>,
+    /// What stands for an arm's seeds: their mean (t-interval), median or interquartile mean
+    /// (percentile bootstrap interval).
+    #[arg(long, value_enum, default_value_t)]
+    pub estimator: Estimator,
+    /// How to print: markdown, table (aligned columns), latex (booktabs), csv or json.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+}
 
 /// `pressure summary`: final values (mean over the last `eval.final_window` evaluations of each
-/// seed, then mean and 95% interval over seeds) as a Markdown table.
-pub fn summary(run_dir: &Path, scope: &str, metrics: &[String], step: Option<usize>) -> anyhow::Result<ExitCode> {
-    let data = crate::experiment::folder::load_data(run_dir)?;
+/// seed, then an estimate and its 95% interval over seeds), by default as a Markdown table.
+pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
+    let data = crate::experiment::folder::load_data(&args.run_dir)?;
+    let scope = args.scope.as_str();
     // The scope first, so that a bad scope is blamed on --scope, not on a metric.
-    let known = crate::metric::Scope::ALL.iter().any(|s| s.name() == scope) || [TRAIN, CONSTITUTION].contains(&scope);
-    if !known {
-        let scopes: Vec<&str> = crate::metric::Scope::ALL.iter().map(|s| s.name()).collect();
-        anyhow::bail!(
-            "--scope {scope}: not a scope; valid: {}, {TRAIN}, {CONSTITUTION}",
-            scopes.join(", ")
-        );
-    }
-    let flag = if metrics.is_empty() { "--scope" } else { "--metrics" };
-    let metrics: Vec<&str> = match (metrics.is_empty(), scope) {
-        (true, TRAIN) => TRAIN_METRICS.iter().map(|m| m.name).collect(),
-        (true, CONSTITUTION) => vec![ACT_ACCURACY, JUDGMENT_ACCURACY],
-        (true, RM) => RM_METRICS.iter().map(|m| m.name).collect(),
-        (true, _) => HEADLINE.to_vec(),
-        (false, _) => metrics.iter().map(String::as_str).collect(),
+    check_scope(scope)?;
+    let flag = if args.metrics.is_empty() {
+        "--scope"
+    } else {
+        "--metrics"
     };
+    let metrics = chosen_metrics(scope, &args.metrics)?;
     for m in &metrics {
         MetricRef::parse(&format!("{scope}:{m}"), None).map_err(|e| anyhow::anyhow!("{flag} {m}: {e}"))?;
     }
-    let recorded: Vec<&Series> = data
-        .labels
-        .iter()
-        .filter_map(|a| data.series(a, scope, metrics[0]))
-        .collect();
-    anyhow::ensure!(
-        data.labels.iter().any(|a| data.seeds_of(a) > 0),
-        "{}: no completed run to summarize (see manifest.json)",
-        run_dir.display()
-    );
-    anyhow::ensure!(
-        !recorded.is_empty(),
-        "--scope {scope}: {} has no values in this scope; its scopes: {}, {TRAIN}, {CONSTITUTION}, {RM}",
-        run_dir.display(),
-        data.scopes().join(", ")
-    );
-    if let Some(step) = step {
-        let mut steps: Vec<usize> = recorded.iter().flat_map(|s| s.steps.iter().copied()).collect();
-        steps.sort_unstable();
-        steps.dedup();
-        anyhow::ensure!(
-            steps.contains(&step),
-            "--step {step}: not an evaluated step of scope {scope}; evaluated: {}",
-            steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-        );
+    check_recorded(&data, &args.run_dir.display().to_string(), scope, &metrics[0])?;
+    if let Some(step) = args.step {
+        let recorded: Vec<&Series> = data
+            .labels
+            .iter()
+            .filter_map(|a| data.series(a, scope, &metrics[0]))
+            .collect();
+        check_step(step, scope, &recorded)?;
     }
-    print_out(&final_table(&data, scope, &metrics, step))?;
+    let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
+    let table = Table::new(&data, scope, &metrics, args.step, args.estimator);
+    let text = match args.format {
+        Format::Csv => csv(&table.records())?,
+        Format::Json => json(&table.records())?,
+        text => table.text(args.format == Format::Markdown).render(text),
+    };
+    print_out(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The window of a group (its `eval.final_window`).
-fn window(data: &RunData, label: &str) -> usize {
-    data.config_of(label).map_or(1, |c| c.eval.final_window)
+/// Refuses a name that is not a scope.
+pub fn check_scope(scope: &str) -> anyhow::Result<()> {
+    let known = Scope::ALL.iter().any(|s| s.name() == scope) || [TRAIN, CONSTITUTION, RM].contains(&scope);
+    if !known {
+        let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
+        anyhow::bail!(
+            "--scope {scope}: not a scope; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}",
+            scopes.join(", ")
+        );
+    }
+    Ok(())
 }
 
-fn cell(s: &Summary) -> String {
-    // Three decimals, without the sign of a value that rounds to zero.
-    let show = |v: f64| format!("{:.3}", if v.abs() < 5e-4 { 0.0 } else { v });
-    if s.n == 0 {
-        "—".into()
-    } else if s.n == 1 {
-        show(s.mean)
-    } else {
-        format!("{} [{}, {}]", show(s.mean), show(s.low), show(s.high))
+/// The metrics asked for, or the scope's default ones: the four headline rates in an
+/// evaluation scope.
+pub fn chosen_metrics(scope: &str, metrics: &[String]) -> anyhow::Result<Vec<String>> {
+    Ok(match (metrics.is_empty(), scope) {
+        (false, _) => metrics.to_vec(),
+        (true, TRAIN) => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
+        (true, CONSTITUTION) => vec![ACT_ACCURACY.to_string(), JUDGMENT_ACCURACY.to_string()],
+        (true, RM) => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
+        (true, _) => HEADLINE.iter().map(|m| m.to_string()).collect(),
+    })
+}
+
+/// Refuses a folder with no completed run, and a scope the folder has no values in.
+pub fn check_recorded(data: &RunData, run: &str, scope: &str, metric: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        data.labels.iter().any(|a| data.seeds_of(a) > 0),
+        "{run}: no completed run to summarize (see manifest.json)"
+    );
+    anyhow::ensure!(
+        data.labels.iter().any(|a| data.series(a, scope, metric).is_some()),
+        "--scope {scope}: {run} has no values in this scope; its scopes: {}, {TRAIN}, {CONSTITUTION}, {RM}",
+        data.scopes().join(", ")
+    );
+    Ok(())
+}
+
+/// Refuses a step at which none of `series` was evaluated.
+pub fn check_step(step: usize, scope: &str, series: &[&Series]) -> anyhow::Result<()> {
+    let mut steps: Vec<usize> = series.iter().flat_map(|s| s.steps.iter().copied()).collect();
+    steps.sort_unstable();
+    steps.dedup();
+    anyhow::ensure!(
+        steps.contains(&step),
+        "--step {step}: not an evaluated step of scope {scope}; evaluated: {}",
+        steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+/// Every seed's value of a group's series: its final value (the mean of its last
+/// `eval.final_window` evaluations), or its value at `step`. NaN where a seed has none.
+pub fn seed_values(data: &RunData, label: &str, series: &Series, step: Option<usize>) -> Vec<f64> {
+    match step {
+        None => series.finals(data.config_of(label).map_or(1, |c| c.eval.final_window)),
+        Some(step) => match series.steps.iter().position(|&s| s == step) {
+            Some(i) => series.seeds.iter().map(|s| s[i]).collect(),
+            None => Vec::new(),
+        },
     }
 }
 
-/// The values of every seed of a series at `step`, summarized (NaN-free seeds only).
-pub fn step_summary(series: &Series, step: usize) -> Summary {
-    match series.steps.iter().position(|&s| s == step) {
-        Some(i) => summarize(&series.seeds.iter().map(|s| s[i]).collect::<Vec<_>>()).within(series.bounds),
-        None => summarize(&[]),
-    }
+/// "final" or "step N".
+pub fn at_phrase(step: Option<usize>) -> String {
+    step.map_or("final".to_string(), |s| format!("step {s}"))
 }
 
-/// A Markdown table: one row per arm, one column per metric, for `scope`; final values, or the
-/// values at `step` if given.
-pub fn final_table(data: &RunData, scope: &str, metrics: &[&str], step: Option<usize>) -> String {
-    let at = step.map_or("final".to_string(), |s| format!("step {s}"));
-    let mut out = format!("| arm (scope `{scope}`, {at}) | N | {} |\n", metrics.join(" | "));
-    out.push_str(&format!("|---|---|{}\n", "---|".repeat(metrics.len())));
-    for arm in &data.labels {
-        let w = window(data, arm);
-        let cells: Vec<String> = metrics
+/// One row of a summary in CSV and JSON.
+#[derive(Serialize)]
+struct Record<'a> {
+    arm: &'a str,
+    scope: &'a str,
+    metric: &'a str,
+    /// The evaluated step, or none for final values.
+    step: Option<usize>,
+    estimator: &'static str,
+    n: usize,
+    #[serde(serialize_with = "finite_or_none")]
+    value: f64,
+    #[serde(serialize_with = "finite_or_none")]
+    low: f64,
+    #[serde(serialize_with = "finite_or_none")]
+    high: f64,
+    /// The interval's method; none below two seeds.
+    interval: Option<&'static str>,
+}
+
+/// The estimates of a summary: per arm, each metric's estimate (none where it is not recorded).
+struct Table<'a> {
+    scope: &'a str,
+    metrics: &'a [&'a str],
+    step: Option<usize>,
+    estimator: Estimator,
+    /// Per label: the label, N (seeds with a value of the first metric), and an estimate per metric.
+    rows: Vec<(&'a str, usize, Vec<Option<Estimate>>)>,
+}
+
+impl<'a> Table<'a> {
+    fn new(
+        data: &'a RunData,
+        scope: &'a str,
+        metrics: &'a [&'a str],
+        step: Option<usize>,
+        estimator: Estimator,
+    ) -> Self {
+        let bootstrap = Bootstrap::default();
+        let rows = data
+            .labels
             .iter()
-            .map(|m| {
-                data.series(arm, scope, m).map_or("—".into(), |s| match step {
-                    Some(step) => cell(&step_summary(s, step)),
-                    None => cell(&s.final_summary(w)),
-                })
+            .map(|label| {
+                let estimates = metrics
+                    .iter()
+                    .map(|m| {
+                        let series = data.series(label, scope, m)?;
+                        let values = seed_values(data, label, series, step);
+                        Some(Estimate::new(&values, estimator, series.bounds, &bootstrap))
+                    })
+                    .collect();
+                let n = data.series(label, scope, metrics[0]).map_or(0, Series::n);
+                (label.as_str(), n, estimates)
             })
             .collect();
-        let n = data.series(arm, scope, metrics[0]).map_or(0, Series::n);
-        out.push_str(&format!("| {arm} | {n} | {} |\n", cells.join(" | ")));
+        Table {
+            scope,
+            metrics,
+            step,
+            estimator,
+            rows,
+        }
     }
-    out
+
+    fn records(&self) -> Vec<Record<'_>> {
+        let mut out = Vec::new();
+        for (label, _, estimates) in &self.rows {
+            for (metric, e) in self.metrics.iter().zip(estimates) {
+                let Some(e) = e else { continue };
+                out.push(Record {
+                    arm: label,
+                    scope: self.scope,
+                    metric,
+                    step: self.step,
+                    estimator: e.estimator.name(),
+                    n: e.n,
+                    value: e.value,
+                    low: if e.interval.is_some() { e.low } else { f64::NAN },
+                    high: if e.interval.is_some() { e.high } else { f64::NAN },
+                    interval: e.interval.map(|i| i.name()),
+                });
+            }
+        }
+        out
+    }
+
+    /// One row per arm, one column per metric; the first header names the scope, the estimator
+    /// and the method of every interval in the table.
+    fn text(&self, markdown: bool) -> TextTable {
+        let scope = if markdown {
+            format!("`{}`", self.scope)
+        } else {
+            self.scope.to_string()
+        };
+        let method = self.estimator.interval().name();
+        let first = format!(
+            "arm (scope {scope}, {}; {} [95% interval, {method}])",
+            at_phrase(self.step),
+            self.estimator.name()
+        );
+        let mut columns = vec![(first, Align::Left), ("N".to_string(), Align::Right)];
+        columns.extend(self.metrics.iter().map(|m| (m.to_string(), Align::Right)));
+        let rows = self
+            .rows
+            .iter()
+            .map(|(label, n, estimates)| {
+                let mut row = vec![label.to_string(), n.to_string()];
+                row.extend(estimates.iter().map(|e| match e {
+                    Some(e) => with_interval(e.value, e.low, e.high, e.interval.is_some()),
+                    None => "—".into(),
+                }));
+                row
+            })
+            .collect();
+        TextTable {
+            notes: Vec::new(),
+            columns,
+            rows,
+        }
+    }
 }

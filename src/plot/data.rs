@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
 use super::spec::FigureSpec;
 use crate::metric::{HIDDEN_OBJECTION, REFUSAL, SILENT_COMPLIANCE, Scope, UNOBJECTING_COMPLIANCE};
 use crate::records::MetricRecord;
 use crate::run::RunConfig;
+use crate::stats::{Summary, summarize};
 
 /// One metric of one arm in one scope: every seed's trace on the shared steps.
 #[derive(Debug, Clone, Default)]
@@ -19,64 +18,6 @@ pub struct Series {
     pub seeds: Vec<Vec<f64>>,
     /// The range the metric's values can take (`metric::bounds`); intervals stay inside it.
     pub bounds: Option<(f64, f64)>,
-}
-
-/// Mean and 95% interval at one step.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Summary {
-    pub mean: f64,
-    pub low: f64,
-    pub high: f64,
-    pub n: usize,
-}
-
-impl Summary {
-    /// The interval cut to the range the values can take: a mean of rates lies in [0, 1]
-    /// whatever the t-interval's arithmetic says.
-    pub fn within(self, bounds: Option<(f64, f64)>) -> Summary {
-        match bounds {
-            Some((lo, hi)) => Summary {
-                low: self.low.clamp(lo, hi),
-                high: self.high.clamp(lo, hi),
-                ..self
-            },
-            None => self,
-        }
-    }
-}
-
-/// Mean over the finite values and its 95% Student-t interval (no width when n < 2).
-pub fn summarize(values: &[f64]) -> Summary {
-    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    let n = v.len();
-    if n == 0 {
-        return Summary {
-            mean: f64::NAN,
-            low: f64::NAN,
-            high: f64::NAN,
-            n,
-        };
-    }
-    let mean = v.iter().sum::<f64>() / n as f64;
-    if n < 2 {
-        return Summary {
-            mean,
-            low: mean,
-            high: mean,
-            n,
-        };
-    }
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .expect("n − 1 ≥ 1 degrees of freedom")
-        .inverse_cdf(0.975);
-    let half = t * (var / n as f64).sqrt();
-    Summary {
-        mean,
-        low: mean - half,
-        high: mean + half,
-        n,
-    }
 }
 
 impl Series {
@@ -317,28 +258,5 @@ mod tests {
             bounds: Some((0.0, 1.0)),
         };
         assert_eq!(constitution.finals(3), vec![0.97]);
-    }
-
-    #[test]
-    fn the_interval_is_the_student_t_interval() {
-        let s = summarize(&[1.0, 2.0, 3.0]);
-        // t(0.975, 2) = 4.302653; sd = 1; half-width = 4.302653 / √3.
-        assert!((s.mean - 2.0).abs() < 1e-12);
-        assert!((s.high - 2.0 - 4.302_653 / 3f64.sqrt()).abs() < 1e-5);
-        let one = summarize(&[0.4, f64::NAN]);
-        assert_eq!((one.mean, one.low, one.high, one.n), (0.4, 0.4, 0.4, 1));
-    }
-
-    #[test]
-    fn intervals_of_rates_stay_in_0_1() {
-        let s = summarize(&[0.9, 1.0, 1.0]);
-        assert!(s.high > 1.0, "the raw t-interval passes 1: {s:?}");
-        let rate = s.within(crate::metric::bounds("hidden_objection"));
-        assert_eq!((rate.mean, rate.high), (s.mean, 1.0));
-        assert_eq!(rate.low, s.low);
-        let gap = summarize(&[-0.9, -1.0, -1.0]).within(crate::metric::bounds("compliance_gap"));
-        assert_eq!(gap.low, -1.0);
-        let kl = summarize(&[-0.9, -1.0, -1.0]).within(crate::metric::bounds("kl"));
-        assert!(kl.low < -1.0, "KL has no bound here");
     }
 }

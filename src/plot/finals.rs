@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::data::{Summary, summarize};
 use super::style::{FONT, err};
+use crate::stats::{Summary, summarize};
 
 /// One line of a final-value panel.
 pub struct FinalLine {

@@ -11,7 +11,8 @@ pub mod spec;
 mod style;
 mod sweep;
 
-pub use data::{Group, Header, RunData, Series, Summary, SweepAxis, group_label, summarize};
+pub use crate::stats::{Summary, summarize};
+pub use data::{Group, Header, RunData, Series, SweepAxis, group_label};
 pub use spec::{FigureKind, FigureSpec};
 
 use std::path::{Path, PathBuf};

@@ -11,11 +11,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Figure;
 use super::custom::{final_legend, is_rate, readable};
-use super::data::{RunData, summarize};
+use super::data::RunData;
 use super::figures::{describe, final_phrase, seeds_phrase};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::style::{Entry, FONT, Key, LineKind, TITLE_HEIGHT, arm_color, draw_legend, draw_title, err};
 use crate::metric::{HEADLINE, MetricRef, Scope, bounds};
+use crate::stats::summarize;
 
 /// The values of one axis in sweep order, as labels, and as numbers if they all are.
 struct AxisValues {
