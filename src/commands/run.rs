@@ -142,6 +142,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         out: out.clone(),
         progress: true,
         shard,
+        watch: None,
+        constitutions: None,
     };
     // A figure folder that cannot be made is found before training, not after.
     let plots = args

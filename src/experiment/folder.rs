@@ -52,8 +52,13 @@ pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
         axes.join(", "),
         expected.join(", ")
     );
+    Ok(RunData::new(header(&experiment), groups(&experiment), rows))
+}
+
+/// The lines of an experiment's figures: each arm at each sweep point, in run-list order.
+pub fn groups(experiment: &Experiment) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
-    for run in expand(&experiment) {
+    for run in expand(experiment) {
         let sweep = run.sweep_values();
         if !groups.iter().any(|g| g.arm == run.arm && g.sweep == sweep) {
             groups.push(Group {
@@ -63,5 +68,5 @@ pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
             });
         }
     }
-    Ok(RunData::new(header(&experiment), groups, rows))
+    groups
 }

@@ -1,20 +1,25 @@
 //! Experiments: the file (arms, seeds, sweep, figures), the run list it expands into, the
-//! runner, merging the folders of sharded runs, and reading a run folder back.
+//! runner and what a live view asks of it, merging the folders of sharded runs, and reading a
+//! run folder back.
 
 mod bad_value;
 pub mod budget;
+pub mod constitutions;
 pub mod error;
 pub mod folder;
 mod grid;
 pub mod keys;
 pub mod merge;
+pub mod recorder;
 pub mod runner;
 pub mod runs;
 pub mod shipped;
 pub mod spec;
 
+pub use constitutions::Constitutions;
 pub use error::SpecError;
 pub use keys::{Axis, Override};
+pub use recorder::Watch;
 pub use runner::{RunOptions, RunReport, run_experiment};
 pub use runs::{RunSpec, Shard, expand};
 pub use spec::Experiment;

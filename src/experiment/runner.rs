@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -14,11 +15,12 @@ use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use super::runs::{RunSpec, Shard, expand, plan, plan_by};
+use super::constitutions::{Constitutions, panic_message, plan_constitutions, train_and_keep};
+use super::recorder::{PopulationRecorder, Watch};
+use super::runs::{RunSpec, Shard, expand, plan};
 use super::spec::Experiment;
-use crate::records::{self, Fingerprint, FolderLock, Manifest, Row, RunColumns, RunRecord, Status};
+use crate::records::{self, Fingerprint, FolderLock, Manifest, RunColumns, RunRecord, Status};
 use crate::run::{self, Constitution, RunConfig};
-use crate::train::{Population, Recorder};
 
 /// How to run an experiment.
 #[derive(Debug, Clone)]
@@ -32,6 +34,11 @@ pub struct RunOptions {
     pub progress: bool,
     /// Run only this slice of the run list.
     pub shard: Option<Shard>,
+    /// Told of each run's measurements as they are taken (a live view).
+    pub watch: Option<Arc<dyn Watch>>,
+    /// Constitutions kept between calls: used instead of training them, and given the ones
+    /// trained here.
+    pub constitutions: Option<Arc<Constitutions>>,
 }
 
 /// What a call of the runner did, and what it found in the output folder.
@@ -52,53 +59,9 @@ pub struct RunReport {
     pub damaged: Vec<(String, String)>,
 }
 
-/// Collects one population's measurements.
-struct PopulationRecorder {
-    rows: Vec<Vec<Row>>,
-    diverged: Vec<Option<(usize, String)>>,
-    progress: ProgressBar,
-    members: u64,
-}
-
-impl Recorder for PopulationRecorder {
-    fn record(&mut self, member: usize, step: usize, scope: &str, metric: &str, value: f64) {
-        self.rows[member].push(Row {
-            step,
-            scope: scope.to_string(),
-            metric: metric.to_string(),
-            value,
-        });
-    }
-
-    fn advance(&mut self, steps: usize) {
-        self.progress.inc(steps as u64 * self.members);
-    }
-
-    fn diverged(&mut self, member: usize, step: usize, message: String) {
-        if self.diverged[member].is_none() {
-            self.diverged[member] = Some((step, message));
-        }
-    }
-}
-
 /// RL steps of a run (for progress; constitution steps are counted once per shared model).
 fn rl_steps(c: &RunConfig) -> u64 {
     (c.pressure.steps + c.followup.steps) as u64
-}
-
-/// Groups the runs that train distinct constitutions into populations of matching constitution
-/// shapes; returns indices into `firsts`.
-fn plan_constitutions(firsts: &[&RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
-    let indexed: Vec<RunSpec> = firsts
-        .iter()
-        .enumerate()
-        .map(|(k, r)| RunSpec {
-            index: k,
-            ..(*r).clone()
-        })
-        .collect();
-    let refs: Vec<&RunSpec> = indexed.iter().collect();
-    plan_by(&refs, jobs, size, |r| run::constitution_shape(&r.config))
 }
 
 /// Whether a run is completed in `out` (its status says so; it is written after its metrics).
@@ -134,30 +97,6 @@ pub fn run_list(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> Ve
         .collect()
 }
 
-/// The message of a caught panic.
-fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "training stopped on an unknown error".into())
-}
-
-/// Trains the constitutions of a group of runs (distinct constitution keys) as one population.
-fn train_constitutions(
-    runs: &[&RunSpec],
-    device: &Device,
-    progress: &ProgressBar,
-) -> Result<Vec<Constitution>, String> {
-    catch_unwind(AssertUnwindSafe(|| {
-        let members = runs.iter().map(|r| run::member(r.seed, &r.config)).collect();
-        let mut population = Population::new(members, device.clone());
-        let size = runs.len() as u64;
-        run::train_constitutions(&mut population, &mut |steps| progress.inc(steps as u64 * size))
-    }))
-    .map_err(panic_message)
-}
-
 /// Trains one population from its members' constitutions and writes its runs' files; returns
 /// their records.
 fn train_population(
@@ -166,6 +105,7 @@ fn train_population(
     device: &Device,
     out: &Path,
     progress: &ProgressBar,
+    watch: Option<&dyn Watch>,
 ) -> Vec<RunRecord> {
     let started = records::now();
     let clock = Instant::now();
@@ -174,6 +114,9 @@ fn train_population(
         diverged: vec![None; runs.len()],
         progress: progress.clone(),
         members: runs.len() as u64,
+        watch,
+        runs,
+        told: vec![0; runs.len()],
     };
     let failure = match constitutions.iter().find_map(|c| c.as_ref().err()) {
         Some(message) => Some(format!("the constitution phase failed: {message}")),
@@ -188,6 +131,7 @@ fn train_population(
             .map(panic_message)
         }
     };
+    recorder.tell();
     let wall = clock.elapsed().as_secs_f64();
     let finished = records::now();
 
@@ -343,12 +287,21 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let by_index: HashMap<usize, &RunSpec> = todo.iter().map(|r| (r.index, *r)).collect();
 
     // Runs that share a constitution key share one trained constitution model: the first run
-    // with each key stands for it.
+    // with each key stands for it, unless one was kept from an earlier call.
     let mut firsts: Vec<&RunSpec> = Vec::new();
+    let mut kept: Vec<(String, Result<Constitution, String>)> = Vec::new();
     let mut seen = HashSet::new();
     for r in &todo {
-        if seen.insert(run::constitution_key(r.seed, &r.config)) {
-            firsts.push(r);
+        let key = run::constitution_key(r.seed, &r.config);
+        if seen.insert(key.clone()) {
+            match options
+                .constitutions
+                .as_ref()
+                .and_then(|c| c.get(experiment.backend, r.seed, &r.config))
+            {
+                Some(c) => kept.push((key, Ok(c))),
+                None => firsts.push(r),
+            }
         }
     }
     let constitution_plan = plan_constitutions(&firsts, options.jobs, options.population);
@@ -382,16 +335,13 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
             .par_iter()
             .map(|group| {
                 let specs: Vec<&RunSpec> = group.iter().map(|&k| firsts[k]).collect();
-                let trained = match train_constitutions(&specs, &device, &progress) {
-                    Ok(trained) => trained.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(message) => vec![Err(message); specs.len()],
-                };
-                let keys = specs.iter().map(|r| run::constitution_key(r.seed, &r.config));
-                keys.zip(trained).collect::<Vec<_>>()
+                let store = options.constitutions.as_deref().map(|s| (s, experiment.backend));
+                train_and_keep(&specs, &device, &progress, store)
             })
             .collect::<Vec<_>>()
             .into_iter()
             .flatten()
+            .chain(kept)
             .collect();
         populations
             .par_iter()
@@ -405,7 +355,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
                             .map_err(Clone::clone)
                     })
                     .collect();
-                train_population(&specs, &trained, &device, out, &progress)
+                train_population(&specs, &trained, &device, out, &progress, options.watch.as_deref())
             })
             .collect::<Vec<_>>()
             .into_iter()

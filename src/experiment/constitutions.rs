@@ -1,0 +1,153 @@
+//! Constitutions (docs/model.md §3.1) as the runner trains them: once per distinct seed and
+//! constitution settings, in populations of matching shapes, shared by every run that starts
+//! from them; and kept between calls of the runner by a caller that asks for it.
+
+use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+
+use anyhow::Context;
+use burn::tensor::Device;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use super::runs::{RunSpec, expand, plan_by};
+use super::spec::Experiment;
+use crate::run::{self, Backend, Constitution, RunConfig, constitution_key};
+use crate::train::Population;
+
+/// Trained constitutions kept between calls of the runner. A constitution depends only on its
+/// seed and the settings of [`constitution_key`] (and the backend), and a member's results do
+/// not depend on which others it trains beside, so a kept one is bit for bit the one that would
+/// be trained.
+#[derive(Debug, Default)]
+pub struct Constitutions {
+    kept: Mutex<HashMap<String, Constitution>>,
+}
+
+impl Constitutions {
+    /// At most this many are kept (each a few tens of KiB); beyond it the store starts afresh.
+    pub const CAPACITY: usize = 256;
+
+    fn key(backend: Backend, seed: u64, config: &RunConfig) -> String {
+        format!("{}|{}", backend.name(), constitution_key(seed, config))
+    }
+
+    /// The kept constitution of a run's seed and settings, if there is one.
+    pub fn get(&self, backend: Backend, seed: u64, config: &RunConfig) -> Option<Constitution> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&Self::key(backend, seed, config)).cloned()
+    }
+
+    /// Keeps a trained constitution.
+    pub fn keep(&self, backend: Backend, seed: u64, config: &RunConfig, constitution: &Constitution) {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= Self::CAPACITY {
+            kept.clear();
+        }
+        kept.insert(Self::key(backend, seed, config), constitution.clone());
+    }
+
+    pub fn len(&self) -> usize {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Groups the runs that train distinct constitutions into populations of matching constitution
+/// shapes; returns indices into `firsts`.
+pub(super) fn plan_constitutions(firsts: &[&RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
+    let indexed: Vec<RunSpec> = firsts
+        .iter()
+        .enumerate()
+        .map(|(k, r)| RunSpec {
+            index: k,
+            ..(*r).clone()
+        })
+        .collect();
+    let refs: Vec<&RunSpec> = indexed.iter().collect();
+    plan_by(&refs, jobs, size, |r| run::constitution_shape(&r.config))
+}
+
+/// The message of a caught panic.
+pub(super) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "training stopped on an unknown error".into())
+}
+
+/// Trains the constitutions of a group of runs (distinct constitution keys) as one population.
+fn train_constitutions(
+    runs: &[&RunSpec],
+    device: &Device,
+    progress: &ProgressBar,
+) -> Result<Vec<Constitution>, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let members = runs.iter().map(|r| run::member(r.seed, &r.config)).collect();
+        let mut population = Population::new(members, device.clone());
+        let size = runs.len() as u64;
+        run::train_constitutions(&mut population, &mut |steps| progress.inc(steps as u64 * size))
+    }))
+    .map_err(panic_message)
+}
+
+/// Trains the constitutions of a group of runs, keeps them in `store` (with their backend) if
+/// given, and returns each run's constitution key with its constitution or why it failed.
+pub(super) fn train_and_keep(
+    runs: &[&RunSpec],
+    device: &Device,
+    progress: &ProgressBar,
+    store: Option<(&Constitutions, Backend)>,
+) -> Vec<(String, Result<Constitution, String>)> {
+    let trained = match train_constitutions(runs, device, progress) {
+        Ok(trained) => trained.into_iter().map(Ok).collect::<Vec<_>>(),
+        Err(message) => vec![Err(message); runs.len()],
+    };
+    if let Some((store, backend)) = store {
+        for (r, c) in runs.iter().zip(&trained) {
+            if let Ok(c) = c {
+                store.keep(backend, r.seed, &r.config, c);
+            }
+        }
+    }
+    let keys = runs.iter().map(|r| run::constitution_key(r.seed, &r.config));
+    keys.zip(trained).collect()
+}
+
+/// Trains the constitutions an experiment's runs would start from into `store`, without
+/// training or writing the runs themselves: a server getting ready for its first request.
+pub fn keep_constitutions(experiment: &Experiment, jobs: usize, store: &Constitutions) -> anyhow::Result<()> {
+    let device = experiment.backend.device()?;
+    let runs = expand(experiment);
+    let mut firsts: Vec<&RunSpec> = Vec::new();
+    let mut seen = HashSet::new();
+    for r in &runs {
+        if seen.insert(run::constitution_key(r.seed, &r.config))
+            && store.get(experiment.backend, r.seed, &r.config).is_none()
+        {
+            firsts.push(r);
+        }
+    }
+    let plan = plan_constitutions(&firsts, jobs, None);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.min(plan.len()).max(1))
+        .build()
+        .context("cannot start the worker threads")?;
+    pool.install(|| {
+        plan.par_iter().for_each(|group| {
+            let specs: Vec<&RunSpec> = group.iter().map(|&k| firsts[k]).collect();
+            train_and_keep(
+                &specs,
+                &device,
+                &ProgressBar::hidden(),
+                Some((store, experiment.backend)),
+            );
+        })
+    });
+    Ok(())
+}
