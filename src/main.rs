@@ -92,7 +92,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            eprintln!("error: {}", commands::one_line(&e));
             ExitCode::from(commands::exit_code(&e))
         }
     }

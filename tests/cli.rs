@@ -90,6 +90,43 @@ fn arms_with_identical_settings_keep_their_own_runs() {
     assert!(csv.contains("\n\"penalized, with a comma\",0,40,trained,refusal,"));
 }
 
+#[test]
+fn arm_trains_only_the_arms_named_and_keeps_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let list = |extra: &[&str]| {
+        let mut args = vec!["run", "tiny.toml", "--dry-run", "--out", "o"];
+        args.extend(extra);
+        let o = pressure(&args, dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let all = list(&[]);
+    let one = list(&["--arm", "penalized, with a comma"]);
+    let expected: String = all
+        .lines()
+        .filter(|l| l.contains("\tpenalized, with a comma\t"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(one, expected);
+    assert_eq!(one.lines().count(), 3);
+    for (arms, needle) in [
+        (
+            &["--arm", "nobody"][..],
+            "error: --arm nobody: not an arm of tiny; its arms: tolerated, penalized, with a comma\n",
+        ),
+        (
+            &["--arm", "tolerated", "--arm", "tolerated"][..],
+            "error: --arm tolerated: named twice\n",
+        ),
+    ] {
+        let mut args = vec!["run", "tiny.toml", "--dry-run"];
+        args.extend(arms);
+        let o = pressure(&args, dir.path());
+        assert_eq!((o.status.code(), stderr(&o).as_str()), (Some(2), needle));
+    }
+}
+
 /// A run's metrics do not depend on the thread count, nor on which runs share its population
 /// (`--population 1`: every run alone; `6`: both arms' seeds in one batched network).
 fn metrics_are_byte_identical_whatever_the_jobs_and_populations(backend: &str) {

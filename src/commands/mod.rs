@@ -150,6 +150,11 @@ pub fn check_heatmaps_apply(experiment: &Experiment, metrics: &[String]) -> anyh
     Ok(())
 }
 
+/// An error in one line, as the command line prints it after `error: `.
+pub fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
 /// The exit code of a command that stopped on an error: 3 for a full disk, 1 for stored data
 /// that is damaged or does not match its record and for figures that cannot be drawn, 2 for bad
 /// input or usage.

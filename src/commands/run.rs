@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// Use seeds 0..N-1 instead of the experiment's seeds.
     #[arg(long, value_name = "N")]
     pub seeds: Option<u64>,
+    /// Train only this arm of the experiment (repeatable; default: every arm). Its runs keep
+    /// the ids they have in the whole experiment.
+    #[arg(long = "arm", value_name = "NAME")]
+    pub arm: Vec<String>,
     /// Populations trained in parallel (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -56,8 +60,10 @@ pub struct RunArgs {
     pub allow_large: bool,
 }
 
-/// `pressure run`: trains, writes data and figures. Exits non-zero if any run did not complete.
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+/// The experiment `pressure run` would train with these arguments: the file or shipped
+/// experiment with its `--set` and `--sweep` values, its arms cut to `--arm`, its seeds to
+/// `--seeds`, on the backend of `--backend`. Bad input stops here with one line.
+pub fn experiment(args: &RunArgs) -> anyhow::Result<Experiment> {
     let overrides = args
         .set
         .iter()
@@ -68,8 +74,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| Axis::parse(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
-    args.figures.check()?;
     let mut experiment = load(&args.experiment, &overrides, &sweeps)?;
     if let Some(n) = args.seeds {
         anyhow::ensure!(
@@ -78,9 +82,35 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
         experiment.seeds = (0..n).collect();
     }
+    for (i, name) in args.arm.iter().enumerate() {
+        anyhow::ensure!(
+            experiment.arms.iter().any(|a| &a.name == name),
+            "--arm {name}: not an arm of {}; its arms: {}",
+            experiment.name,
+            experiment
+                .arms
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        anyhow::ensure!(!args.arm[..i].contains(name), "--arm {name}: named twice");
+    }
+    if !args.arm.is_empty() {
+        experiment.arms.retain(|a| args.arm.contains(&a.name));
+    }
     if let Some(backend) = args.backend {
         experiment.backend = backend;
     }
+    Ok(experiment)
+}
+
+/// `pressure run`: trains, writes data and figures. Exits non-zero if any run did not complete.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    // The shard and the figures' flags first, as before the experiment is read.
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    args.figures.check()?;
+    let experiment = experiment(&args)?;
     if let Some(j) = args.jobs {
         anyhow::ensure!(j >= 1, "--jobs {j}: must be at least 1");
     }
@@ -88,7 +118,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(p >= 1, "--population {p}: must be at least 1");
     }
     check_heatmaps_apply(&experiment, &args.figures.metric)?;
-    for o in &overrides {
+    for o in args.set.iter().filter_map(|s| Override::parse(s).ok()) {
         let arms: Vec<&str> = experiment
             .arms
             .iter()
