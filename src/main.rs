@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pressure::commands::{self, FigureArgs, compare::CompareArgs, run::RunArgs, summary::SummaryArgs};
+use pressure::commands::{self, FigureArgs, compare::CompareArgs, demo::DemoArgs, run::RunArgs, summary::SummaryArgs};
 use pressure::run::Backend;
 
 /// A sandbox for RLHF selection pressure on contradictory tasks.
@@ -51,6 +51,8 @@ enum Command {
     Compare(CompareArgs),
     /// Name the shipped experiments with their one-line descriptions.
     List,
+    /// Serve the teaching demo: one page that trains the scenes' runs and draws them live.
+    Demo(DemoArgs),
     /// Measure pressure-phase throughput per population size, evaluation time, and the wall time
     /// and peak memory of shipped experiments; print a table, optionally write JSON.
     Bench {
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Summary(args) => commands::summary::summary(&args),
         Command::Compare(args) => commands::compare::compare(&args),
         Command::List => commands::list::list(),
+        Command::Demo(args) => commands::demo::demo(args),
         Command::Bench {
             populations,
             steps,

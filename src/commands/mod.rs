@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod demo;
 pub mod format;
 pub mod list;
 pub mod merge;

@@ -14,6 +14,8 @@ mod sweep;
 pub use crate::stats::{Summary, summarize};
 pub use data::{Group, Header, RunData, Series, SweepAxis, group_label};
 pub use spec::{FigureKind, FigureSpec};
+/// The figures' colour-blind-safe palette (Okabe–Ito), one colour per line.
+pub use style::ARM_COLORS;
 
 use std::path::{Path, PathBuf};
 

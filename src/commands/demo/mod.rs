@@ -1,0 +1,122 @@
+//! `pressure demo`: a teaching demo of selection pressure in the browser (docs/model.md §8).
+//!
+//! One command serves one page from the binary, on loopback by default, and prints its
+//! address. A lecturer picks a scene (one per shipped experiment, and free play), presses
+//! Train, and the curves of the same runs the command line trains are drawn as the runner
+//! measures them; the page gives the `pressure run` command that reproduces what it shows.
+//! Runs go through the library's runner into a run cache (`runs/demo/` by default), so a
+//! configuration trained once is served from disk at once, by the demo or by that command.
+//!
+//! - `scenes`: the lessons; `controls`: the settings the page shows and the key each sets;
+//! - `request`: the page's address turned into the command line that trains it, with the
+//!   demo's limits;
+//! - `jobs`: one training at a time, a few waiting; `live`: what the page is sent as it trains;
+//! - `server`: the routes, the embedded assets (`web/`) and the catalogue.
+
+pub mod controls;
+pub mod jobs;
+pub mod live;
+pub mod request;
+pub mod scenes;
+pub mod server;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use jobs::Trainer;
+use server::{App, router};
+
+/// Arguments of `pressure demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// The port to serve on (0: any free port; the address printed says which).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// The address to serve on. The default is reachable from this machine only; 0.0.0.0 opens
+    /// the page (and its training) to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    /// The run cache: each scene's runs are kept in DIR/<experiment>/ and served from there
+    /// when asked for again.
+    #[arg(long, value_name = "DIR", default_value = "runs/demo")]
+    pub runs: PathBuf,
+    /// Do not train the first scene's constitutions before the first request.
+    #[arg(long)]
+    pub cold: bool,
+}
+
+/// `pressure demo`: serves the page until interrupted.
+pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let ip: std::net::IpAddr = args
+        .host
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--host {}: not an IP address, e.g. 127.0.0.1 or 0.0.0.0", args.host))?;
+    std::fs::create_dir_all(&args.runs)
+        .with_context(|| format!("--runs {}: cannot create the run cache", args.runs.display()))?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let warm = (!args.cold).then(|| {
+        let first = &scenes::SCENES[0];
+        request::Request::parse(&[("scene".into(), first.name.into())])
+            .and_then(|r| r.experiment(&args.runs))
+            .expect("the first scene is valid")
+    });
+    let trainer = Trainer::start(jobs, warm);
+    let app = Arc::new(App::new(args.runs.clone(), trainer));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
+            .await
+            .with_context(|| format!("--port {}: cannot listen on {ip}:{}", args.port, args.port))?;
+        let addr = listener.local_addr()?;
+        let url = match addr {
+            SocketAddr::V6(a) => format!("http://[{}]:{}/", a.ip(), a.port()),
+            SocketAddr::V4(a) => format!("http://{a}/"),
+        };
+        println!("pressure demo: {url}");
+        eprintln!(
+            "pressure demo: runs are kept in {}; Ctrl-C stops{}",
+            args.runs.display(),
+            if ip.is_loopback() {
+                String::new()
+            } else {
+                format!("; {ip} serves the page and its training to the network")
+            }
+        );
+        if args.open {
+            open(&url);
+        }
+        axum::serve(listener, router(app))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("the server stopped")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens `url` in the default browser; says so when it cannot.
+fn open(url: &str) {
+    let (program, args): (&str, Vec<&str>) = if cfg!(target_os = "macos") {
+        ("open", vec![url])
+    } else if cfg!(windows) {
+        ("cmd", vec!["/C", "start", "", url])
+    } else {
+        ("xdg-open", vec![url])
+    };
+    if std::process::Command::new(program).args(&args).spawn().is_err() {
+        eprintln!("pressure demo: --open: cannot run {program}; open {url} yourself");
+    }
+}

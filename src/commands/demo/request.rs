@@ -1,0 +1,310 @@
+//! What the page asks for — a scene, a preset, seeds and control values, all in its address —
+//! turned into the `pressure run` command line that trains it. The server reads that command
+//! line with the command's own parser, so the experiment, the run ids and every message about
+//! bad input are the command line's own.
+
+use std::path::{Path, PathBuf};
+
+use axum::http::StatusCode;
+use clap::Parser;
+
+use super::controls::{self, SEEDS};
+use super::scenes::{self, Scene};
+use crate::commands::one_line;
+use crate::commands::run::{RunArgs, experiment};
+use crate::experiment::Experiment;
+
+/// The most seeds a request may train.
+pub const MAX_SEEDS: u64 = 8;
+
+/// The most RL steps (pressure and followup together) of each run a request may train.
+pub const MAX_STEPS: usize = 4000;
+
+/// The parameters of the page's address that are not controls.
+pub const SCENE: &str = "scene";
+pub const ARM: &str = "arm";
+/// The scope the page shows; it does not change the run.
+pub const SCOPE: &str = "scope";
+
+/// A request the demo will not train: the HTTP status, the control it concerns (if one), and
+/// one line as the command line prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl Refusal {
+    /// Bad input: status 400, the control found from the message's flag.
+    pub fn bad(message: String) -> Refusal {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            key: blamed_key(&message),
+            message,
+        }
+    }
+}
+
+/// The control a message is about: the key of the `--set`, `--sweep`, `--seeds` or `--arm`
+/// it starts with.
+fn blamed_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("error: ")?;
+    let (flag, rest) = rest.split_once(' ')?;
+    let key: String = rest.chars().take_while(|c| !matches!(c, '=' | ':' | ' ')).collect();
+    match flag {
+        "--set" | "--sweep" => Some(key),
+        "--seeds" => Some(SEEDS.to_string()),
+        "--arm" => Some(ARM.to_string()),
+        _ => None,
+    }
+}
+
+/// A request: a scene, its preset (an arm of its experiment), seeds, and control values as
+/// TOML text (as `--set KEY=VALUE` takes them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub scene: &'static Scene,
+    pub arm: Option<String>,
+    pub seeds: u64,
+    /// Control values, in the order of [`controls::CONTROLS`].
+    pub values: Vec<(&'static str, String)>,
+}
+
+/// The shipped experiment of a scene, as its file says (no overrides).
+pub fn scene_experiment(scene: &Scene) -> Experiment {
+    let text = crate::experiment::shipped::find(scene.experiment).expect("every scene names a shipped experiment");
+    let path = PathBuf::from(format!("experiments/{}.toml", scene.experiment));
+    Experiment::parse(text, &path, &[]).expect("shipped experiments are valid")
+}
+
+impl Request {
+    /// Reads the page's parameters. Unknown or repeated parameters, an unknown scene and seeds
+    /// out of the demo's range are refused here; values are read by the command line's parser.
+    pub fn parse(params: &[(String, String)]) -> Result<Request, Refusal> {
+        let bad = |m: String| Err(Refusal::bad(format!("error: {m}")));
+        for (i, (name, _)) in params.iter().enumerate() {
+            if params[..i].iter().any(|(n, _)| n == name) {
+                return bad(format!("{name}: given twice; give each parameter once"));
+            }
+            let known = [SCENE, ARM, SCOPE, SEEDS].contains(&name.as_str()) || controls::find(name).is_some();
+            if !known {
+                let keys: Vec<&str> = controls::CONTROLS.iter().map(|c| c.key).collect();
+                return bad(format!(
+                    "{name}: not a parameter of the demo; valid: {SCENE}, {ARM}, {SCOPE}, {}",
+                    keys.join(", ")
+                ));
+            }
+        }
+        let get = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim());
+        let name = get(SCENE).unwrap_or(scenes::SCENES[0].name);
+        let Some(scene) = scenes::find(name) else {
+            return bad(format!(
+                "scene {name}: not a scene of the demo; valid: {}",
+                scenes::names()
+            ));
+        };
+        let seeds = match get(SEEDS) {
+            None => crate::experiment::spec::DEFAULT_SEEDS,
+            Some(text) => match text.parse::<u64>() {
+                Ok(n) if (1..=MAX_SEEDS).contains(&n) => n,
+                _ => {
+                    return bad(format!(
+                        "--seeds {text}: the demo trains 1 to {MAX_SEEDS} seeds; `pressure run` trains more"
+                    ));
+                }
+            },
+        };
+        let values = controls::CONTROLS
+            .iter()
+            .filter(|c| c.key != SEEDS)
+            .filter_map(|c| get(c.key).map(|v| (c.key, v.to_string())))
+            .collect();
+        Ok(Request {
+            scene,
+            arm: get(ARM).map(str::to_string),
+            seeds,
+            values,
+        })
+    }
+
+    /// The arguments of `pressure run` that train what the request asks, into the scene's
+    /// folder under `runs`. Swept settings are given as one-value sweeps (the experiment
+    /// refuses a `--set` of a swept key), the rest as `--set`.
+    pub fn args(&self, runs: &Path) -> Vec<String> {
+        let file = scene_experiment(self.scene);
+        let mut args = vec!["run".to_string(), self.scene.experiment.to_string()];
+        if file.arms.len() > 1 {
+            let arm = self.arm.clone().unwrap_or_else(|| self.scene.start.to_string());
+            args.extend(["--arm".to_string(), arm]);
+        }
+        args.extend(["--seeds".to_string(), self.seeds.to_string()]);
+        let start = self.scene.points.iter().find(|(n, _)| *n == self.scene.start);
+        for control in controls::CONTROLS {
+            let given = self
+                .values
+                .iter()
+                .find(|(k, _)| *k == control.key)
+                .map(|(_, v)| v.clone());
+            if file.sweep.iter().any(|a| a.key == control.key) {
+                let value = given.or_else(|| {
+                    start.and_then(|(_, values)| {
+                        values
+                            .iter()
+                            .find(|(k, _)| *k == control.key)
+                            .map(|(_, v)| v.to_string())
+                    })
+                });
+                if let Some(v) = value {
+                    args.extend(["--sweep".to_string(), format!("{}={v}", control.key)]);
+                }
+            } else if let Some(v) = given {
+                args.extend(["--set".to_string(), format!("{}={v}", control.key)]);
+            }
+        }
+        args.extend(["--out".to_string(), self.folder(runs).display().to_string()]);
+        args
+    }
+
+    /// Where its runs are kept: the scene's experiment's folder under `runs`.
+    pub fn folder(&self, runs: &Path) -> PathBuf {
+        runs.join(self.scene.experiment)
+    }
+
+    /// The command that trains it, as a shell line (`pressure run ...`).
+    pub fn command(&self, runs: &Path) -> String {
+        let mut line = String::from("pressure");
+        for a in self.args(runs) {
+            line.push(' ');
+            line.push_str(&shell_quote(&a));
+        }
+        line
+    }
+
+    /// The experiment the command line makes of it, within the demo's limits.
+    pub fn experiment(&self, runs: &Path) -> Result<Experiment, Refusal> {
+        let args = self.args(runs);
+        let line = RunLine::try_parse_from(std::iter::once("pressure run".to_string()).chain(args.into_iter().skip(1)))
+            .map_err(|e| Refusal::bad(format!("error: {}", e.to_string().lines().next().unwrap_or(""))))?;
+        let experiment = experiment(&line.args).map_err(|e| Refusal::bad(format!("error: {}", one_line(&e))))?;
+        for arm in &experiment.arms {
+            let steps = arm.config.pressure.steps + arm.config.followup.steps;
+            if steps > MAX_STEPS {
+                let given = self.values.iter().find(|(k, _)| *k == "pressure.steps");
+                let flag = given.map_or_else(|| format!("arm \"{}\"", arm.name), |(k, v)| format!("--set {k}={v}"));
+                return Err(Refusal::bad(format!(
+                    "error: {flag}: the demo trains at most {MAX_STEPS} steps a run (pressure and followup \
+                     together; this arm has {steps}); `pressure run` trains more"
+                )));
+            }
+        }
+        Ok(experiment)
+    }
+}
+
+/// `pressure run`'s arguments, read by the command's own parser.
+#[derive(Parser)]
+#[command(name = "pressure run")]
+struct RunLine {
+    #[command(flatten)]
+    args: RunArgs,
+}
+
+/// An argument as a POSIX shell reads it back: bare when it is plain, else in single quotes.
+pub fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_request_is_the_command_line_that_trains_it() {
+        let r = Request::parse(&params(&[
+            ("scene", "pressure"),
+            ("arm", "objection penalized"),
+            ("seeds", "3"),
+            ("world.train_domains", r#"["safety"]"#),
+            ("reward.refusal_penalty", "1.5"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            r.command(Path::new("runs/demo")),
+            r#"pressure run pressure --arm 'objection penalized' --seeds 3 --set reward.refusal_penalty=1.5 --set 'world.train_domains=["safety"]' --out runs/demo/pressure"#
+        );
+        let e = r.experiment(Path::new("runs/demo")).unwrap();
+        assert_eq!(e.arms.len(), 1);
+        assert_eq!(
+            e.arms[0].config.reward.table().get("refusal_penalty"),
+            Some(&toml::Value::Float(1.5))
+        );
+    }
+
+    #[test]
+    fn a_swept_setting_is_a_one_value_sweep() {
+        let r = Request::parse(&params(&[
+            ("scene", "phase_diagram"),
+            ("reward.refusal_penalty", "1.0"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            r.command(Path::new("d")),
+            "pressure run phase_diagram --seeds 5 --sweep reward.refusal_penalty=1.0 --sweep world.contradiction_rate=0.5 --out d/phase_diagram"
+        );
+        assert_eq!(
+            crate::experiment::expand(&r.experiment(Path::new("d")).unwrap()).len(),
+            5
+        );
+    }
+
+    #[test]
+    fn refusals_name_their_control_in_the_command_lines_words() {
+        let refuse = |pairs: &[(&str, &str)]| {
+            Request::parse(&params(pairs))
+                .and_then(|r| r.experiment(Path::new("d")))
+                .unwrap_err()
+        };
+        let r = refuse(&[("world.contradiction_rate", "1.5")]);
+        assert_eq!(r.key.as_deref(), Some("world.contradiction_rate"), "{}", r.message);
+        assert!(
+            r.message.starts_with("error: --set world.contradiction_rate=1.5: "),
+            "{}",
+            r.message
+        );
+        let r = refuse(&[("seeds", "9")]);
+        assert_eq!(r.key.as_deref(), Some("seeds"));
+        let r = refuse(&[("pressure.steps", "5000")]);
+        assert_eq!(r.key.as_deref(), Some("pressure.steps"));
+        assert!(r.message.contains("at most 4000 steps"), "{}", r.message);
+        let r = refuse(&[("arm", "nobody")]);
+        assert_eq!(r.key.as_deref(), Some("arm"));
+        let r = refuse(&[("scene", "nowhere")]);
+        assert_eq!((r.key, r.status), (None, StatusCode::BAD_REQUEST));
+        assert!(
+            refuse(&[("policy.hidden", "[8]")])
+                .message
+                .contains("not a parameter of the demo")
+        );
+    }
+
+    #[test]
+    fn arguments_are_quoted_only_when_a_shell_needs_it() {
+        assert_eq!(shell_quote("pressure.steps=500"), "pressure.steps=500");
+        assert_eq!(shell_quote("no pressure"), "'no pressure'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

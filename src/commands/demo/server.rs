@@ -1,0 +1,313 @@
+//! The demo's HTTP server: the page and its assets (embedded in the binary), the catalogue of
+//! scenes and controls, and the API the page trains through.
+//!
+//! ```text
+//! GET  /                 the page (and /demo.js, /demo.css)
+//! GET  /api/catalogue    scenes with their presets, controls, limits, metrics, palette (JSON)
+//! GET  /api/check?STATE  the command line of STATE and whether its runs are stored (JSON), or 4xx
+//! POST /api/train?STATE  its training as server-sent events: queued, start, rows, point, done
+//! GET  /api/csv?STATE    its metrics.csv as `pressure run` writes it, once trained
+//! GET  /api/status       trainings running or waiting, constitutions kept (JSON)
+//! ```
+//!
+//! STATE is the page's address: `scene`, `arm`, `seeds`, `scope` and control keys. A refused
+//! request is answered with its status and `{"message", "key"}`: the line the command line
+//! prints for the same input, and the control it concerns.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::controls::{self, CONTROLS};
+use super::jobs::{Job, Trainer, WAITING, answer_stored, stored_runs};
+use super::live::Message;
+use super::request::{MAX_SEEDS, MAX_STEPS, Refusal, Request, scene_experiment};
+use super::scenes::{SCENES, Scene};
+use crate::experiment::runner::run_list;
+use crate::metric::{DERIVED_METRICS, EVAL_METRICS};
+use crate::plot::ARM_COLORS;
+use crate::records::{RunColumns, assemble};
+
+const PAGE: &str = include_str!("../../../web/index.html");
+const SCRIPT: &str = include_str!("../../../web/demo.js");
+const STYLE: &str = include_str!("../../../web/demo.css");
+
+/// What every request of one server shares.
+pub struct App {
+    /// The run cache: each scene trains into `runs/<experiment>/`.
+    pub runs: PathBuf,
+    pub trainer: Arc<Trainer>,
+    /// The catalogue, computed once.
+    catalogue: Value,
+}
+
+impl App {
+    pub fn new(runs: PathBuf, trainer: Arc<Trainer>) -> App {
+        App {
+            runs,
+            trainer,
+            catalogue: catalogue(),
+        }
+    }
+}
+
+/// The server's routes.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(|| async { asset("text/html; charset=utf-8", PAGE) }))
+        .route(
+            "/demo.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route("/demo.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route(
+            "/api/catalogue",
+            get(|State(app): State<Arc<App>>| async move { Json(app.catalogue.clone()) }),
+        )
+        .route("/api/check", get(check))
+        .route("/api/train", post(train))
+        .route("/api/csv", get(csv))
+        .route(
+            "/api/status",
+            get(|State(app): State<Arc<App>>| async move { Json(app.trainer.status()) }),
+        )
+        .with_state(app)
+}
+
+fn asset(kind: &'static str, body: &'static str) -> Response {
+    (
+        [(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-cache")],
+        body,
+    )
+        .into_response()
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "message": self.message, "key": self.key }))).into_response()
+    }
+}
+
+/// The request and its experiment, or why not.
+fn read(app: &App, params: &[(String, String)]) -> Result<(Request, crate::experiment::Experiment), Refusal> {
+    let request = Request::parse(params)?;
+    let experiment = request.experiment(&app.runs)?;
+    Ok((request, experiment))
+}
+
+async fn check(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let answer = tokio::task::spawn_blocking(move || {
+        let (request, experiment) = read(&app, &params)?;
+        let list = run_list(&experiment, &request.folder(&app.runs), None);
+        Ok::<_, Refusal>(json!({
+            "command": request.command(&app.runs),
+            "runs": list.len(),
+            "stored": list.iter().filter(|(_, done)| *done).count(),
+        }))
+    })
+    .await
+    .expect("checking does not panic");
+    match answer {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn train(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let accepted = tokio::task::spawn_blocking(move || {
+        let (request, experiment) = read(&app, &params)?;
+        let out = request.folder(&app.runs);
+        let job = Job {
+            command: request.command(&app.runs),
+            experiment,
+            out,
+            tx,
+        };
+        let stored = stored_runs(&job.experiment, &job.out);
+        if stored.iter().all(|(_, rows)| rows.is_some()) {
+            answer_stored(&job, stored);
+            Ok(())
+        } else {
+            app.trainer.submit(job).map(|_| ())
+        }
+    })
+    .await
+    .expect("submitting does not panic");
+    if let Err(refusal) = accepted {
+        return refusal.into_response();
+    }
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        let m = rx.recv().await?;
+        let event = Event::default().event(m.name).data(m.data.to_string());
+        Some((Ok::<_, Infallible>(event), rx))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+}
+
+async fn csv(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let answer = tokio::task::spawn_blocking(move || {
+        let (request, experiment) = read(&app, &params)?;
+        let out = request.folder(&app.runs);
+        let list = run_list(&experiment, &out, None);
+        if !list.iter().all(|(_, done)| *done) {
+            return Err(Refusal {
+                status: StatusCode::NOT_FOUND,
+                key: None,
+                message: "error: not trained yet: train it first".into(),
+            });
+        }
+        let axes: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
+        let columns: Vec<RunColumns> = list
+            .iter()
+            .map(|(r, _)| RunColumns {
+                id: &r.id,
+                arm: &r.arm,
+                sweep: r.sweep_values(),
+                seed: r.seed,
+            })
+            .collect();
+        let bytes = assemble(&out, &axes, &columns).map_err(|e| Refusal {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            key: None,
+            message: format!("error: {}: {e}", out.display()),
+        })?;
+        Ok((bytes, format!("{}.csv", request.scene.experiment)))
+    })
+    .await
+    .expect("reading does not panic");
+    match answer {
+        Ok((bytes, name)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+/// Everything the page needs to draw its controls and scenes, computed from the library.
+fn catalogue() -> Value {
+    let metrics: serde_json::Map<String, Value> = EVAL_METRICS
+        .iter()
+        .chain(&DERIVED_METRICS)
+        .map(|m| (m.name.to_string(), json!(m.meaning)))
+        .collect();
+    json!({
+        "scenes": SCENES.iter().map(scene).collect::<Vec<_>>(),
+        "controls": CONTROLS,
+        "limits": { "seeds": MAX_SEEDS, "steps": MAX_STEPS, "waiting": WAITING },
+        "metrics": metrics,
+        "palette": ARM_COLORS.iter().map(|c| format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)).collect::<Vec<_>>(),
+    })
+}
+
+/// A scene with its presets: each preset's arm (if the scene chooses arms), the values it
+/// gives every control, and the settings a request must carry to select it.
+fn scene(scene: &Scene) -> Value {
+    let experiment = scene_experiment(scene);
+    let presets: Vec<Value> = if scene.points.is_empty() {
+        experiment
+            .arms
+            .iter()
+            .map(|arm| preset(&arm.name, Some(&arm.name), &[], &arm.config, experiment.seeds.len()))
+            .collect()
+    } else {
+        scene
+            .points
+            .iter()
+            .map(|(name, values)| {
+                let params: Vec<(String, String)> = std::iter::once(("scene".to_string(), scene.name.to_string()))
+                    .chain(values.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+                    .collect();
+                let at = Request::parse(&params)
+                    .and_then(|r| r.experiment(std::path::Path::new("runs")))
+                    .expect("a scene's points are valid");
+                preset(name, None, values, &at.arms[0].config, experiment.seeds.len())
+            })
+            .collect()
+    };
+    json!({
+        "name": scene.name,
+        "experiment": scene.experiment,
+        "title": scene.title,
+        "question": scene.question,
+        "watch": scene.watch,
+        "control": scene.control,
+        "start": scene.start,
+        "scope": scene.scope,
+        "swept": experiment.sweep.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
+        "presets": presets,
+    })
+}
+
+fn preset(name: &str, arm: Option<&str>, sets: &[(&str, &str)], config: &crate::run::RunConfig, seeds: usize) -> Value {
+    let mut values = serde_json::Map::new();
+    for c in CONTROLS {
+        let v = if c.key == controls::SEEDS {
+            Some(json!(seeds))
+        } else {
+            controls::value_of(config, c.key)
+        };
+        values.insert(c.key.to_string(), v.unwrap_or(Value::Null));
+    }
+    json!({
+        "name": name,
+        "arm": arm,
+        "sets": sets.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "values": values,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::shipped::SHIPPED;
+
+    #[test]
+    fn every_shipped_experiment_is_a_scene_whose_presets_the_demo_trains() {
+        assert_eq!(super::super::scenes::covers_shipped(), Vec::<&str>::new());
+        for s in SCENES {
+            let described = scene(s);
+            let presets = described["presets"].as_array().unwrap();
+            assert!(presets.iter().any(|p| p["name"] == s.start), "{}: start", s.name);
+            for p in presets {
+                let mut params = vec![("scene".to_string(), s.name.to_string())];
+                if let Some(arm) = p["arm"].as_str() {
+                    params.push(("arm".into(), arm.into()));
+                }
+                for (k, v) in p["sets"].as_object().unwrap() {
+                    params.push((k.clone(), v.as_str().unwrap().into()));
+                }
+                let r = Request::parse(&params).unwrap();
+                r.experiment(std::path::Path::new("runs/demo"))
+                    .unwrap_or_else(|e| panic!("{} / {}: {}", s.name, p["name"], e.message));
+            }
+        }
+        assert!(SCENES.iter().any(|s| s.name == "free"));
+        assert_eq!(SCENES.len(), SHIPPED.len() + 1);
+    }
+
+    #[test]
+    fn the_page_loads_nothing_from_elsewhere_and_weighs_little() {
+        for (name, text) in [("index.html", PAGE), ("demo.js", SCRIPT), ("demo.css", STYLE)] {
+            assert!(!text.contains("https://"), "{name} names an address elsewhere");
+            let elsewhere = text.matches("http://").count() - text.matches("http://www.w3.org/2000/svg").count();
+            assert_eq!(elsewhere, 0, "{name} names an address elsewhere");
+            assert!(!text.contains("@import"), "{name}");
+        }
+        let bytes = PAGE.len() + SCRIPT.len() + STYLE.len() + catalogue().to_string().len();
+        assert!(bytes < 300 * 1024, "the page weighs {bytes} bytes");
+    }
+}

@@ -1,0 +1,290 @@
+//! The demo's API without a browser: a run requested over HTTP streams the numbers `pressure
+//! run` writes for the same command line, byte for byte; bad parameters get a 4xx with the line
+//! the command line prints; one training at a time, three waiting, the next refused, and a
+//! stored configuration answered at once whatever the queue.
+
+mod common;
+mod demo_server;
+
+use std::path::Path;
+
+use common::{pressure, stderr, stdout};
+use demo_server::{Server, args_with_out, named};
+use serde_json::Value;
+
+/// Every streamed row of a run, as one text.
+fn streamed(events: &[(String, Value)], id: &str) -> String {
+    named(events, "rows")
+        .iter()
+        .filter(|r| r["id"] == id)
+        .map(|r| r["csv"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_run_over_http_streams_the_numbers_pressure_run_writes_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold"]);
+    let query = "scene=pressure&arm=objection%20penalized&seeds=2&pressure.steps=100&reward.refusal_penalty=1.5";
+    let (status, events) = server.train(query);
+    assert_eq!(status, 200, "{events:?}");
+    let start = named(&events, "start")[0];
+    let command = start["command"].as_str().unwrap();
+    assert!(
+        command.starts_with(
+            "pressure run pressure --arm 'objection penalized' --seeds 2 --set reward.refusal_penalty=1.5 --set pressure.steps=100 --out "
+        ),
+        "{command}"
+    );
+
+    // The same command line, into a folder of its own.
+    let out = dir.path().join("cli");
+    let args = args_with_out(command, &out);
+    let o = pressure(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = start["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for run in runs {
+        let id = run["id"].as_str().unwrap();
+        let written = std::fs::read_to_string(out.join("runs").join(id).join("metrics.csv")).unwrap();
+        assert_eq!(
+            format!("step,scope,metric,value\n{}", streamed(&events, id)),
+            written,
+            "run {id}"
+        );
+    }
+
+    // A point for each evaluated step, in order, each once all seeds have it.
+    let steps: Vec<u64> = named(&events, "point")
+        .iter()
+        .map(|p| p["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [0, 50, 100]);
+    let last = named(&events, "point")[2];
+    assert_eq!(last["values"]["trained:refusal"][3], 2, "two seeds in the mean");
+
+    // The final values are `pressure summary`'s, digit for digit.
+    let done = named(&events, "done")[0];
+    let summary = pressure(
+        &[
+            "summary",
+            out.to_str().unwrap(),
+            "--metrics",
+            "hidden_objection",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let summary: Value = serde_json::from_str(&stdout(&summary)).unwrap();
+    let final_hidden = &done["finals"]["trained:hidden_objection"];
+    assert_eq!(final_hidden["value"], summary[0]["value"]);
+    assert_eq!(final_hidden["low"], summary[0]["low"]);
+    let table = stdout(&pressure(&["summary", out.to_str().unwrap()], dir.path()));
+    assert!(table.contains(final_hidden["text"].as_str().unwrap()), "{table}");
+
+    // Its data downloads as the metrics.csv `pressure run` writes.
+    let (status, csv) = server.get(&format!("/api/csv?{query}"));
+    assert_eq!(status, 200);
+    assert_eq!(csv, std::fs::read_to_string(out.join("metrics.csv")).unwrap());
+
+    // Asked again, it is read from the cache: the same rows, nothing trained.
+    let (_, again) = server.train(query);
+    assert!(
+        named(&again, "start")[0]["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["stored"] == true)
+    );
+    assert_eq!(named(&again, "done")[0]["trained"], 0);
+    for run in runs {
+        let id = run["id"].as_str().unwrap();
+        assert_eq!(streamed(&again, id), streamed(&events, id));
+    }
+}
+
+#[test]
+fn bad_parameters_get_a_4xx_with_the_line_the_command_line_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold"]);
+    let out = "cli-out";
+    // (query, the same request as `pressure run` arguments, the control blamed)
+    let cases: [(&str, Vec<&str>, &str); 5] = [
+        (
+            "scene=pressure&arm=objection%20penalized&world.contradiction_rate=1.5",
+            vec![
+                "--arm",
+                "objection penalized",
+                "--seeds",
+                "5",
+                "--set",
+                "world.contradiction_rate=1.5",
+            ],
+            "world.contradiction_rate",
+        ),
+        (
+            "scene=pressure&reward.refusal_penalty=abc",
+            vec![
+                "--arm",
+                "no pressure",
+                "--seeds",
+                "5",
+                "--set",
+                "reward.refusal_penalty=abc",
+            ],
+            "reward.refusal_penalty",
+        ),
+        (
+            "scene=pressure&arm=nobody",
+            vec!["--arm", "nobody", "--seeds", "5"],
+            "arm",
+        ),
+        (
+            "scene=phase_diagram&world.contradiction_rate=2",
+            vec![
+                "--seeds",
+                "5",
+                "--sweep",
+                "world.contradiction_rate=2",
+                "--sweep",
+                "reward.refusal_penalty=0.0",
+            ],
+            "world.contradiction_rate",
+        ),
+        (
+            "scene=inoculation&arm=no%20frame&world.train_domains=%5B%5D",
+            vec!["--arm", "no frame", "--seeds", "5", "--set", "world.train_domains=[]"],
+            "world.train_domains",
+        ),
+    ];
+    for (query, args, key) in cases {
+        let experiment = query.split('&').next().unwrap().trim_start_matches("scene=");
+        let mut cli = vec!["run", experiment];
+        cli.extend(args);
+        cli.extend(["--out", out]);
+        let o = pressure(&cli, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{cli:?}");
+        let line = stderr(&o).trim().to_string();
+        for (status, body) in [server.get(&format!("/api/check?{query}")), {
+            let (s, e) = server.train(query);
+            (s, e[0].1.to_string())
+        }] {
+            assert_eq!(status, 400, "{query}: {body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(body["message"], line, "{query}");
+            assert_eq!(body["key"], key, "{query}");
+        }
+    }
+    assert!(!dir.path().join(out).exists(), "nothing was trained");
+
+    // The demo's own limits, said the same way.
+    let demo_only = [
+        ("scene=pressure&seeds=9", "seeds", "the demo trains 1 to 8 seeds"),
+        ("scene=pressure&seeds=0", "seeds", "the demo trains 1 to 8 seeds"),
+        (
+            "scene=pressure&pressure.steps=4050",
+            "pressure.steps",
+            "at most 4000 steps a run",
+        ),
+        // 3,100 pressure steps and the arm's 1,000 followup steps.
+        (
+            "scene=extra_rlhf&arm=judge-only%20followup&pressure.steps=3100",
+            "pressure.steps",
+            "this arm has 4100",
+        ),
+    ];
+    for (query, key, needle) in demo_only {
+        let (status, body) = server.get(&format!("/api/check?{query}"));
+        assert_eq!(status, 400, "{query}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["key"], key, "{query}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.starts_with("error: ") && message.contains(needle), "{message}");
+    }
+    for query in [
+        "scene=nowhere",
+        "scene=pressure&policy.hidden=%5B8%5D",
+        "scene=pressure&scene=pressure",
+    ] {
+        let (status, body) = server.get(&format!("/api/check?{query}"));
+        assert_eq!(status, 400, "{query}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["key"], Value::Null, "{query}");
+        assert!(!body["message"].as_str().unwrap().contains('\n'));
+    }
+    let (status, _) = server.get("/api/csv?scene=pressure&seeds=1");
+    assert_eq!(status, 404, "nothing is trained yet");
+}
+
+#[test]
+fn one_training_at_a_time_three_waiting_and_stored_runs_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // A configuration trained by the command line beforehand is in the demo's cache.
+    let stored = "scene=pressure&arm=no%20pressure&seeds=1&pressure.steps=50";
+    let o = pressure(
+        &[
+            "run",
+            "pressure",
+            "--arm",
+            "no pressure",
+            "--seeds",
+            "1",
+            "--set",
+            "pressure.steps=50",
+            "--out",
+            cache.join("pressure").to_str().unwrap(),
+            "--no-plots",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let server = Server::start(dir.path(), &cache, &["--cold"]);
+
+    let mut first = server.open("POST", "/api/train?scene=pressure&seeds=8&pressure.steps=4000");
+    assert_eq!(first.status, 200);
+    let (name, queued) = first.next_event().unwrap();
+    assert_eq!((name.as_str(), &queued["ahead"]), ("queued", &Value::from(0)));
+    assert_eq!(first.next_event().unwrap().0, "start");
+
+    let mut waiting = Vec::new();
+    for (i, penalty) in ["0.5", "1.0", "1.5"].iter().enumerate() {
+        let mut r = server.open(
+            "POST",
+            &format!("/api/train?scene=pressure&seeds=1&pressure.steps=50&reward.refusal_penalty={penalty}"),
+        );
+        assert_eq!(r.status, 200);
+        let (name, data) = r.next_event().unwrap();
+        assert_eq!(name, "queued");
+        assert_eq!(data["ahead"], i + 1, "{data}");
+        waiting.push(r);
+    }
+    let (status, body) = server
+        .open(
+            "POST",
+            "/api/train?scene=pressure&seeds=1&pressure.steps=50&reward.refusal_penalty=2.5",
+        )
+        .whole();
+    assert_eq!(status, 503, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body["message"],
+        "error: the demo trains one run at a time and 3 requests are waiting; try again when one finishes"
+    );
+
+    // Stored runs do not wait: the command line's run is served from the cache at once.
+    let clock = std::time::Instant::now();
+    let (status, events) = server.train(stored);
+    assert_eq!(status, 200, "{events:?}");
+    assert_eq!(named(&events, "queued").len(), 0);
+    assert_eq!(named(&events, "done")[0]["stored"], 1);
+    assert!(clock.elapsed().as_secs_f64() < 2.0, "{:?}", clock.elapsed());
+    let id = named(&events, "start")[0]["runs"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let written =
+        std::fs::read_to_string(Path::new(&cache).join("pressure/runs").join(&id).join("metrics.csv")).unwrap();
+    assert_eq!(format!("step,scope,metric,value\n{}", streamed(&events, &id)), written);
+}

@@ -1,0 +1,521 @@
+//! The demo in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`)
+//! driven through WebDriver. It opens the page at 1280×720, picks a scene, changes controls,
+//! trains from the keyboard, waits for the run to finish, and checks that the page shows the
+//! final hidden objection `pressure summary` prints for the command the page gives; that the
+//! page's address reproduces its state and run; that an invalid value shows the command line's
+//! message beside its control; and that every control has a label and a place in the tab order.
+//! Screenshots go to `target/demo-browser/`.
+//!
+//! Without chromium and chromedriver the test says it was skipped; under `CI=true` that is a
+//! failure. `cargo test --release --test demo_browser -- --ignored --nocapture` runs the speed
+//! measurements and retakes the README's screenshot.
+
+mod common;
+mod demo_server;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{pressure, stderr, stdout};
+use demo_server::{Server, args_with_out};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// Chromium and chromedriver: from `PRESSURE_CHROMIUM` and `PRESSURE_CHROMEDRIVER`, else the
+/// first `chromium` (or `chromium-browser`, `google-chrome`) and `chromedriver` on the PATH.
+fn tools() -> Result<(PathBuf, PathBuf), String> {
+    let find = |var: &str, names: &[&str]| -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os(var) {
+            return Some(PathBuf::from(p));
+        }
+        let path = std::env::var_os("PATH")?;
+        names
+            .iter()
+            .flat_map(|n| std::env::split_paths(&path).map(move |d| d.join(n)))
+            .find(|p| p.is_file())
+    };
+    let browser = find("PRESSURE_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let driver = find("PRESSURE_CHROMEDRIVER", &["chromedriver"]);
+    match (browser, driver) {
+        (Some(b), Some(d)) => Ok((b, d)),
+        (b, d) => Err(format!(
+            "{} not found (apt-get install chromium chromium-driver)",
+            [(b.is_none(), "chromium"), (d.is_none(), "chromedriver")]
+                .iter()
+                .filter(|(missing, _)| *missing)
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )),
+    }
+}
+
+/// The browser tools, or `None` after saying plainly that the test is skipped; under `CI=true`
+/// a skip is a failure.
+fn tools_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
+    match tools() {
+        Ok(t) => Some(t),
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: the browser test cannot run and CI=true forbids skipping it: {why}")
+        }
+        Err(why) => {
+            eprintln!("{test}: SKIPPED, the browser test did not run: {why}");
+            None
+        }
+    }
+}
+
+/// A chromedriver process on a free port; stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start(driver: &Path) -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless Chromium session whose page is 1280×720.
+async fn browser(driver: &Driver, chromium: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,720", "--hide-scrollbars", "--force-device-scale-factor=1"],
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session starts");
+    // The window's outer size, so that the page itself gets 1280×720.
+    let inner: Value = client
+        .execute(
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (dw, dh) = (inner[0].as_u64().unwrap_or(0), inner[1].as_u64().unwrap_or(0));
+    client.set_window_size(1280 + dw as u32, 720 + dh as u32).await.unwrap();
+    client
+}
+
+/// Runs a script and returns its value.
+async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.unwrap()
+}
+
+/// Waits until the page's training state is one of `states`; returns it.
+async fn wait_state(client: &Client, states: &[&str], limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        let state = js(client, "return document.body.dataset.state").await;
+        let state = state.as_str().unwrap_or("").to_string();
+        if states.contains(&state.as_str()) {
+            return state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page stayed `{state}`, waiting for {states:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until an element's text is not empty; returns it.
+async fn wait_text(client: &Client, css: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = client.find(Locator::Css(css)).await.unwrap().text().await.unwrap();
+        if !text.trim().is_empty() {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{css} stayed empty");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Replaces an input's value by typing, as a user does.
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let input = client.find(Locator::Css(css)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/demo-browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, client.screenshot().await.unwrap()).unwrap();
+    path
+}
+
+/// The hidden-objection cell of `pressure summary`'s table for a run folder.
+fn summary_hidden(dir: &Path, out: &Path) -> String {
+    let o = pressure(&["summary", out.to_str().unwrap()], dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let lines: Vec<&str> = table.lines().collect();
+    fn cells(line: &str) -> Vec<&str> {
+        line.split('|').map(str::trim).collect()
+    }
+    let header = cells(lines[0]);
+    let column = header.iter().position(|c| *c == "hidden_objection").unwrap();
+    cells(lines[2])[column].to_string()
+}
+
+/// The page layout at 1280×720: nothing wider than the window, every chart panel drawn and
+/// inside it, the Train button and the final values visible.
+async fn check_layout(client: &Client) {
+    let v = js(
+        client,
+        r#"const r = (s) => document.querySelector(s).getBoundingClientRect();
+           const panels = [...document.querySelectorAll('.panel')].map((p) => p.getBoundingClientRect());
+           return {
+             w: innerWidth, h: innerHeight, sw: document.documentElement.scrollWidth,
+             sh: document.documentElement.scrollHeight,
+             panels: panels.every((p) => p.width > 150 && p.height > 90 && p.bottom <= innerHeight && p.right <= innerWidth),
+             train: r('#train').bottom <= innerHeight,
+             finals: r('#finals').bottom <= innerHeight,
+             command: r('#command').bottom <= innerHeight + 1,
+           };"#,
+    )
+    .await;
+    assert_eq!((v["w"].as_u64(), v["h"].as_u64()), (Some(1280), Some(720)), "{v}");
+    assert!(
+        v["sw"].as_u64() <= Some(1280) && v["sh"].as_u64() <= Some(720),
+        "the page scrolls: {v}"
+    );
+    for k in ["panels", "train", "finals", "command"] {
+        assert_eq!(v[k], true, "{k} at 1280×720: {v}");
+    }
+}
+
+/// Every control has a label and can be reached from the keyboard.
+async fn check_labels(client: &Client) {
+    let unlabelled = js(
+        client,
+        r#"return [...document.querySelectorAll('input, select, button, a.button')].filter((e) => {
+             const named = (e.labels && e.labels.length) || e.getAttribute('aria-label') || (e.textContent || '').trim();
+             return !named || e.tabIndex < 0;
+           }).map((e) => e.id || e.outerHTML.slice(0, 60));"#,
+    )
+    .await;
+    assert_eq!(
+        unlabelled,
+        json!([]),
+        "controls without a label or out of the tab order"
+    );
+}
+
+#[test]
+fn the_page_trains_reproduces_and_refuses_like_the_command_line() {
+    let Some((chromium, chromedriver)) = tools_or_skip("demo_browser") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold"]);
+    let driver = Driver::start(&chromedriver);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = browser(&driver, &chromium).await;
+        client.goto(&server.url).await.unwrap();
+        wait_state(&client, &["idle"], Duration::from_secs(10)).await;
+        check_layout(&client).await;
+        check_labels(&client).await;
+
+        // A scene, one of its presets, then two controls changed and Enter pressed.
+        client
+            .find(Locator::Css("#scene"))
+            .await
+            .unwrap()
+            .select_by_value("monitor_pressure")
+            .await
+            .unwrap();
+        let title = wait_text(&client, "#title").await;
+        assert!(title.starts_with("Monitor pressure"), "{title}");
+        let preset = client.find(Locator::XPath(
+            "//div[@id='presets']/button[starts-with(., 'latent monitor')]",
+        ));
+        preset.await.unwrap().click().await.unwrap();
+        type_into(&client, "#in-seeds", "3").await;
+        type_into(&client, "#in-pressure-steps", "200").await;
+        client
+            .find(Locator::Css("#in-pressure-steps"))
+            .await
+            .unwrap()
+            .send_keys("\u{E007}")
+            .await
+            .unwrap();
+        wait_state(&client, &["done"], Duration::from_secs(180)).await;
+        let shown = wait_text(&client, "#final-hidden_objection").await;
+        let command = client
+            .find(Locator::Css("#command"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            command.starts_with(
+                "pressure run monitor_pressure --arm 'latent monitor' --seeds 3 --set pressure.steps=200 --out "
+            ),
+            "{command}"
+        );
+        let page = screenshot(&client, "trained.png").await;
+        check_layout(&client).await;
+
+        // The command the page gives, run by the command line, then `pressure summary`.
+        let out = dir.path().join("cli");
+        let args = args_with_out(&command, &out);
+        let o = pressure(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            shown,
+            summary_hidden(dir.path(), &out),
+            "the page against `pressure summary`"
+        );
+
+        // The address reproduces the state and the run.
+        let address = client.current_url().await.unwrap().to_string();
+        assert!(
+            address.contains("scene=monitor_pressure") && address.contains("pressure.steps=200"),
+            "{address}"
+        );
+        client.goto("about:blank").await.unwrap();
+        client.goto(&address).await.unwrap();
+        wait_state(&client, &["done"], Duration::from_secs(60)).await;
+        assert_eq!(wait_text(&client, "#final-hidden_objection").await, shown);
+        let restored = js(
+            &client,
+            r#"return [document.querySelector('#scene').value, document.querySelector('#in-pressure-steps').value,
+                       document.querySelector('#in-seeds').value,
+                       document.querySelector('#presets [aria-pressed="true"]').firstChild.textContent,
+                       document.querySelector('#command').textContent];"#,
+        )
+        .await;
+        assert_eq!(
+            restored,
+            json!(["monitor_pressure", "200", "3", "latent monitor", command])
+        );
+        let status = client
+            .find(Locator::Css("#status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(status.contains("served from disk"), "{status}");
+
+        // Pin it, copy its command, and draw the figure as one well-formed SVG file.
+        client.find(Locator::Css("#pin")).await.unwrap().click().await.unwrap();
+        let runs = client.find(Locator::Css("#runs")).await.unwrap().text().await.unwrap();
+        assert!(runs.contains("pinned: latent monitor"), "{runs}");
+        client.find(Locator::Css("#copy")).await.unwrap().click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while client.find(Locator::Css("#status")).await.unwrap().text().await.unwrap() != "command copied" {
+            assert!(Instant::now() < deadline, "copying the command did not say so");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let figure = js(
+            &client,
+            r#"const svg = window.demoFigure();
+               const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+               return [doc.querySelector('parsererror') === null, doc.querySelectorAll('svg svg').length, svg.length];"#,
+        )
+        .await;
+        assert_eq!((&figure[0], &figure[1]), (&json!(true), &json!(7)), "{figure}");
+
+        // An invalid value: the command line's message, beside its control.
+        type_into(&client, "#in-world-contradiction_rate", "1.5").await;
+        let message = wait_text(&client, "#msg-world-contradiction_rate").await;
+        let mut bad = args_with_out(&command, &out);
+        bad.extend(["--set".to_string(), "world.contradiction_rate=1.5".to_string()]);
+        let o = pressure(&bad.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(message, stderr(&o).trim());
+        screenshot(&client, "invalid.png").await;
+        client.close().await.unwrap();
+        eprintln!("screenshots: {} and invalid.png beside it", page.display());
+    });
+}
+
+/// Clicks a preset of the scene shown, by name.
+async fn preset(client: &Client, name: &str) {
+    let xpath = format!("//div[@id='presets']/button[starts-with(., '{name}')]");
+    client
+        .find(Locator::XPath(&xpath))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Presses Train, waits for the run, and returns (seconds to the first point drawn, seconds to
+/// the end), as the page timed them.
+async fn train_timed(client: &Client) -> (f64, f64) {
+    client
+        .find(Locator::Css("#train"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_state(client, &["done"], Duration::from_secs(300)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t = js(client, "return window.demoTimes").await;
+    let at = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
+    (
+        (at("firstPoint") - at("pressed")) / 1e3,
+        (at("done") - at("pressed")) / 1e3,
+    )
+}
+
+#[test]
+#[ignore = "a measurement, not a check: run it alone, on a quiet machine"]
+fn speed() {
+    let Some((chromium, chromedriver)) = tools_or_skip("speed") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Instant::now();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &[]);
+    server.wait_idle(Duration::from_secs(120));
+    let warm = clock.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_secs(1));
+    let idle = server.memory_mib().unwrap_or(f64::NAN);
+    let driver = Driver::start(&chromedriver);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = browser(&driver, &chromium).await;
+        client.goto(&server.url).await.unwrap();
+        wait_state(&client, &["idle"], Duration::from_secs(10)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let transfer = js(
+            &client,
+            r#"const all = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+               return [all.reduce((s, e) => s + e.transferSize, 0), all.reduce((s, e) => s + e.decodedBodySize, 0), all.length];"#,
+        )
+        .await;
+        println!("the page: {} bytes transferred ({} bytes of content) in {} requests", transfer[0], transfer[1], transfer[2]);
+        println!("server start to constitutions kept: {warm:.1} s; memory idle after start: {idle:.1} MiB");
+        println!("load average before: {}", load.trim());
+        println!("{:<42} {:>12} {:>10}", "scene, preset (1 arm, 5 seeds)", "first point", "complete");
+        let row = |what: String, (first, done): (f64, f64)| println!("{what:<42} {first:>10.3} s {done:>8.2} s");
+        for name in ["no pressure", "objection tolerated", "objection penalized", "principles untaught"] {
+            preset(&client, name).await;
+            row(format!("pressure, {name}"), train_timed(&client).await);
+        }
+        preset(&client, "no pressure").await;
+        row("pressure, no pressure, again (stored)".into(), train_timed(&client).await);
+        client
+            .find(Locator::Css("#scene"))
+            .await
+            .unwrap()
+            .select_by_value("strategic_concealment")
+            .await
+            .unwrap();
+        preset(&client, "cue hidden").await;
+        row("strategic_concealment, cue hidden (cold)".into(), train_timed(&client).await);
+        preset(&client, "cue hidden").await;
+        row("strategic_concealment, cue hidden (stored)".into(), train_timed(&client).await);
+        client.close().await.unwrap();
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    println!(
+        "memory idle after these trainings: {:.1} MiB",
+        server.memory_mib().unwrap_or(f64::NAN)
+    );
+    println!(
+        "load average after: {}",
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
+}
+
+#[test]
+#[ignore = "retakes the README's screenshot, docs/demo.png"]
+fn readme_screenshot() {
+    let Some((chromium, chromedriver)) = tools_or_skip("readme_screenshot") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The default cache, inside a fresh folder: the command shown is the one a user sees.
+    let server = Server::start(dir.path(), Path::new("runs/demo"), &[]);
+    let driver = Driver::start(&chromedriver);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = browser(&driver, &chromium).await;
+        client
+            .goto(&format!("{}?scene=pressure&arm=no%20pressure&seeds=5", server.url))
+            .await
+            .unwrap();
+        wait_state(&client, &["done"], Duration::from_secs(120)).await;
+        preset(&client, "objection penalized").await;
+        train_timed(&client).await;
+        // Exact values at step 300 of the hidden-objection panel, from the keyboard.
+        let panel = client.find(Locator::Css("#p-hidden_objection")).await.unwrap();
+        panel.send_keys("\u{E011}").await.unwrap();
+        for _ in 0..6 {
+            panel.send_keys("\u{E014}").await.unwrap();
+        }
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/demo.png");
+        std::fs::write(&path, client.screenshot().await.unwrap()).unwrap();
+        println!("{}", path.display());
+        client.close().await.unwrap();
+    });
+}
+
+#[test]
+#[ignore = "screenshots of every scene for a look, in target/demo-browser/"]
+fn every_scene() {
+    let Some((chromium, chromedriver)) = tools_or_skip("every_scene") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold"]);
+    let driver = Driver::start(&chromedriver);
+    let (_, catalogue) = server.get("/api/catalogue");
+    let catalogue: Value = serde_json::from_str(&catalogue).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = browser(&driver, &chromium).await;
+        for scene in catalogue["scenes"].as_array().unwrap() {
+            let name = scene["name"].as_str().unwrap();
+            // A small budget; the address trains it on opening.
+            let url = format!("{}?scene={name}&seeds=2&pressure.steps=300", server.url);
+            client.goto(&url).await.unwrap();
+            let state = wait_state(&client, &["done", "refused", "failed"], Duration::from_secs(300)).await;
+            let path = screenshot(&client, &format!("scene-{name}.png")).await;
+            println!("{name}: {state}, {}", path.display());
+        }
+        client.close().await.unwrap();
+    });
+}
