@@ -762,6 +762,13 @@ for (const fig of document.querySelectorAll('.panel')) {
   });
   fig.addEventListener('mouseleave', hideTip);
   fig.addEventListener('blur', hideTip);
+  fig.addEventListener('focus', () => {
+    const all = steps();
+    if (!all.length) return;
+    cursor[fig.id] = all[all.length - 1];
+    const r = fig.getBoundingClientRect();
+    showTip(fig.id, cursor[fig.id], { x: r.left + r.width / 2, y: r.top + 20 });
+  });
   fig.addEventListener('keydown', (e) => {
     const all = steps();
     if (!all.length || !['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) return;

@@ -75,7 +75,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
             .await
             .with_context(|| format!("--port {}: cannot listen on {ip}:{}", args.port, args.port))?;
@@ -97,13 +97,19 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         if args.open {
             open(&url);
         }
-        axum::serve(listener, router(app))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("the server stopped")
-    })?;
+        // Ctrl-C stops at once, open streams and all: a training in flight is lost, and the
+        // runs it finished are on disk.
+        let serve = std::future::IntoFuture::into_future(axum::serve(listener, router(app)));
+        tokio::select! {
+            served = serve => served.context("the server stopped"),
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("pressure demo: stopped");
+                Ok(())
+            }
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 
