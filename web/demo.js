@@ -143,10 +143,14 @@ function showScene() {
   showControls();
 }
 
+// A preset sets the lesson's settings; the budget (steps, seeds) stays as the lecturer chose it.
 function choosePreset(name) {
+  const steps = state.sets['pressure.steps'];
   state.preset = name;
   state.sets = { ...preset().sets };
-  state.seeds = preset().values.seeds;
+  if (steps !== undefined && !same(catalogue.controls.find((c) => c.key === 'pressure.steps'), steps)) {
+    state.sets['pressure.steps'] = steps;
+  }
   for (const b of $('presets').children) b.setAttribute('aria-pressed', String(b.firstChild.textContent === name));
   showControls();
   changed();
@@ -882,7 +886,6 @@ async function start() {
     state.scene = s.name;
     state.preset = s.start;
     state.sets = { ...preset().sets };
-    state.seeds = preset().values.seeds;
     state.scope = s.scope;
     showScene();
     changed();

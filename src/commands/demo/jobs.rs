@@ -115,7 +115,15 @@ impl Trainer {
                 q.busy = true;
                 job
             };
-            self.train(job);
+            // A bug must not stop the demo's only trainer: the page is told, the next job runs.
+            let tx = job.tx.clone();
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.train(job))).is_err() {
+                send(
+                    &tx,
+                    "failed",
+                    json!({ "message": "error: the training stopped on an internal error; see the server's terminal" }),
+                );
+            }
         }
     }
 
