@@ -522,6 +522,11 @@ fn every_scene() {
             let path = screenshot(&client, &format!("scene-{name}.png")).await;
             println!("{name}: {state}, {}", path.display());
         }
+        // The last scene's figure, as "Download figure" writes it.
+        let figure = js(&client, "return window.demoFigure()").await;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/demo-browser/figure.svg");
+        std::fs::write(&path, figure.as_str().unwrap()).unwrap();
+        println!("figure: {}", path.display());
         client.close().await.unwrap();
     });
 }

@@ -566,11 +566,13 @@ function tipRow(run, colour, key, step, who) {
 function drawOutcomes() {
   const fig = $('p-outcomes');
   const svg = fig.querySelector('svg');
-  const scale = frame(svg, 'silent compliance, split', 0, 1);
-  const run = current;
+  // The keys first: the chart takes the height they leave.
   const keys = fig.querySelector('.keys');
   keys.innerHTML = '';
   for (const [, name, colour] of C.outcomes) keys.append(key(name, colour, 'area'));
+  if (ghost) keys.append(key('dashed: the previous run', C.grey, 'dashed'));
+  const scale = frame(svg, 'silent compliance, split', 0, 1);
+  const run = current;
   if (run && run.points.length) {
     let below = run.points.map(() => 0);
     for (const [metric, , colour] of C.outcomes) {
@@ -612,19 +614,20 @@ function drawLines(id, title, lines, fixed) {
       for (const l of present) {
         const v = valueOf(p, l);
         // Widen the fixed range to the data, in steps of a half.
-        if (v && v[0] !== null) [lo, hi] = [Math.min(lo, Math.floor(v[0] * 2 + 1e-9) / 2), Math.max(hi, Math.ceil(v[0] * 2 - 1e-9) / 2)];
+        if (v && v[0] !== null) [lo, hi] = [Math.min(lo, Math.floor(v[0] * 2 + 1e-6) / 2), Math.max(hi, Math.ceil(v[0] * 2 - 1e-6) / 2)];
       }
     }
   }
-  const scale = frame(svg, title, lo, hi);
+  // The keys first: the chart takes the height they leave.
   const keys = fig.querySelector('.keys');
   keys.innerHTML = '';
+  for (const l of present) keys.append(key(l.label, l.colour));
+  if (ghost && present.length) keys.append(key('dashed: the previous run', C.grey, 'dashed'));
+  const scale = frame(svg, title, lo, hi);
   for (const l of present) {
-    keys.append(key(l.label, l.colour));
     if (ghost) line(svg, ghost, l, scale, l.colour, { dash: '5 4', width: 1.6, opacity: 0.55 });
     if (current) line(svg, current, l, scale, l.colour, { band: true });
   }
-  if (ghost && present.length) keys.append(key('dashed: the previous run', C.grey, 'dashed'));
   panels[id] = { scale, svg, rows: (step) => (current ? present.map((l) => tipRow(current, l.colour, l, step, l.label)) : []) };
 }
 
@@ -812,6 +815,7 @@ function figureSVG() {
   const width = Math.ceil($('view').clientWidth);
   const out = document.createElementNS(SVG, 'svg');
   out.setAttribute('xmlns', SVG);
+  out.setAttribute('font-family', 'DejaVu Sans, Arial, Helvetica, sans-serif');
   el('rect', { x: 0, y: 0, width, height: 10, fill: '#fff' }, out);
   const s = scene();
   txt(out, 8, 18, `pressure demo — ${s.title}`, { 'font-size': 15, 'font-weight': 600 });
@@ -831,16 +835,20 @@ function figureSVG() {
     inner.setAttribute('width', fig.querySelector('svg').clientWidth);
     inner.setAttribute('height', fig.querySelector('svg').clientHeight);
     g.append(inner);
+    // The keys below the chart, wrapped to the panel's width (about 6 px a character).
     const keys = [...fig.querySelectorAll('.keys li')];
     let kx = 6;
-    const ky = fig.querySelector('svg').clientHeight + 12;
+    let ky = fig.querySelector('svg').clientHeight + 12;
     for (const li of keys) {
       const sw = li.querySelector('.swatch');
       const colour = sw.style.background || sw.style.borderColor;
+      const w = 22 + li.textContent.length * 6;
+      if (kx > 6 && kx + w > r.width) [kx, ky] = [6, ky + 14];
       el('rect', { x: kx, y: ky - 9, width: 12, height: 9, fill: colour }, g);
       txt(g, kx + 15, ky, li.textContent, { 'font-size': 11 });
-      kx += 22 + li.textContent.length * 6;
+      kx += w;
     }
+    bottom = Math.max(bottom, r.top - origin.top + top + ky + 6);
     bottom = Math.max(bottom, r.bottom - origin.top + top + 4);
   }
   txt(out, 8, bottom + 14, $('command').textContent, { 'font-size': 11, 'font-family': 'monospace' });
@@ -909,7 +917,7 @@ async function start() {
   $('pin').addEventListener('click', pin);
   // Charts are drawn at their size: redraw when it changes.
   new ResizeObserver(schedule).observe($('view'));
-  for (const fig of document.querySelectorAll('.panel')) new ResizeObserver(schedule).observe(fig);
+  for (const svg of document.querySelectorAll('.panel svg')) new ResizeObserver(schedule).observe(svg);
   document.body.dataset.state = 'idle';
   writeAddress();
   drawAll();
