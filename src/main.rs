@@ -41,6 +41,9 @@ enum Command {
         shards: Vec<PathBuf>,
         #[command(flatten)]
         figures: FigureArgs,
+        /// Exit with 1 when a claim of the experiment does not come out as it states.
+        #[arg(long)]
+        strict: bool,
     },
     /// Print final values (each seed's mean over its last `eval.final_window` evaluations; an
     /// estimate and its 95% interval over seeds) of a run folder as a table.
@@ -77,7 +80,12 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => commands::run::run(args),
         Command::Plot { run_dir, plots, metric } => commands::plot::plot(&run_dir, plots, &metric),
-        Command::Merge { out, shards, figures } => commands::merge::merge(&out, &shards, &figures),
+        Command::Merge {
+            out,
+            shards,
+            figures,
+            strict,
+        } => commands::merge::merge(&out, &shards, &figures, strict),
         Command::Summary(args) => commands::summary::summary(&args),
         Command::Compare(args) => commands::compare::compare(&args),
         Command::List => commands::list::list(),

@@ -3,6 +3,7 @@
 //! where figures go, and writing to standard output.
 
 pub mod bench;
+pub mod claims;
 pub mod compare;
 pub mod format;
 pub mod list;

@@ -110,6 +110,14 @@ impl Experiment {
                 .collect();
             t.insert("figures".into(), Value::Array(figures));
         }
+        if !self.claims.is_empty() {
+            let claims = self
+                .claims
+                .iter()
+                .map(|c| Value::Table(Table::try_from(&c.spec).expect("a claim serializes")))
+                .collect();
+            t.insert("claims".into(), Value::Array(claims));
+        }
         toml::to_string(&t).expect("a TOML table serializes")
     }
 }

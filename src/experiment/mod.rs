@@ -3,6 +3,7 @@
 
 mod bad_value;
 pub mod budget;
+pub mod claims;
 pub mod error;
 pub mod folder;
 mod grid;
