@@ -52,6 +52,9 @@ enum Command {
     /// Holm's correction, probability of improvement, Hedges' g, seeds and the minimum detectable
     /// difference.
     Compare(CompareArgs),
+    /// Check an experiment's claims under perturbations it was not tuned on (other algorithm,
+    /// network, KL, learning rate, world, backend): a claims × perturbations table and figures.
+    Robustness(commands::robustness::RobustnessArgs),
     /// Name the shipped experiments with their one-line descriptions.
     List,
     /// Measure pressure-phase throughput per population size, evaluation time, and the wall time
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         } => commands::merge::merge(&out, &shards, &figures, strict),
         Command::Summary(args) => commands::summary::summary(&args),
         Command::Compare(args) => commands::compare::compare(&args),
+        Command::Robustness(args) => commands::robustness::robustness(&args),
         Command::List => commands::list::list(),
         Command::Bench {
             populations,

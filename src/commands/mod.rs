@@ -9,6 +9,7 @@ pub mod format;
 pub mod list;
 pub mod merge;
 pub mod plot;
+pub mod robustness;
 pub mod run;
 pub mod summary;
 

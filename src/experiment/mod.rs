@@ -9,6 +9,7 @@ pub mod folder;
 mod grid;
 pub mod keys;
 pub mod merge;
+pub mod robustness;
 pub mod runner;
 pub mod runs;
 pub mod shipped;

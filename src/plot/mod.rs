@@ -7,12 +7,14 @@ mod data;
 mod figures;
 mod finals;
 pub mod overoptimization;
+pub mod robustness;
 pub mod spec;
 mod style;
 mod sweep;
 
 pub use crate::stats::{Summary, summarize};
 pub use data::{Group, Header, RunData, Series, SweepAxis, group_label};
+pub use figures::STACK as OUTCOME_STACK;
 pub use spec::{FigureKind, FigureSpec};
 
 use std::path::{Path, PathBuf};
