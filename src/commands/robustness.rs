@@ -97,7 +97,6 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("runs").join(format!("{}_robustness", base.name)));
-    std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
 
     // The settings perturbations in one experiment; each other backend in one of its own.
     let settings: Vec<Perturbation> = perturbations.iter().filter(|p| p.backend.is_none()).cloned().collect();
@@ -136,6 +135,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             )?,
         ));
     }
+    std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
     let mut failed = false;
     for (part, toml) in &parts {
         let file = part.folder.with_extension("toml");

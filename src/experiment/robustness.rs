@@ -98,11 +98,14 @@ pub fn load(path: &Path) -> Result<Vec<Perturbation>, SpecError> {
                 "{at}: give `set = [\"key=value\", ...]` or `backend`, one of the two"
             )));
         }
-        let set = p
+        let set: Vec<Override> = p
             .set
             .iter()
             .map(|s| Override::parse(s).map_err(|e| SpecError(format!("{at}: {}", e.0.replacen("--set ", "set ", 1)))))
             .collect::<Result<_, _>>()?;
+        for o in &set {
+            crate::run::keys::check_key(&o.key).map_err(|why| SpecError(format!("{at}: `set`: {why}")))?;
+        }
         out.push(Perturbation {
             name: p.name,
             set,
