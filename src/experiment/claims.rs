@@ -134,6 +134,11 @@ pub enum Statement {
 }
 
 impl Statement {
+    /// Whether every group it names is among `groups`.
+    pub fn within(&self, groups: &[String]) -> bool {
+        self.values().iter().all(|v| groups.contains(&v.arm))
+    }
+
     pub fn values(&self) -> Vec<&ValueRef> {
         match self {
             Statement::Threshold { value, .. } => vec![value],
@@ -211,7 +216,7 @@ fn parse_op(token: &str) -> Option<Op> {
 }
 
 /// `[scope:]metric[arm][@at]`, checked against the metric catalogue and the experiment's groups.
-fn parse_value(token: &str, position: usize, groups: &[String]) -> Result<ValueRef, String> {
+fn parse_value(token: &str, position: usize, groups: Option<&[String]>) -> Result<ValueRef, String> {
     let at_position = |what: String| format!("position {position}: {what}");
     let open = token.find('[').ok_or_else(|| {
         at_position(format!(
@@ -224,7 +229,9 @@ fn parse_value(token: &str, position: usize, groups: &[String]) -> Result<ValueR
         .ok_or_else(|| at_position(format!("`{token}`: `[` without `]`")))?;
     let (name, arm, rest) = (&token[..open], &token[open + 1..close], &token[close + 1..]);
     let metric = MetricRef::parse(name, Some(Scope::Trained.name())).map_err(at_position)?;
-    if !groups.iter().any(|g| g == arm) {
+    if let Some(groups) = groups
+        && !groups.iter().any(|g| g == arm)
+    {
         return Err(at_position(format!(
             "`{token}`: no arm `{arm}` in this experiment; its arms: {}",
             groups.join(", ")
@@ -257,8 +264,8 @@ fn parse_number(token: &str, position: usize) -> Result<f64, String> {
         .ok_or_else(|| format!("position {position}: `{token}` is not a number"))
 }
 
-/// Parses a statement against the experiment's groups (arm labels).
-pub fn parse(text: &str, groups: &[String]) -> Result<Statement, String> {
+/// Parses a statement, checking its arms against the experiment's groups (arm labels) if given.
+pub fn parse(text: &str, groups: Option<&[String]>) -> Result<Statement, String> {
     let t = tokens(text)?;
     let end = text.chars().count() + 1;
     let get = |i: usize| t.get(i).map_or((end, ""), |(p, s)| (*p, s.as_str()));
@@ -319,8 +326,10 @@ pub fn parse(text: &str, groups: &[String]) -> Result<Statement, String> {
     Ok(statement)
 }
 
-/// Parses an experiment's claims: each error names the claim and the position.
-pub fn parse_all(specs: &[ClaimSpec], groups: &[String]) -> Result<Vec<Claim>, String> {
+/// Parses an experiment's claims: each error names the claim and the position. With `groups`,
+/// a claim naming another group is an error; without, it is kept and can be checked only where
+/// the group ran.
+pub fn parse_all(specs: &[ClaimSpec], groups: Option<&[String]>) -> Result<Vec<Claim>, String> {
     let mut out = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         if spec.name.trim().is_empty() {
@@ -571,7 +580,8 @@ mod tests {
     #[test]
     fn the_three_forms_parse() {
         let g = groups();
-        match parse("hidden_objection[objection penalized] >= 0.5", &g).unwrap() {
+        let g = Some(&g[..]);
+        match parse("hidden_objection[objection penalized] >= 0.5", g).unwrap() {
             Statement::Threshold { value, op, bound } => {
                 assert_eq!(value.metric.to_string(), "trained:hidden_objection");
                 assert_eq!(
@@ -583,7 +593,7 @@ mod tests {
         }
         match parse(
             "heldout:silent_compliance[a, b=1]@peak < heldout:silent_compliance[control]@300",
-            &g,
+            g,
         )
         .unwrap()
         {
@@ -593,18 +603,19 @@ mod tests {
             }
             s => panic!("{s:?}"),
         }
-        match parse("refusal[control] - refusal[objection penalized] > 0.1", &g).unwrap() {
+        match parse("refusal[control] - refusal[objection penalized] > 0.1", g).unwrap() {
             Statement::Difference { op, bound, .. } => assert_eq!((op, bound), (Op::Gt, 0.1)),
             s => panic!("{s:?}"),
         }
         assert!(
-            matches!(parse("refusal[control]>-0.5", &g).unwrap(), Statement::Threshold { bound, .. } if bound == -0.5)
+            matches!(parse("refusal[control]>-0.5", g).unwrap(), Statement::Threshold { bound, .. } if bound == -0.5)
         );
     }
 
     #[test]
     fn each_bad_statement_names_its_position() {
         let g = groups();
+        let g = Some(&g[..]);
         for (text, needle) in [
             ("", "empty"),
             ("refusal[control]", "position 17: the statement ends where a comparison"),
@@ -622,7 +633,7 @@ mod tests {
             ("refusal[control] - > 0", "position 20"),
             ("refusal[control] > ", "position 20: the statement ends"),
         ] {
-            let e = parse(text, &g).unwrap_err();
+            let e = parse(text, g).unwrap_err();
             assert!(e.contains(needle), "{text:?}: {e}");
             assert!(!e.contains('\n'));
         }
@@ -677,7 +688,7 @@ mod tests {
             check: check_text.into(),
             expect: Expect::Holds,
         };
-        let claims = parse_all(&[spec], &["a".into(), "b".into()]).unwrap();
+        let claims = parse_all(&[spec], Some(&["a".into(), "b".into()])).unwrap();
         check(&claims[0], &data())
     }
 
