@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pressure::commands::{self, FigureArgs, compare::CompareArgs, run::RunArgs, summary::SummaryArgs};
+use pressure::plot::FigureSize;
 use pressure::run::Backend;
 
 /// A sandbox for RLHF selection pressure on contradictory tasks.
@@ -30,6 +31,11 @@ enum Command {
         /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
         #[arg(long = "metric", value_name = "METRIC")]
         metric: Vec<String>,
+        /// Draw the figures for a screen (default), a paper's page (7 in wide at 300 dpi) or
+        /// column (3.5 in), or a 16:9 slide, with text sized to be read there. Other sizes
+        /// than the screen's go into a subfolder of the default folder named after the size.
+        #[arg(long, value_enum, value_name = "SIZE", default_value_t)]
+        figure_size: FigureSize,
     },
     /// Combine the folders of a sharded run (`run --shard K/N`) into one.
     Merge {
@@ -76,7 +82,12 @@ enum Command {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => commands::run::run(args),
-        Command::Plot { run_dir, plots, metric } => commands::plot::plot(&run_dir, plots, &metric),
+        Command::Plot {
+            run_dir,
+            plots,
+            metric,
+            figure_size,
+        } => commands::plot::plot(&run_dir, plots, &metric, figure_size),
         Command::Merge { out, shards, figures } => commands::merge::merge(&out, &shards, &figures),
         Command::Summary(args) => commands::summary::summary(&args),
         Command::Compare(args) => commands::compare::compare(&args),

@@ -81,6 +81,10 @@ panels = [{ title = "q", metrics = ["trained:refusal"] }]
                 &["--plots p", "--no-plots draws none"],
             ),
             (
+                &["run", "tiny.toml", "--no-plots", "--figure-size", "page"],
+                &["--figure-size page", "--no-plots draws none"],
+            ),
+            (
                 &[
                     "run",
                     "tiny.toml",
