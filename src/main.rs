@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pressure::commands::{self, FigureArgs, compare::CompareArgs, run::RunArgs, summary::SummaryArgs};
-use pressure::plot::FigureSize;
+use pressure::plot::{FigureSize, Sheet};
 use pressure::run::Backend;
 
 /// A sandbox for RLHF selection pressure on contradictory tasks.
@@ -36,6 +36,9 @@ enum Command {
         /// than the screen's go into a subfolder of the default folder named after the size.
         #[arg(long, value_enum, value_name = "SIZE", default_value_t)]
         figure_size: FigureSize,
+        /// Write each figure as PDF too, beside its PNG and SVG.
+        #[arg(long)]
+        pdf: bool,
     },
     /// Combine the folders of a sharded run (`run --shard K/N`) into one.
     Merge {
@@ -87,7 +90,16 @@ fn main() -> ExitCode {
             plots,
             metric,
             figure_size,
-        } => commands::plot::plot(&run_dir, plots, &metric, figure_size),
+            pdf,
+        } => commands::plot::plot(
+            &run_dir,
+            plots,
+            &metric,
+            &Sheet {
+                pdf,
+                ..Sheet::new(figure_size)
+            },
+        ),
         Command::Merge { out, shards, figures } => commands::merge::merge(&out, &shards, &figures),
         Command::Summary(args) => commands::summary::summary(&args),
         Command::Compare(args) => commands::compare::compare(&args),

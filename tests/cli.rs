@@ -310,6 +310,20 @@ fn figures_for_a_paper_or_a_slide_have_its_size_and_a_folder_of_their_own() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(png_size(&dir.path().join("c/finals.png")).0, 1050);
+    // --pdf: each figure as a PDF page of the sheet's size (3.5 in = 252 pt), its text as text.
+    let o = pressure(
+        &["plot", "runs/tiny", "--figure-size", "column", "--pdf", "--plots", "p"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for figure in ["headline", "outcomes", "diagnostics", "finals"] {
+        let pdf = std::fs::read(dir.path().join(format!("p/{figure}.pdf"))).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{figure}.pdf");
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/MediaBox [0 0 252 "), "{figure}.pdf is 3.5 in wide");
+        assert!(text.contains("DejaVuSans"), "{figure}.pdf embeds the figures' font");
+    }
+    assert!(!dir.path().join("c/finals.pdf").exists(), "no PDF unless asked");
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub fn merge(out: &Path, shards: &[PathBuf], figures: &FigureArgs) -> anyhow::Re
             eprintln!("figures: not drawn while runs are missing; merge again with every shard folder");
             true
         }
-        Some(plots) => draw_after(out, &plots, &figures.metric, figures.figure_size),
+        Some(plots) => draw_after(out, &plots, &figures.metric, &figures.sheet()),
         None => true,
     };
     Ok(if completed == m.runs.len() && drawn {

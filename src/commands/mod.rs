@@ -35,12 +35,23 @@ pub struct FigureArgs {
     /// the screen's go into a subfolder of the default folder named after the size.
     #[arg(long, value_enum, value_name = "SIZE", default_value_t)]
     pub figure_size: FigureSize,
+    /// Write each figure as PDF too, beside its PNG and SVG.
+    #[arg(long)]
+    pub pdf: bool,
 }
 
 impl FigureArgs {
     /// `None`: draw no figures; `Some(None)`: the default folder.
     pub fn folder(&self) -> Option<Option<PathBuf>> {
         (!self.no_plots).then(|| self.plots.clone())
+    }
+
+    /// The size and formats of the figures.
+    pub fn sheet(&self) -> Sheet {
+        Sheet {
+            pdf: self.pdf,
+            ..Sheet::new(self.figure_size)
+        }
     }
 
     /// Where the figures of data in `data` go: `--plots`, or the default folder for the size.
@@ -58,6 +69,7 @@ impl FigureArgs {
                 (None, None) if self.figure_size != FigureSize::Screen => {
                     Some(format!("--figure-size {}", self.figure_size.name()))
                 }
+                (None, None) if self.pdf => Some("--pdf".to_string()),
                 (None, None) => None,
             };
             if let Some(flag) = ignored {
@@ -115,10 +127,10 @@ pub fn default_plots_at(data: &Path, name: &str, size: FigureSize) -> PathBuf {
 }
 
 /// Draws the figures of a run folder and says where they went.
-pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String], size: FigureSize) -> anyhow::Result<()> {
+pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -> anyhow::Result<()> {
     let data = crate::experiment::folder::load_data(run_dir)?;
-    let mut written = crate::plot::draw(&data, plots, metrics, &Sheet::new(size))
-        .map_err(|e| e.context(run_dir.display().to_string()))?;
+    let mut written =
+        crate::plot::draw(&data, plots, metrics, sheet).map_err(|e| e.context(run_dir.display().to_string()))?;
     written.extend(write_fits(&data, run_dir)?);
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("figures: {}", names.join(", "));
@@ -150,8 +162,8 @@ fn write_fits(data: &crate::plot::RunData, run_dir: &Path) -> anyhow::Result<Opt
 }
 
 /// Draws the figures after training; false (and a message) if none could be drawn.
-fn draw_after(run_dir: &Path, plots: &Path, metrics: &[String], size: FigureSize) -> bool {
-    match draw(run_dir, plots, metrics, size) {
+fn draw_after(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -> bool {
+    match draw(run_dir, plots, metrics, sheet) {
         Ok(()) => true,
         Err(e) => {
             eprintln!("figures: none drawn: {e:#}");

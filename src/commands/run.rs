@@ -150,7 +150,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let report = run_experiment(&experiment, &options)?;
     say(&report, &out);
-    let drawn = plots.is_none_or(|dir| draw_after(&out, &dir, &args.figures.metric, args.figures.figure_size));
+    let drawn = plots.is_none_or(|dir| draw_after(&out, &dir, &args.figures.metric, &args.figures.sheet()));
     let unfinished = report
         .manifest
         .runs

@@ -4,7 +4,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::{RunData, Series};
-use super::style::{Entry, FONT, Frame, Key, LineKind, Panel, Trace, arm_color, caption, chart_on, draw_panel, err};
+use super::frame::{Entry, Frame, Key};
+use super::style::{FONT, LineKind, Panel, Trace, arm_color, caption, chart_on, draw_panel, err};
 use super::{Figure, Sheet};
 use crate::metric::{
     COMPARTMENTALIZATION, COMPLIANCE_GAP, CONCEALMENT, HEADLINE, HONEST_OBJECTION, IGNORANCE, JUDGMENT_ACCURACY, KL,

@@ -6,7 +6,9 @@ mod custom;
 mod data;
 mod figures;
 mod finals;
+mod frame;
 pub mod overoptimization;
+mod pdf;
 pub mod sheet;
 pub mod spec;
 mod strip;
@@ -71,7 +73,8 @@ pub fn svg<F: Figure>(figure: &F, sheet: &Sheet) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// Renders a figure to `<dir>/<name>.png` and `.svg`, each through a temporary file.
+/// Renders a figure to `<dir>/<name>.png` and `.svg` (and `.pdf` when the sheet asks), each
+/// through a temporary file.
 pub fn render<F: Figure>(figure: &F, dir: &Path, sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
     style::register_fonts();
     std::fs::create_dir_all(dir)
@@ -91,7 +94,14 @@ pub fn render<F: Figure>(figure: &F, dir: &Path, sheet: &Sheet) -> anyhow::Resul
     let svg_path = dir.join(format!("{}.svg", figure.name()));
     let text = svg(figure, sheet)?;
     write_atomic(&svg_path, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", svg_path.display()))?;
-    Ok(vec![png, svg_path])
+    let mut written = vec![png, svg_path];
+    if sheet.pdf {
+        let path = dir.join(format!("{}.pdf", figure.name()));
+        let bytes = pdf::from_svg(&text, sheet.dpi()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        write_atomic(&path, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Data that no figure can show: the command exits with 1, saying why.
@@ -111,10 +121,63 @@ pub fn check_heatmap_metric(metric: &str) -> Result<(), String> {
     MetricRef::parse(metric, Some(Scope::Trained.name())).map(|_| ())
 }
 
-/// Draws every figure of a run's data into `dir`, at the size `sheet`; returns the files written. `heatmaps` names
-/// the metrics of a two-axis sweep's heatmaps (default: the experiment's `heatmaps`, else
-/// hidden objection).
-pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
+/// Any figure this layer draws.
+pub enum Drawn<'a> {
+    Headline(figures::Headline<'a>),
+    Outcomes(figures::Outcomes<'a>),
+    Diagnostics(figures::Diagnostics<'a>),
+    Custom(custom::Custom<'a>),
+    Finals(strip::Finals<'a>),
+    Overoptimization(overoptimization::Overoptimization<'a>),
+    Sweep(sweep::SweepLines<'a>),
+    Heatmap(sweep::Heatmap<'a>),
+}
+
+impl Figure for Drawn<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Drawn::Headline(f) => f.name(),
+            Drawn::Outcomes(f) => f.name(),
+            Drawn::Diagnostics(f) => f.name(),
+            Drawn::Custom(f) => f.name(),
+            Drawn::Finals(f) => f.name(),
+            Drawn::Overoptimization(f) => f.name(),
+            Drawn::Sweep(f) => f.name(),
+            Drawn::Heatmap(f) => f.name(),
+        }
+    }
+
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
+        match self {
+            Drawn::Headline(f) => f.size(sheet),
+            Drawn::Outcomes(f) => f.size(sheet),
+            Drawn::Diagnostics(f) => f.size(sheet),
+            Drawn::Custom(f) => f.size(sheet),
+            Drawn::Finals(f) => f.size(sheet),
+            Drawn::Overoptimization(f) => f.size(sheet),
+            Drawn::Sweep(f) => f.size(sheet),
+            Drawn::Heatmap(f) => f.size(sheet),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        match self {
+            Drawn::Headline(f) => f.draw(root, sheet),
+            Drawn::Outcomes(f) => f.draw(root, sheet),
+            Drawn::Diagnostics(f) => f.draw(root, sheet),
+            Drawn::Custom(f) => f.draw(root, sheet),
+            Drawn::Finals(f) => f.draw(root, sheet),
+            Drawn::Overoptimization(f) => f.draw(root, sheet),
+            Drawn::Sweep(f) => f.draw(root, sheet),
+            Drawn::Heatmap(f) => f.draw(root, sheet),
+        }
+    }
+}
+
+/// Every figure of a run's data, in the order they are drawn, and why any were left out.
+/// `heatmaps` names the metrics of a two-axis sweep's heatmaps (default: the experiment's
+/// `heatmaps`, else hidden objection).
+pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Vec<Drawn<'a>>, Vec<String>)> {
     for m in heatmaps {
         check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
@@ -122,7 +185,7 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> a
         data.labels.iter().any(|a| data.seeds_of(a) > 0),
         "no completed run to draw (see manifest.json)"
     );
-    let mut written = Vec::new();
+    let mut drawn = Vec::new();
     let mut skipped = Vec::new();
     if data.labels.len() > MAX_LINES {
         skipped.push(format!(
@@ -130,16 +193,16 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> a
             data.labels.len()
         ));
     } else {
-        written.extend(render(&figures::Headline { data }, dir, sheet)?);
-        written.extend(render(&figures::Outcomes { data }, dir, sheet)?);
-        written.extend(render(&figures::Diagnostics { data }, dir, sheet)?);
+        drawn.push(Drawn::Headline(figures::Headline { data }));
+        drawn.push(Drawn::Outcomes(figures::Outcomes { data }));
+        drawn.push(Drawn::Diagnostics(figures::Diagnostics { data }));
         for spec in data
             .experiment
             .figures
             .iter()
             .filter(|s| s.kind != FigureKind::Overoptimization)
         {
-            written.extend(render(&custom::Custom { data, spec }, dir, sheet)?);
+            drawn.push(Drawn::Custom(custom::Custom { data, spec }));
         }
     }
     if data.labels.len() > strip::MAX_GROUPS {
@@ -149,7 +212,7 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> a
             strip::MAX_GROUPS
         ));
     } else {
-        written.extend(render(&strip::Finals { data }, dir, sheet)?);
+        drawn.push(Drawn::Finals(strip::Finals { data }));
     }
     // One panel per group, so drawn however many groups there are.
     for spec in data
@@ -163,20 +226,16 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> a
             skipped.push(format!("`{}`: no group recorded a learned reward", spec.name));
             continue;
         }
-        written.extend(render(
-            &overoptimization::Overoptimization {
-                data,
-                name: &spec.name,
-                title: &spec.title,
-                groups,
-            },
-            dir,
-            sheet,
-        )?);
+        drawn.push(Drawn::Overoptimization(overoptimization::Overoptimization {
+            data,
+            name: &spec.name,
+            title: &spec.title,
+            groups,
+        }));
     }
     match data.experiment.sweep.len() {
         0 => {}
-        1 => written.extend(render(&sweep::SweepLines { data }, dir, sheet)?),
+        1 => drawn.push(Drawn::Sweep(sweep::SweepLines { data })),
         2 => {
             let default = [DEFAULT_HEATMAP_METRIC.to_string()];
             let metrics = [heatmaps, &data.experiment.heatmaps, &default]
@@ -184,12 +243,23 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> a
                 .find(|m| !m.is_empty())
                 .unwrap_or_default();
             for m in metrics {
-                written.extend(render(&sweep::Heatmap::new(data, m), dir, sheet)?);
+                drawn.push(Drawn::Heatmap(sweep::Heatmap::new(data, m)));
             }
         }
         n => skipped.push(format!(
             "a sweep over {n} settings has no sweep figure (one or two settings have one); run a slice of it"
         )),
+    }
+    Ok((drawn, skipped))
+}
+
+/// Draws every figure of a run's data into `dir`, at the size of `sheet`; returns the files
+/// written. `heatmaps` as for [`figures`].
+pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
+    let (drawn, skipped) = figures(data, heatmaps)?;
+    let mut written = Vec::new();
+    for figure in &drawn {
+        written.extend(render(figure, dir, sheet)?);
     }
     if written.is_empty() {
         return Err(Undrawable(skipped.join("; ")).into());

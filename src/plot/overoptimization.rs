@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::data::RunData;
 use super::figures::{describe, seeds_phrase};
-use super::style::{Entry, FONT, Frame, Key, LineKind, caption, chart_on, err};
+use super::frame::{Entry, Frame, Key};
+use super::style::{FONT, LineKind, caption, chart_on, err};
 use super::{Figure, Sheet};
 use crate::metric::{BEST_OF_N, KL, REWARD_PROXY, REWARD_RATERS, Scope, best_of_n_name, parse_best_of_n};
 

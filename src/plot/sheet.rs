@@ -44,15 +44,28 @@ const SLIDE_SCALE: f64 = 1.8;
 /// Design units a panel spends around its plot: caption and x labels below, y labels beside.
 const PANEL_FURNITURE: (f64, f64) = (82.0, 70.0);
 
-/// A figure size as the layout needs it.
+/// A figure size as the layout needs it, and whether figures are written as PDF too.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sheet {
     pub size: FigureSize,
+    /// Write each figure as PDF beside its PNG and SVG.
+    pub pdf: bool,
 }
 
 impl Sheet {
     pub fn new(size: FigureSize) -> Sheet {
-        Sheet { size }
+        Sheet { size, pdf: false }
+    }
+
+    /// Pixels per inch where the figure is shown: the page size of its PDF.
+    pub fn dpi(&self) -> f32 {
+        match self.size {
+            // CSS pixels.
+            FigureSize::Screen => 96.0,
+            FigureSize::Page | FigureSize::Column => 300.0,
+            // A 16:9 slide of 13.33 × 7.5 in.
+            FigureSize::Slide => 144.0,
+        }
     }
 
     /// Pixels per design unit.
@@ -285,11 +298,4 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
             (h as f64 / self.scale).round() as u32,
         ))
     }
-}
-
-/// The width of `text` in design units, measured with the embedded font as the figures draw it
-/// (fonts scale with the design, so a width in units holds on every sheet).
-pub fn text_width(text: &str, size: f64, style: FontStyle) -> u32 {
-    let font = FontDesc::new(FontFamily::from(super::style::FONT), size, FontStyle::Normal).style(style);
-    font.box_size(text).map(|(w, _)| w).unwrap_or(0)
 }

@@ -8,8 +8,8 @@ use plotters::style::FontStyle;
 
 use super::data::RunData;
 use super::figures::{describe, final_phrase, seeds_phrase};
-use super::sheet::text_width;
-use super::style::{Entry, FONT, Frame, Key, LineKind, arm_color, caption, chart_on, err};
+use super::frame::{Entry, Frame, Key};
+use super::style::{FONT, LineKind, arm_color, caption, chart_on, err, text_width};
 use super::{Figure, Sheet};
 use crate::metric::{HEADLINE, Scope, bounds};
 use crate::stats::summarize;
