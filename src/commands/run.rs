@@ -142,6 +142,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         out: out.clone(),
         progress: true,
         shard,
+        command: Some(crate::records::command_line(std::env::args())),
     };
     // A figure folder that cannot be made is found before training, not after.
     let plots = args.figures.folder_for(&out, &experiment.name);
