@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pressure::commands::{self, FigureArgs, compare::CompareArgs, run::RunArgs, summary::SummaryArgs};
+use pressure::commands::{
+    self, FigureArgs, compare::CompareArgs, report::ReportArgs, run::RunArgs, summary::SummaryArgs,
+};
 use pressure::plot::{FigureSize, Sheet};
 use pressure::run::Backend;
 
@@ -58,6 +60,10 @@ enum Command {
     /// Holm's correction, probability of improvement, Hedges' g, seeds and the minimum detectable
     /// difference.
     Compare(CompareArgs),
+    /// Write one self-contained HTML file about a run folder: its question, arms and control,
+    /// final values with intervals, comparisons with the control, every figure, every seed,
+    /// incomplete runs, the configuration and provenance.
+    Report(ReportArgs),
     /// Name the shipped experiments with their one-line descriptions.
     List,
     /// Measure pressure-phase throughput per population size, evaluation time, and the wall time
@@ -103,6 +109,7 @@ fn main() -> ExitCode {
         Command::Merge { out, shards, figures } => commands::merge::merge(&out, &shards, &figures),
         Command::Summary(args) => commands::summary::summary(&args),
         Command::Compare(args) => commands::compare::compare(&args),
+        Command::Report(args) => commands::report::report(&args),
         Command::List => commands::list::list(),
         Command::Bench {
             populations,

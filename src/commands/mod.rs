@@ -8,6 +8,7 @@ pub mod format;
 pub mod list;
 pub mod merge;
 pub mod plot;
+pub mod report;
 pub mod run;
 pub mod summary;
 
