@@ -105,11 +105,16 @@ impl TextTable {
             .map(|n| format!("<p class=\"note\">{}</p>\n", html_escape(n)))
             .collect();
         let class = |a: &Align| if *a == Align::Right { " class=\"num\"" } else { "" };
-        out.push_str("<table>\n<thead><tr>");
-        for (h, a) in &self.columns {
-            out.push_str(&format!("<th{}>{}</th>", class(a), html_escape(h)));
+        out.push_str("<table>\n");
+        // A table of names and values has no header to show.
+        if self.columns.iter().any(|(h, _)| !h.is_empty()) {
+            out.push_str("<thead><tr>");
+            for (h, a) in &self.columns {
+                out.push_str(&format!("<th{}>{}</th>", class(a), html_escape(h)));
+            }
+            out.push_str("</tr></thead>\n");
         }
-        out.push_str("</tr></thead>\n<tbody>\n");
+        out.push_str("<tbody>\n");
         for row in &self.rows {
             out.push_str("<tr>");
             for (cell, (_, a)) in row.iter().zip(&self.columns) {

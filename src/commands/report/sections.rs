@@ -296,7 +296,6 @@ pub fn incomplete(manifest: &Manifest) -> String {
 pub fn provenance(manifest: &Manifest) -> TextTable {
     let unrecorded = "not recorded (folder written by a version that did not record it)";
     let or_not = |v: &Option<String>| v.clone().unwrap_or_else(|| unrecorded.to_string());
-    let run_time: f64 = manifest.runs.iter().map(|r| r.wall_seconds).sum();
     let seeds: Vec<String> = manifest.seeds.iter().map(|s| s.to_string()).collect();
     let rows: Vec<Vec<String>> = vec![
         vec!["pressure version".into(), manifest.version.clone()],
@@ -325,8 +324,8 @@ pub fn provenance(manifest: &Manifest) -> TextTable {
         vec![
             "wall time".into(),
             format!(
-                "{:.1} s for the last command; {:.1} s of run time summed over runs",
-                manifest.wall_seconds, run_time
+                "{:.1} s, of the command that last wrote the folder (a resumed run counts only what it trained)",
+                manifest.wall_seconds
             ),
         ],
         vec![
