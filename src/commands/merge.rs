@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{FigureArgs, default_plots, draw_after};
+use super::{FigureArgs, draw_after};
 use crate::records::Status;
 
 /// `pressure merge`: combines shard folders into one, then draws its figures.
@@ -29,16 +29,12 @@ pub fn merge(out: &Path, shards: &[PathBuf], figures: &FigureArgs, strict: bool)
     for (id, why) in &merged.damaged {
         eprintln!("  run {id} is not merged: its records are damaged: {why}");
     }
-    let drawn = match figures.folder() {
+    let drawn = match figures.folder_for(out, &m.experiment) {
         Some(_) if !merged.missing.is_empty() => {
             eprintln!("figures: not drawn while runs are missing; merge again with every shard folder");
             true
         }
-        Some(plots) => draw_after(
-            out,
-            &plots.unwrap_or_else(|| default_plots(out, &m.experiment)),
-            &figures.metric,
-        ),
+        Some(plots) => draw_after(out, &plots, &figures.metric, &figures.sheet()),
         None => true,
     };
     let claimed = if merged.missing.is_empty() {

@@ -15,7 +15,7 @@ use crate::experiment::robustness::{self, BASELINE, Perturbation};
 use crate::experiment::shipped;
 use crate::experiment::{Experiment, folder};
 use crate::plot::robustness::{ClaimCurve, Mix, OutcomeMix, Point, SpecificationCurve};
-use crate::plot::{OUTCOME_STACK, RunData, render};
+use crate::plot::{FigureSize, OUTCOME_STACK, RunData, Sheet, render};
 use crate::records::write_atomic;
 
 /// Arguments of `pressure robustness`.
@@ -152,6 +152,8 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
                 plots: None,
                 no_plots: true,
                 metric: Vec::new(),
+                figure_size: FigureSize::Screen,
+                pdf: false,
             },
             shard: args.shard.clone(),
             dry_run: args.dry_run,
@@ -240,14 +242,14 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         ),
         claims: rows.iter().map(|(c, v)| curve(c, v)).collect(),
     };
-    let mut written = render(&curves, &plots)?;
+    let mut written = render(&curves, &plots, &Sheet::new(FigureSize::Screen))?;
     let mix = OutcomeMix {
         name: "robustness_outcomes",
         title: format!("{}: the final outcome mix under each perturbation", base.name),
         subtitle,
         groups: mix_groups(&base, &rows, &datas),
     };
-    written.extend(render(&mix, &plots)?);
+    written.extend(render(&mix, &plots, &Sheet::new(FigureSize::Screen))?);
     eprintln!(
         "figures: {}",
         written

@@ -86,6 +86,12 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The final values of `metrics` in `scope` per arm, with their intervals, as `summary` prints
+/// them (for `report`).
+pub fn final_table(data: &RunData, scope: &str, metrics: &[&str], estimator: Estimator) -> TextTable {
+    Table::new(data, scope, metrics, None, estimator).text(false)
+}
+
 /// Refuses a name that is not a scope.
 pub fn check_scope(scope: &str) -> anyhow::Result<()> {
     let known = Scope::ALL.iter().any(|s| s.name() == scope) || [TRAIN, CONSTITUTION, RM].contains(&scope);

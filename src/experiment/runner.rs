@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Run only this slice of the run list.
     pub shard: Option<Shard>,
+    /// The command line, recorded in the manifest.
+    pub command: Option<String>,
 }
 
 /// What a call of the runner did, and what it found in the output folder.
@@ -448,6 +450,9 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         runs: run_records,
         config_file: Some(Fingerprint::of(config_text.as_bytes())),
         metrics_file: Some(metrics_file),
+        commit: records::COMMIT.map(str::to_string),
+        cpu: records::cpu_model(),
+        command: options.command.clone(),
     };
     records::write_atomic(
         &out.join("manifest.json"),

@@ -7,7 +7,9 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use super::Figure;
-use super::style::{Entry, FONT, Key, TITLE_HEIGHT, draw_legend, draw_title, err};
+use super::frame::{Entry, Frame, Key};
+use super::sheet::Sheet;
+use super::style::{FONT, LineKind, err};
 
 /// One claim's effect under one perturbation.
 #[derive(Debug, Clone)]
@@ -48,18 +50,25 @@ impl Figure for SpecificationCurve<'_> {
         self.name
     }
 
-    fn size(&self) -> (u32, u32) {
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
         let rows = self.claims.len().div_ceil(COLUMNS).max(1) as u32;
-        (1400, TITLE_HEIGHT + 40 + rows * 380)
+        self.frame().size(sheet, (1400, 92 + 40 + rows * 380))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
-        let (top, rest) = root.split_vertically(TITLE_HEIGHT);
-        draw_title(&top, &self.title, &self.subtitle)?;
-        let (legend, panels) = rest.split_vertically(40);
-        draw_legend(
-            &legend,
-            &[
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        for (area, claim) in self.frame().panels(root, sheet)?.iter().zip(&self.claims) {
+            draw_curve(area, claim)?;
+        }
+        Ok(())
+    }
+}
+
+impl SpecificationCurve<'_> {
+    fn frame(&self) -> Frame {
+        Frame {
+            title: self.title.clone(),
+            subtitle: self.subtitle.clone(),
+            legend: vec![
                 Entry {
                     label: "claim holds (filled dot)".into(),
                     color: HOLDS,
@@ -73,16 +82,14 @@ impl Figure for SpecificationCurve<'_> {
                 Entry {
                     label: "the claim's line (dashed)".into(),
                     color: RGBColor(90, 90, 90),
-                    key: Key::Line(super::style::LineKind::Dashed),
+                    key: Key::Line(LineKind::Dashed),
                 },
             ],
-        )?;
-        let rows = self.claims.len().div_ceil(COLUMNS).max(1);
-        let areas = panels.split_evenly((rows, COLUMNS));
-        for (area, claim) in areas.iter().zip(&self.claims) {
-            draw_curve(area, claim)?;
+            panels: self.claims.len(),
+            columns: COLUMNS,
+            aside: 0,
+            stretch: 1.0,
         }
-        Ok(())
     }
 }
 
@@ -179,26 +186,13 @@ impl Figure for OutcomeMix<'_> {
         self.name
     }
 
-    fn size(&self) -> (u32, u32) {
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
         let rows = self.groups.len().div_ceil(COLUMNS).max(1) as u32;
-        (1600, TITLE_HEIGHT + 60 + rows * 400)
+        self.frame().size(sheet, (1600, 92 + 60 + rows * 400))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
-        let (top, rest) = root.split_vertically(TITLE_HEIGHT);
-        draw_title(&top, &self.title, &self.subtitle)?;
-        let (legend, panels) = rest.split_vertically(60);
-        let entries: Vec<Entry> = super::OUTCOME_STACK
-            .iter()
-            .map(|(_, label, color)| Entry {
-                label: label.to_string(),
-                color: *color,
-                key: Key::Swatch,
-            })
-            .collect();
-        draw_legend(&legend, &entries)?;
-        let rows = self.groups.len().div_ceil(COLUMNS).max(1);
-        let areas = panels.split_evenly((rows, COLUMNS));
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        let areas = self.frame().panels(root, sheet)?;
         for (area, (group, mixes)) in areas.iter().zip(&self.groups) {
             let n = mixes.len().max(1);
             let labels: Vec<String> = mixes.iter().map(|m| m.perturbation.clone()).collect();
@@ -242,5 +236,26 @@ impl Figure for OutcomeMix<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl OutcomeMix<'_> {
+    fn frame(&self) -> Frame {
+        Frame {
+            title: self.title.clone(),
+            subtitle: self.subtitle.clone(),
+            legend: super::OUTCOME_STACK
+                .iter()
+                .map(|(_, label, color)| Entry {
+                    label: label.to_string(),
+                    color: *color,
+                    key: Key::Swatch,
+                })
+                .collect(),
+            panels: self.groups.len(),
+            columns: COLUMNS,
+            aside: 0,
+            stretch: 1.0,
+        }
     }
 }

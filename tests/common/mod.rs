@@ -68,6 +68,7 @@ pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
         out: dir.path().to_path_buf(),
         progress: false,
         shard: None,
+        command: None,
     };
     let manifest = run_experiment(experiment, &options).unwrap().manifest;
     assert!(manifest.runs.iter().all(|r| r.status == Status::Completed));
