@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pressure::commands::{self, FigureArgs, compare::CompareArgs, demo::DemoArgs, run::RunArgs, summary::SummaryArgs};
+use pressure::commands::{
+    self, FigureArgs, compare::CompareArgs, demo::DemoArgs, report::ReportArgs, run::RunArgs, summary::SummaryArgs,
+};
+use pressure::plot::{FigureSize, Sheet};
 use pressure::run::Backend;
 
 /// A sandbox for RLHF selection pressure on contradictory tasks.
@@ -30,6 +33,14 @@ enum Command {
         /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
         #[arg(long = "metric", value_name = "METRIC")]
         metric: Vec<String>,
+        /// Draw the figures for a screen (default), a paper's page (7 in wide at 300 dpi) or
+        /// column (3.5 in), or a 16:9 slide, with text sized to be read there. Other sizes
+        /// than the screen's go into a subfolder of the default folder named after the size.
+        #[arg(long, value_enum, value_name = "SIZE", default_value_t)]
+        figure_size: FigureSize,
+        /// Write each figure as PDF too, beside its PNG and SVG.
+        #[arg(long)]
+        pdf: bool,
     },
     /// Combine the folders of a sharded run (`run --shard K/N`) into one.
     Merge {
@@ -41,6 +52,9 @@ enum Command {
         shards: Vec<PathBuf>,
         #[command(flatten)]
         figures: FigureArgs,
+        /// Exit with 1 when a claim of the experiment does not come out as it states.
+        #[arg(long)]
+        strict: bool,
     },
     /// Print final values (each seed's mean over its last `eval.final_window` evaluations; an
     /// estimate and its 95% interval over seeds) of a run folder as a table.
@@ -49,6 +63,13 @@ enum Command {
     /// Holm's correction, probability of improvement, Hedges' g, seeds and the minimum detectable
     /// difference.
     Compare(CompareArgs),
+    /// Check an experiment's claims under perturbations it was not tuned on (other algorithm,
+    /// network, KL, learning rate, world, backend): a claims × perturbations table and figures.
+    Robustness(commands::robustness::RobustnessArgs),
+    /// Write one self-contained HTML file about a run folder: its question, arms and control,
+    /// final values with intervals, comparisons with the control, every figure, every seed,
+    /// incomplete runs, the configuration and provenance.
+    Report(ReportArgs),
     /// Name the shipped experiments with their one-line descriptions.
     List,
     /// Serve the teaching demo: one page that trains the scenes' runs and draws them live.
@@ -78,10 +99,31 @@ enum Command {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => commands::run::run(args),
-        Command::Plot { run_dir, plots, metric } => commands::plot::plot(&run_dir, plots, &metric),
-        Command::Merge { out, shards, figures } => commands::merge::merge(&out, &shards, &figures),
+        Command::Plot {
+            run_dir,
+            plots,
+            metric,
+            figure_size,
+            pdf,
+        } => commands::plot::plot(
+            &run_dir,
+            plots,
+            &metric,
+            &Sheet {
+                pdf,
+                ..Sheet::new(figure_size)
+            },
+        ),
+        Command::Merge {
+            out,
+            shards,
+            figures,
+            strict,
+        } => commands::merge::merge(&out, &shards, &figures, strict),
         Command::Summary(args) => commands::summary::summary(&args),
         Command::Compare(args) => commands::compare::compare(&args),
+        Command::Robustness(args) => commands::robustness::robustness(&args),
+        Command::Report(args) => commands::report::report(&args),
         Command::List => commands::list::list(),
         Command::Demo(args) => commands::demo::demo(args),
         Command::Bench {

@@ -100,6 +100,44 @@ pub struct Manifest {
     /// Rows and SHA-256 of the `metrics.csv` the manifest was written with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_file: Option<Fingerprint>,
+    /// The git commit `pressure` was built from ([`COMMIT`]; absent outside a checkout and in
+    /// folders of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The CPU model of the machine that trained the runs ([`cpu_model`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    /// The command line that wrote the folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+/// The git commit this binary was built from, `-modified` when its sources differed from it
+/// (`build.rs`); none when it was built outside a git checkout.
+pub const COMMIT: Option<&str> = option_env!("PRESSURE_COMMIT");
+
+/// The CPU model, from `/proc/cpuinfo` where there is one.
+pub fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("model name"))?;
+    let model = line.split_once(':')?.1.trim();
+    (!model.is_empty()).then(|| model.to_string())
+}
+
+/// A command line as a shell would take it back: arguments with anything but plain characters
+/// in single quotes.
+pub fn command_line(args: impl IntoIterator<Item = String>) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
+    args.into_iter()
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(plain) {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. On any

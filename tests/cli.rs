@@ -291,6 +291,76 @@ fn figures_follow_the_data_folder() {
     let o = pressure(&["plot", "elsewhere"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!dir.path().join("plots").exists());
+    // Every seed's final value is drawn with the other figures.
+    assert!(dir.path().join("elsewhere/plots/finals.svg").exists());
+}
+
+/// The width and height of a PNG file, from its header.
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let at = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (at(16), at(20))
+}
+
+#[test]
+fn figures_for_a_paper_or_a_slide_have_its_size_and_a_folder_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let o = pressure(&["run", "tiny.toml", "--seeds", "2"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let screen = std::fs::read(dir.path().join("plots/tiny/headline.png")).unwrap();
+    assert_eq!(png_size(&dir.path().join("plots/tiny/headline.png")).0, 1400);
+    for (size, width) in [("page", 2100), ("column", 1050), ("slide", 1920)] {
+        let o = pressure(&["plot", "runs/tiny", "--figure-size", size], dir.path());
+        assert!(o.status.success(), "{size}: {}", stderr(&o));
+        for figure in ["headline", "outcomes", "diagnostics", "finals"] {
+            let (w, h) = png_size(&dir.path().join(format!("plots/tiny/{size}/{figure}.png")));
+            assert_eq!(w, width, "{size} {figure}");
+            if size == "slide" {
+                assert_eq!(h, 1080, "a slide is 16:9");
+            }
+            let svg = std::fs::read_to_string(dir.path().join(format!("plots/tiny/{size}/{figure}.svg"))).unwrap();
+            assert!(svg.contains(&format!("width=\"{width}\"")), "{size} {figure}.svg");
+        }
+    }
+    // Text scales with the figure: the headline's title is 23 units, 2.1 pixels each on paper
+    // (plotters writes an SVG font size as pixels / 1.24).
+    let svg = std::fs::read_to_string(dir.path().join("plots/tiny/page/headline.svg")).unwrap();
+    assert!(svg.contains("font-size=\"38.95"), "the title's size on a page");
+    // The screen's figures are not replaced.
+    assert_eq!(
+        std::fs::read(dir.path().join("plots/tiny/headline.png")).unwrap(),
+        screen
+    );
+    let o = pressure(
+        &[
+            "run",
+            "tiny.toml",
+            "--seeds",
+            "2",
+            "--figure-size",
+            "column",
+            "--plots",
+            "c",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(png_size(&dir.path().join("c/finals.png")).0, 1050);
+    // --pdf: each figure as a PDF page of the sheet's size (3.5 in = 252 pt), its text as text.
+    let o = pressure(
+        &["plot", "runs/tiny", "--figure-size", "column", "--pdf", "--plots", "p"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for figure in ["headline", "outcomes", "diagnostics", "finals"] {
+        let pdf = std::fs::read(dir.path().join(format!("p/{figure}.pdf"))).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{figure}.pdf");
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/MediaBox [0 0 252 "), "{figure}.pdf is 3.5 in wide");
+        assert!(text.contains("DejaVuSans"), "{figure}.pdf embeds the figures' font");
+    }
+    assert!(!dir.path().join("c/finals.pdf").exists(), "no PDF unless asked");
 }
 
 #[test]

@@ -181,7 +181,7 @@ fn bad_parameters_get_a_4xx_with_the_line_the_command_line_prints() {
     // The demo's own limits, said the same way.
     let demo_only = [
         ("scene=pressure&seeds=9", "seeds", "the demo trains 1 to 8 seeds"),
-        ("scene=pressure&seeds=0", "seeds", "the demo trains 1 to 8 seeds"),
+        ("scene=pressure&seeds=0", "seeds", "a count of seeds, 1 or more"),
         (
             "scene=pressure&pressure.steps=4050",
             "pressure.steps",
@@ -270,7 +270,7 @@ fn one_training_at_a_time_three_waiting_and_stored_runs_at_once() {
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         body["message"],
-        "error: the demo trains one run at a time and 3 requests are waiting; try again when one finishes"
+        "error: the demo is training and 3 requests are waiting (--queue); try again when one finishes"
     );
 
     // Stored runs do not wait: the command line's run is served from the cache at once.
@@ -287,4 +287,43 @@ fn one_training_at_a_time_three_waiting_and_stored_runs_at_once() {
     let written =
         std::fs::read_to_string(Path::new(&cache).join("pressure/runs").join(&id).join("metrics.csv")).unwrap();
     assert_eq!(format!("step,scope,metric,value\n{}", streamed(&events, &id)), written);
+}
+
+#[test]
+fn the_limits_are_the_servers_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &dir.path().join("cache"),
+        &["--cold", "--max-seeds", "2", "--max-steps", "200", "--queue", "0"],
+    );
+    let (_, body) = server.get("/api/catalogue");
+    let catalogue: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(catalogue["limits"]["seeds"], 2);
+    assert_eq!(catalogue["limits"]["steps"], 200);
+    for (query, key, needle) in [
+        ("scene=pressure&seeds=3", "seeds", "1 to 2 seeds (--max-seeds)"),
+        (
+            "scene=pressure&seeds=1&pressure.steps=250",
+            "pressure.steps",
+            "at most 200 steps a run (--max-steps",
+        ),
+    ] {
+        let (status, body) = server.get(&format!("/api/check?{query}"));
+        assert_eq!(status, 400, "{query}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["key"], key, "{query}");
+        assert!(body["message"].as_str().unwrap().contains(needle), "{body}");
+    }
+    // With no queue, a request is still trained when nothing else is.
+    let (status, events) = server.train("scene=pressure&arm=no%20pressure&seeds=1&pressure.steps=50");
+    assert_eq!(status, 200, "{events:?}");
+    assert_eq!(named(&events, "done").len(), 1, "{events:?}");
+    drop(server);
+
+    for flag in ["--max-seeds", "--max-steps", "--jobs"] {
+        let o = pressure(&["demo", "--port", "0", flag, "0"], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{flag}");
+        assert_eq!(stderr(&o).trim(), format!("error: {flag} 0: must be 1 or more"));
+    }
 }

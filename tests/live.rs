@@ -41,6 +41,7 @@ fn options(out: &Path, watch: Option<Arc<Heard>>, kept: Option<Arc<Constitutions
         shard: None,
         watch: watch.map(|w| w as Arc<dyn Watch>),
         constitutions: kept,
+        command: None,
     }
 }
 

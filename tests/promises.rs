@@ -22,7 +22,7 @@ tasks = 8
 [sweep]
 world.contradiction_rate = [0.25, 0.5]
 reward.refusal_penalty = [0.0, 2.0]
-reward.objection_penalty = [0.0, 0.5, 1.0]
+reward.objection_penalty = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 "#;
 
 #[test]
@@ -32,9 +32,13 @@ fn data_no_figure_can_show_exits_1_and_keeps_the_data() {
     let o = pressure(&["run", "cube.toml", "--out", "o", "--plots", "p"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("12 of 12 runs completed"), "{err}");
+    assert!(err.contains("32 of 32 runs completed"), "{err}");
     assert!(
-        err.contains("no figure can be drawn: 12 arms × sweep points are too many lines"),
+        err.contains("no figure can be drawn: 32 arms × sweep points are too many lines"),
+        "{err}"
+    );
+    assert!(
+        err.contains("32 arms × sweep points are too many rows (at most 30) for the final values of every seed"),
         "{err}"
     );
     assert!(err.contains("a sweep over 3 settings has no sweep figure"), "{err}");
@@ -79,6 +83,10 @@ panels = [{ title = "q", metrics = ["trained:refusal"] }]
             (
                 &["merge", "--out", "m", "a", "--no-plots", "--plots", "p"],
                 &["--plots p", "--no-plots draws none"],
+            ),
+            (
+                &["run", "tiny.toml", "--no-plots", "--figure-size", "page"],
+                &["--figure-size page", "--no-plots draws none"],
             ),
             (
                 &[

@@ -326,7 +326,7 @@ fn named_labels(values: &[String], labels: &[String], run: &str) -> anyhow::Resu
 }
 
 /// The comparisons as a table to read, with notes that say what every column is.
-fn table(comparisons: &[Comparison], request: &Request, run: &str) -> TextTable {
+pub fn table(comparisons: &[Comparison], request: &Request, run: &str) -> TextTable {
     let est = request.estimator.name();
     let first = &comparisons[0];
     let method = match request.estimator.interval() {

@@ -1,5 +1,5 @@
 //! How `summary` and `compare` print: an aligned text table, Markdown, LaTeX (booktabs), CSV or
-//! JSON. The three text forms show a table laid out for reading, with its notes above it; CSV
+//! JSON (and HTML, for `report`). The three text forms show a table laid out for reading, with its notes above it; CSV
 //! and JSON hold one record per value, every number in full and every interval's method in its
 //! own field, for a script to read.
 
@@ -97,6 +97,35 @@ impl TextTable {
         out
     }
 
+    /// The table as an HTML `<table>`, its notes as paragraphs above it; every text escaped.
+    pub fn html(&self) -> String {
+        let mut out: String = self
+            .notes
+            .iter()
+            .map(|n| format!("<p class=\"note\">{}</p>\n", html_escape(n)))
+            .collect();
+        let class = |a: &Align| if *a == Align::Right { " class=\"num\"" } else { "" };
+        out.push_str("<table>\n");
+        // A table of names and values has no header to show.
+        if self.columns.iter().any(|(h, _)| !h.is_empty()) {
+            out.push_str("<thead><tr>");
+            for (h, a) in &self.columns {
+                out.push_str(&format!("<th{}>{}</th>", class(a), html_escape(h)));
+            }
+            out.push_str("</tr></thead>\n");
+        }
+        out.push_str("<tbody>\n");
+        for row in &self.rows {
+            out.push_str("<tr>");
+            for (cell, (_, a)) in row.iter().zip(&self.columns) {
+                out.push_str(&format!("<td{}>{}</td>", class(a), html_escape(cell)));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+        out
+    }
+
     fn latex(&self) -> String {
         let mut out: String = self.notes.iter().map(|n| format!("% {n}\n")).collect();
         let spec: String = self
@@ -136,6 +165,22 @@ fn latex_escape(text: &str) -> String {
             '−' => out.push_str("$-$"),
             '·' => out.push_str("$\\cdot$"),
             'α' => out.push_str("$\\alpha$"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Text set literally in HTML.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
             _ => out.push(ch),
         }
     }

@@ -3,12 +3,15 @@
 //! where figures go, and writing to standard output.
 
 pub mod bench;
+pub mod claims;
 pub mod compare;
 pub mod demo;
 pub mod format;
 pub mod list;
 pub mod merge;
 pub mod plot;
+pub mod report;
+pub mod robustness;
 pub mod run;
 pub mod summary;
 
@@ -16,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::experiment::shipped::{self, SHIPPED};
 use crate::experiment::{Axis, Experiment, Override};
+use crate::plot::{FigureSize, Sheet};
 
 /// Where and which figures to draw (`run` and `merge`).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -30,6 +34,14 @@ pub struct FigureArgs {
     /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.
     #[arg(long = "metric", value_name = "METRIC")]
     pub metric: Vec<String>,
+    /// Draw the figures for a screen (default), a paper's page (7 in wide at 300 dpi) or
+    /// column (3.5 in), or a 16:9 slide, with text sized to be read there. Other sizes than
+    /// the screen's go into a subfolder of the default folder named after the size.
+    #[arg(long, value_enum, value_name = "SIZE", default_value_t)]
+    pub figure_size: FigureSize,
+    /// Write each figure as PDF too, beside its PNG and SVG.
+    #[arg(long)]
+    pub pdf: bool,
 }
 
 impl FigureArgs {
@@ -38,12 +50,30 @@ impl FigureArgs {
         (!self.no_plots).then(|| self.plots.clone())
     }
 
+    /// The size and formats of the figures.
+    pub fn sheet(&self) -> Sheet {
+        Sheet {
+            pdf: self.pdf,
+            ..Sheet::new(self.figure_size)
+        }
+    }
+
+    /// Where the figures of data in `data` go: `--plots`, or the default folder for the size.
+    pub fn folder_for(&self, data: &Path, name: &str) -> Option<PathBuf> {
+        self.folder()
+            .map(|p| p.unwrap_or_else(|| default_plots_at(data, name, self.figure_size)))
+    }
+
     /// Checks the heatmap metrics before anything runs, and that no flag is ignored.
     pub fn check(&self) -> anyhow::Result<()> {
         if self.no_plots {
             let ignored = match (&self.plots, self.metric.first()) {
                 (Some(dir), _) => Some(format!("--plots {}", dir.display())),
                 (None, Some(m)) => Some(format!("--metric {m}")),
+                (None, None) if self.figure_size != FigureSize::Screen => {
+                    Some(format!("--figure-size {}", self.figure_size.name()))
+                }
+                (None, None) if self.pdf => Some("--pdf".to_string()),
                 (None, None) => None,
             };
             if let Some(flag) = ignored {
@@ -90,10 +120,21 @@ pub fn default_plots(data: &Path, name: &str) -> PathBuf {
     }
 }
 
+/// The default figure folder of data in `data` at a figure size: [`default_plots`] for the
+/// screen, and its subfolder named after the size for the others, so that figures for a paper
+/// never replace the ones a README shows.
+pub fn default_plots_at(data: &Path, name: &str, size: FigureSize) -> PathBuf {
+    match size {
+        FigureSize::Screen => default_plots(data, name),
+        other => default_plots(data, name).join(other.name()),
+    }
+}
+
 /// Draws the figures of a run folder and says where they went.
-pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String]) -> anyhow::Result<()> {
+pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -> anyhow::Result<()> {
     let data = crate::experiment::folder::load_data(run_dir)?;
-    let mut written = crate::plot::draw(&data, plots, metrics).map_err(|e| e.context(run_dir.display().to_string()))?;
+    let mut written =
+        crate::plot::draw(&data, plots, metrics, sheet).map_err(|e| e.context(run_dir.display().to_string()))?;
     written.extend(write_fits(&data, run_dir)?);
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("figures: {}", names.join(", "));
@@ -125,8 +166,8 @@ fn write_fits(data: &crate::plot::RunData, run_dir: &Path) -> anyhow::Result<Opt
 }
 
 /// Draws the figures after training; false (and a message) if none could be drawn.
-fn draw_after(run_dir: &Path, plots: &Path, metrics: &[String]) -> bool {
-    match draw(run_dir, plots, metrics) {
+fn draw_after(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -> bool {
+    match draw(run_dir, plots, metrics, sheet) {
         Ok(()) => true,
         Err(e) => {
             eprintln!("figures: none drawn: {e:#}");

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{FigureArgs, check_heatmaps_apply, default_plots, draw_after, load, print_out};
+use super::{FigureArgs, check_heatmaps_apply, draw_after, load, print_out};
 use crate::experiment::budget;
 use crate::experiment::runner::run_list;
 use crate::experiment::spec::MAX_SEEDS;
@@ -58,6 +58,9 @@ pub struct RunArgs {
     /// machine's memory).
     #[arg(long)]
     pub allow_large: bool,
+    /// Exit with 1 when a claim of the experiment does not come out as it states.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The experiment `pressure run` would train with these arguments: the file or shipped
@@ -174,25 +177,28 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         shard,
         watch: None,
         constitutions: None,
+        command: Some(crate::records::command_line(std::env::args())),
     };
     // A figure folder that cannot be made is found before training, not after.
-    let plots = args
-        .figures
-        .folder()
-        .map(|p| p.unwrap_or_else(|| default_plots(&out, &experiment.name)));
+    let plots = args.figures.folder_for(&out, &experiment.name);
     if let Some(dir) = &plots {
         std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the figure folder", dir.display()))?;
     }
     let report = run_experiment(&experiment, &options)?;
     say(&report, &out);
-    let drawn = plots.is_none_or(|dir| draw_after(&out, &dir, &args.figures.metric));
+    let drawn = plots.is_none_or(|dir| draw_after(&out, &dir, &args.figures.metric, &args.figures.sheet()));
     let unfinished = report
         .manifest
         .runs
         .iter()
         .filter(|r| r.status != Status::Completed)
         .count();
-    Ok(if unfinished == 0 && drawn {
+    // A shard holds part of the data: its claims are checked when the shards are merged.
+    let claimed = match options.shard {
+        Some(_) => true,
+        None => super::claims::report(&out, false)?,
+    };
+    Ok(if unfinished == 0 && drawn && (claimed || !args.strict) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -38,6 +38,9 @@ pub struct SummaryArgs {
     /// How to print: markdown, table (aligned columns), latex (booktabs), csv or json.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
+    /// Exit with 1 when a claim of the experiment does not come out as it states.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `pressure summary`: final values (mean over the last `eval.final_window` evaluations of each
@@ -73,7 +76,20 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         text => table.text(args.format == Format::Markdown).render(text),
     };
     print_out(&text)?;
-    Ok(ExitCode::SUCCESS)
+    // The claims after the table; beside CSV, JSON or LaTeX on stderr, which keeps stdout parseable.
+    let readable = matches!(args.format, Format::Markdown | Format::Table);
+    let claimed = super::claims::report(&args.run_dir, readable)?;
+    Ok(if claimed || !args.strict {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The final values of `metrics` in `scope` per arm, with their intervals, as `summary` prints
+/// them (for `report`).
+pub fn final_table(data: &RunData, scope: &str, metrics: &[&str], estimator: Estimator) -> TextTable {
+    Table::new(data, scope, metrics, None, estimator).text(false)
 }
 
 /// Refuses a name that is not a scope.

@@ -110,6 +110,17 @@ impl Experiment {
                 .collect();
             t.insert("figures".into(), Value::Array(figures));
         }
+        // Only the claims whose groups this experiment runs (one narrowed in code keeps the rest).
+        let groups = self.groups();
+        let claims: Vec<Value> = self
+            .claims
+            .iter()
+            .filter(|c| c.statement.within(&groups))
+            .map(|c| Value::Table(Table::try_from(&c.spec).expect("a claim serializes")))
+            .collect();
+        if !claims.is_empty() {
+            t.insert("claims".into(), Value::Array(claims));
+        }
         toml::to_string(&t).expect("a TOML table serializes")
     }
 }

@@ -36,6 +36,18 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The distinct values the shards recorded of one field, joined by "; " (the shards may have
+/// been trained on different machines, with different commands); none if no shard has one.
+fn shared(manifests: &[Manifest], field: impl Fn(&Manifest) -> Option<String>) -> Option<String> {
+    let mut values: Vec<String> = Vec::new();
+    for v in manifests.iter().filter_map(field) {
+        if !values.contains(&v) {
+            values.push(v);
+        }
+    }
+    (!values.is_empty()).then(|| values.join("; "))
+}
+
 /// Merges shard folders into `out`; refuses folders of different experiments or settings.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
     anyhow::ensure!(!shards.is_empty(), "merge: name at least one shard folder");
@@ -73,6 +85,13 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
             out.display()
         );
     }
+
+    // What the shards recorded of how they were made (a shard may have none: an older version).
+    let shard_manifests: Vec<Manifest> = shards
+        .iter()
+        .filter_map(|d| std::fs::read(d.join("manifest.json")).ok())
+        .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+        .collect();
 
     let _lock = FolderLock::acquire(out)?;
     let mut run_records = Vec::with_capacity(runs.len());
@@ -148,6 +167,9 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
         runs: run_records,
         config_file: Some(Fingerprint::of(configs[0].as_bytes())),
         metrics_file: Some(metrics_file),
+        commit: shared(&shard_manifests, |m| m.commit.clone()),
+        cpu: shared(&shard_manifests, |m| m.cpu.clone()),
+        command: shared(&shard_manifests, |m| m.command.clone()),
     };
     records::write_atomic(
         &out.join("manifest.json"),

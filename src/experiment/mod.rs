@@ -4,6 +4,7 @@
 
 mod bad_value;
 pub mod budget;
+pub mod claims;
 pub mod constitutions;
 pub mod error;
 pub mod folder;
@@ -11,6 +12,7 @@ mod grid;
 pub mod keys;
 pub mod merge;
 pub mod recorder;
+pub mod robustness;
 pub mod runner;
 pub mod runs;
 pub mod shipped;

@@ -39,6 +39,8 @@ pub struct RunOptions {
     /// Constitutions kept between calls: used instead of training them, and given the ones
     /// trained here.
     pub constitutions: Option<Arc<Constitutions>>,
+    /// The command line, recorded in the manifest.
+    pub command: Option<String>,
 }
 
 /// What a call of the runner did, and what it found in the output folder.
@@ -398,6 +400,9 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         runs: run_records,
         config_file: Some(Fingerprint::of(config_text.as_bytes())),
         metrics_file: Some(metrics_file),
+        commit: records::COMMIT.map(str::to_string),
+        cpu: records::cpu_model(),
+        command: options.command.clone(),
     };
     records::write_atomic(
         &out.join("manifest.json"),

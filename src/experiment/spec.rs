@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 use super::bad_value::{deserialize, deserialize_at, parse_error, run_config};
+use super::claims::{self, Claim, ClaimSpec};
 pub use super::error::SpecError;
 use super::keys::{Axis, Override, dotted_keys, merge, set_path, value_label};
 use crate::plot::FigureSpec;
@@ -59,6 +60,9 @@ pub struct ExperimentFile {
     /// With a two-axis sweep, one heatmap figure per metric: `metric` (scope `trained`) or `scope:metric`; `--metric` replaces them. Default: `["hidden_objection"]`.
     #[serde(default)]
     heatmaps: Vec<String>,
+    /// `[[claims]]`: what the experiment expects, checked on every run: `name`, `text` (a sentence), `check` (e.g. `"hidden_objection[objection penalized] >= 0.5"`, `"heldout:silent_compliance[a] < heldout:silent_compliance[b]"`, or `"refusal[a] - refusal[b] > 0"`: the 95% Welch interval of the difference beyond 0; a value may end in `@peak` or `@<step>`), and `expect = "fails"` for a claim stated as not holding. Default: none.
+    #[serde(default)]
+    claims: Vec<ClaimSpec>,
 }
 
 /// One arm: a name and its fully resolved configuration.
@@ -89,6 +93,8 @@ pub struct Experiment {
     pub sweep: Vec<Axis>,
     /// Metrics of a two-axis sweep's heatmaps; empty for the default.
     pub heatmaps: Vec<String>,
+    /// What the experiment expects, checked on every run.
+    pub claims: Vec<Claim>,
 }
 
 /// Flattens a `[sweep]` table into axes: nested tables and dotted keys both name settings.
@@ -339,6 +345,7 @@ impl Experiment {
             figures: spec.figures,
             sweep,
             heatmaps: spec.heatmaps,
+            claims: Vec::new(),
         };
         for arm in &experiment.arms {
             if let Some(key) = arm.sets.iter().find(|k| experiment.sweep.iter().any(|a| &a.key == *k)) {
@@ -386,7 +393,43 @@ impl Experiment {
             f.validate(&arms)
                 .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
         }
+        // A claim names groups of the file's own grid: one of a grid a `--sweep` replaced is set
+        // aside (it can be checked only where its groups ran), otherwise an unknown group is an
+        // error before anything trains.
+        let groups = experiment.groups();
+        let strict = sweeps.is_empty().then_some(&groups[..]);
+        experiment.claims = claims::parse_all(&spec.claims, strict)
+            .map_err(|e| SpecError(format!("{file}: {e}")))?
+            .into_iter()
+            .filter(|c| {
+                let kept = c.statement.within(&groups);
+                if !kept {
+                    eprintln!(
+                        "claim \"{}\": not checked: it names a group this sweep does not run",
+                        c.spec.name
+                    );
+                }
+                kept
+            })
+            .collect();
         Ok(experiment)
+    }
+
+    /// The labels of the experiment's groups (arms, or arms at sweep points) in run order, as
+    /// figures, summaries and claims name them.
+    pub fn groups(&self) -> Vec<String> {
+        let axes: Vec<String> = self.sweep.iter().map(|a| a.key.clone()).collect();
+        let mut labels: Vec<String> = Vec::new();
+        for arm in &self.arms {
+            for values in self.grid() {
+                let values: Vec<String> = values.iter().map(value_label).collect();
+                let label = crate::plot::group_label(&arm.name, &axes, &values, self.arms.len());
+                if !labels.contains(&label) {
+                    labels.push(label);
+                }
+            }
+        }
+        labels
     }
 }
 

@@ -5,12 +5,13 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::Figure;
 use super::data::RunData;
 use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
+use super::frame::{Entry, Frame, Key};
 use super::spec::{FigureKind, FigureSpec};
-use super::style::{Entry, Key, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title};
+use super::style::{LineKind, Panel, Trace, arm_color, draw_panel};
+use super::{Figure, Sheet};
 use crate::metric::{MetricRef, bounds};
 use crate::run::keys::setting_value;
 
@@ -62,54 +63,65 @@ impl Figure for Custom<'_> {
         &self.spec.name
     }
 
-    fn size(&self) -> (u32, u32) {
-        let panels = match self.spec.kind {
-            FigureKind::Steps => self.spec.panels.len(),
-            FigureKind::Final => self.spec.metrics.len(),
-            FigureKind::Overoptimization => unreachable!("drawn by plot::overoptimization"),
-        };
-        let rows = panels.div_ceil(2) as u32;
-        (1400, TITLE_HEIGHT + 60 + 460 * rows)
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
+        let rows = self.panels().div_ceil(2) as u32;
+        self.frame().size(sheet, (1400, 92 + 60 + 460 * rows))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        let areas = self.frame().panels(root, sheet)?;
         match self.spec.kind {
-            FigureKind::Steps => self.draw_steps(root),
-            FigureKind::Final => self.draw_final(root),
+            FigureKind::Steps => self.draw_steps(&areas),
+            FigureKind::Final => self.draw_final(&areas),
             FigureKind::Overoptimization => unreachable!("drawn by plot::overoptimization"),
         }
     }
 }
 
 impl Custom<'_> {
-    fn split<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        panels: usize,
-        subtitle: &str,
-        legend: &[Entry],
-    ) -> anyhow::Result<Vec<DrawingArea<DB, Shift>>> {
-        let (title, rest) = root.split_vertically(TITLE_HEIGHT);
-        let (legend_area, grid) = rest.split_vertically(56);
-        draw_title(
-            &title,
-            &format!("{}: {}", self.data.experiment.name, self.spec.title),
-            subtitle,
-        )?;
-        draw_legend(&legend_area, legend)?;
-        let cols = panels.clamp(1, 2);
-        Ok(grid.margin(4, 12, 12, 12).split_evenly((panels.div_ceil(2), cols)))
+    fn panels(&self) -> usize {
+        match self.spec.kind {
+            FigureKind::Steps => self.spec.panels.len(),
+            FigureKind::Final => self.spec.metrics.len(),
+            FigureKind::Overoptimization => unreachable!("drawn by plot::overoptimization"),
+        }
     }
 
-    fn draw_steps<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+    fn frame(&self) -> Frame {
         let data = self.data;
-        let subtitle = format!(
-            "{}. Mean over seeds ({}), band 95% t-interval, thin lines single seeds.",
-            describe(data),
-            seeds_phrase(data)
-        );
-        let areas = self.split(root, self.spec.panels.len(), &subtitle, &arm_entries(data))?;
-        for (panel, area) in self.spec.panels.iter().zip(&areas) {
+        let (subtitle, legend) = match self.spec.kind {
+            FigureKind::Final => (
+                format!(
+                    "{}. Final value of each seed (dots; {}), mean over seeds ({}) with its 95% t-interval.",
+                    describe(data),
+                    final_phrase(data),
+                    seeds_phrase(data)
+                ),
+                final_legend(),
+            ),
+            _ => (
+                format!(
+                    "{}. Mean over seeds ({}), band 95% t-interval, thin lines single seeds.",
+                    describe(data),
+                    seeds_phrase(data)
+                ),
+                arm_entries(data),
+            ),
+        };
+        Frame {
+            title: format!("{}: {}", data.experiment.name, self.spec.title),
+            subtitle,
+            legend,
+            panels: self.panels(),
+            columns: 2,
+            aside: 0,
+            stretch: 1.0,
+        }
+    }
+
+    fn draw_steps<DB: DrawingBackend>(&self, areas: &[DrawingArea<DB, Shift>]) -> anyhow::Result<()> {
+        let data = self.data;
+        for (panel, area) in self.spec.panels.iter().zip(areas) {
             let refs: Vec<(String, String)> = panel.metrics.iter().filter_map(|m| parse_metric_ref(m).ok()).collect();
             let mut traces = Vec::new();
             for (i, arm) in data.labels.iter().enumerate() {
@@ -151,17 +163,10 @@ impl Custom<'_> {
         Ok(())
     }
 
-    fn draw_final<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+    fn draw_final<DB: DrawingBackend>(&self, areas: &[DrawingArea<DB, Shift>]) -> anyhow::Result<()> {
         let data = self.data;
         let x_key = &self.spec.x;
-        let subtitle = format!(
-            "{}. Final value of each seed (dots; {}), mean over seeds ({}) with its 95% t-interval.",
-            describe(data),
-            final_phrase(data),
-            seeds_phrase(data)
-        );
-        let areas = self.split(root, self.spec.metrics.len(), &subtitle, &final_legend())?;
-        for (metric_ref, area) in self.spec.metrics.iter().zip(&areas) {
+        for (metric_ref, area) in self.spec.metrics.iter().zip(areas) {
             let Ok((scope, metric)) = parse_metric_ref(metric_ref) else {
                 continue;
             };

@@ -14,8 +14,10 @@ use crate::stats::{Summary, summarize};
 #[derive(Debug, Clone, Default)]
 pub struct Series {
     pub steps: Vec<usize>,
-    /// `seeds[i]` holds seed i's value at each of `steps` (NaN where it has none).
+    /// `seeds[i]` holds the value of seed `seed_ids[i]` at each of `steps` (NaN where it has none).
     pub seeds: Vec<Vec<f64>>,
+    /// The seed of each trace, in ascending order.
+    pub seed_ids: Vec<u64>,
     /// The range the metric's values can take (`metric::bounds`); intervals stay inside it.
     pub bounds: Option<(f64, f64)>,
 }
@@ -179,8 +181,17 @@ impl RunData {
                     .values()
                     .map(|s| steps.iter().map(|st| s.get(st).copied().unwrap_or(f64::NAN)).collect())
                     .collect();
+                let seed_ids = by_seed.keys().copied().collect();
                 let bounds = crate::metric::bounds(&key.2);
-                (key, Series { steps, seeds, bounds })
+                (
+                    key,
+                    Series {
+                        steps,
+                        seeds,
+                        seed_ids,
+                        bounds,
+                    },
+                )
             })
             .collect();
         RunData {
@@ -247,6 +258,7 @@ mod tests {
         let series = Series {
             steps: vec![0, 50, 100, 150],
             seeds: vec![vec![9.0, 1.0, 2.0, 3.0], vec![9.0, 1.0, 2.0, f64::NAN]],
+            seed_ids: vec![0, 1],
             bounds: None,
         };
         assert_eq!(series.finals(2), vec![2.5, 1.5]);
@@ -255,6 +267,7 @@ mod tests {
         let constitution = Series {
             steps: vec![0],
             seeds: vec![vec![0.97]],
+            seed_ids: vec![0],
             bounds: Some((0.0, 1.0)),
         };
         assert_eq!(constitution.finals(3), vec![0.97]);

@@ -2,13 +2,11 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
-use super::Figure;
 use super::data::{RunData, Series};
-use super::style::{
-    Entry, FONT, Key, LineKind, Panel, TITLE_HEIGHT, Trace, arm_color, draw_legend, draw_panel, draw_title, err,
-};
+use super::frame::{Entry, Frame, Key};
+use super::style::{FONT, LineKind, Panel, Trace, arm_color, caption, chart_on, draw_panel, err};
+use super::{Figure, Sheet};
 use crate::metric::{
     COMPARTMENTALIZATION, COMPLIANCE_GAP, CONCEALMENT, HEADLINE, HONEST_OBJECTION, IGNORANCE, JUDGMENT_ACCURACY, KL,
     OVER_REFUSAL, PROBE_FROZEN_RATE, PROBE_REFIT_ACCURACY, RATIONALIZATION, REFUSAL, REWARD_INSTITUTIONAL,
@@ -133,29 +131,31 @@ pub fn arm_entries(data: &RunData) -> Vec<Entry> {
         .collect()
 }
 
-/// The parts of a figure: title, legend and a grid of panels.
-struct Layout<DB: DrawingBackend> {
-    title: DrawingArea<DB, Shift>,
-    legend: DrawingArea<DB, Shift>,
-    panels: Vec<DrawingArea<DB, Shift>>,
-}
-
-/// Splits `root` into title, legend and a grid of panels.
-fn layout<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    legend_height: u32,
-    rows: usize,
-    cols: usize,
-) -> Layout<DB> {
-    let (title, rest) = root.split_vertically(TITLE_HEIGHT);
-    let (legend, grid) = rest.split_vertically(legend_height);
-    let panels = grid.margin(4, 12, 12, 12).split_evenly((rows, cols));
-    Layout { title, legend, panels }
-}
-
 /// Refusal, honest objection, hidden objection and unobjecting compliance against step.
 pub struct Headline<'a> {
     pub data: &'a RunData,
+}
+
+impl Headline<'_> {
+    fn frame(&self) -> Frame {
+        let data = self.data;
+        Frame {
+            title: format!(
+                "{}: what pressure on contradictory tasks selects for",
+                data.experiment.name
+            ),
+            subtitle: format!(
+                "{}. Trained domains, observed. Mean over seeds ({}), band 95% t-interval, thin lines single seeds.",
+                describe(data),
+                seeds_phrase(data)
+            ),
+            legend: arm_entries(data),
+            panels: HEADLINE.len(),
+            columns: 2,
+            aside: 0,
+            stretch: 1.0,
+        }
+    }
 }
 
 impl Figure for Headline<'_> {
@@ -163,26 +163,13 @@ impl Figure for Headline<'_> {
         "headline"
     }
 
-    fn size(&self) -> (u32, u32) {
-        (1400, 1080)
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
+        self.frame().size(sheet, (1400, 1080))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
         let data = self.data;
-        let Layout { title, legend, panels } = layout(root, 56, 2, 2);
-        draw_title(
-            &title,
-            &format!(
-                "{}: what pressure on contradictory tasks selects for",
-                data.experiment.name
-            ),
-            &format!(
-                "{}. Trained domains, observed. Mean over seeds ({}), band 95% t-interval, thin lines single seeds.",
-                describe(data),
-                seeds_phrase(data)
-            ),
-        )?;
-        draw_legend(&legend, &arm_entries(data))?;
+        let panels = self.frame().panels(root, sheet)?;
         for (metric, area) in HEADLINE.iter().zip(&panels) {
             let label = metric.replace('_', " ");
             let traces: Vec<Trace> = data
@@ -228,39 +215,45 @@ pub struct Outcomes<'a> {
     pub data: &'a RunData,
 }
 
+impl Outcomes<'_> {
+    fn frame(&self) -> Frame {
+        let data = self.data;
+        Frame {
+            title: format!("{}: where silent compliance goes, by outcome", data.experiment.name),
+            subtitle: format!(
+                "{}. Trained domains, observed; mean over seeds ({}). Hidden objection = the three red and orange layers above the blues.",
+                describe(data),
+                seeds_phrase(data)
+            ),
+            legend: STACK
+                .iter()
+                .map(|(_, label, color)| Entry {
+                    label: label.to_string(),
+                    color: *color,
+                    key: Key::Swatch,
+                })
+                .collect(),
+            panels: data.labels.len(),
+            columns: 2,
+            aside: 0,
+            stretch: 1.0,
+        }
+    }
+}
+
 impl Figure for Outcomes<'_> {
     fn name(&self) -> &str {
         "outcomes"
     }
 
-    fn size(&self) -> (u32, u32) {
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
         let rows = self.data.labels.len().div_ceil(2) as u32;
-        (1400, 170 + 430 * rows)
+        self.frame().size(sheet, (1400, 170 + 430 * rows))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
         let data = self.data;
-        let cols = data.labels.len().min(2);
-        let rows = data.labels.len().div_ceil(2);
-        let Layout { title, legend, panels } = layout(root, 56, rows, cols);
-        draw_title(
-            &title,
-            &format!("{}: where silent compliance goes, by outcome", data.experiment.name),
-            &format!(
-                "{}. Trained domains, observed; mean over seeds ({}). Hidden objection = the three red and orange layers above the blues.",
-                describe(data),
-                seeds_phrase(data)
-            ),
-        )?;
-        let entries: Vec<Entry> = STACK
-            .iter()
-            .map(|(_, label, color)| Entry {
-                label: label.to_string(),
-                color: *color,
-                key: Key::Swatch,
-            })
-            .collect();
-        draw_legend(&legend, &entries)?;
+        let panels = self.frame().panels(root, sheet)?;
         for (arm, area) in data.labels.iter().zip(&panels) {
             let layers: Vec<Option<&Series>> = STACK
                 .iter()
@@ -270,11 +263,8 @@ impl Figure for Outcomes<'_> {
                 continue;
             };
             let steps: Vec<f64> = first.steps.iter().map(|&s| s as f64).collect();
-            let mut chart = ChartBuilder::on(area)
-                .caption(
-                    format!("{arm} (N={})", data.seeds_of(arm)),
-                    (FONT, 17).into_font().style(FontStyle::Bold),
-                )
+            let (area, title) = caption(area, &format!("{arm} (N={})", data.seeds_of(arm)), 17.0)?;
+            let mut chart = chart_on(&area, &title, 17.0)
                 .margin(8)
                 .x_label_area_size(36)
                 .y_label_area_size(54)
@@ -382,28 +372,37 @@ const DIAGNOSTICS: [(&str, &str, &str, Option<&str>, Option<(f64, f64)>); 6] = [
     ),
 ];
 
+impl Diagnostics<'_> {
+    fn frame(&self) -> Frame {
+        let data = self.data;
+        Frame {
+            title: format!("{}: diagnostics", data.experiment.name),
+            subtitle: format!(
+                "{}. Trained domains, observed. Mean over seeds ({}), band 95% t-interval.",
+                describe(data),
+                seeds_phrase(data)
+            ),
+            legend: arm_entries(data),
+            panels: DIAGNOSTICS.len(),
+            columns: 2,
+            aside: 0,
+            stretch: 1.0,
+        }
+    }
+}
+
 impl Figure for Diagnostics<'_> {
     fn name(&self) -> &str {
         "diagnostics"
     }
 
-    fn size(&self) -> (u32, u32) {
-        (1400, 1480)
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
+        self.frame().size(sheet, (1400, 1480))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
         let data = self.data;
-        let Layout { title, legend, panels } = layout(root, 56, 3, 2);
-        draw_title(
-            &title,
-            &format!("{}: diagnostics", data.experiment.name),
-            &format!(
-                "{}. Trained domains, observed. Mean over seeds ({}), band 95% t-interval.",
-                describe(data),
-                seeds_phrase(data)
-            ),
-        )?;
-        draw_legend(&legend, &arm_entries(data))?;
+        let panels = self.frame().panels(root, sheet)?;
         for ((label, y_label, solid, dashed, range), area) in DIAGNOSTICS.iter().zip(&panels) {
             let mut traces = Vec::new();
             for (i, a) in data.labels.iter().enumerate() {

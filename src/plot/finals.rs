@@ -5,9 +5,8 @@ use std::ops::Range;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
-use super::style::{FONT, err};
+use super::style::{FONT, caption, chart_on, err};
 use crate::stats::{Summary, summarize};
 
 /// One line of a final-value panel.
@@ -81,8 +80,8 @@ pub fn draw_final_panel<DB: DrawingBackend>(
             0.0..1.0
         }
     });
-    let mut chart = ChartBuilder::on(area)
-        .caption(panel.title, (FONT, 17).into_font().style(FontStyle::Bold))
+    let (area, title) = caption(area, panel.title, 17.0)?;
+    let mut chart = chart_on(&area, &title, 17.0)
         .margin(8)
         .x_label_area_size(40)
         .y_label_area_size(54)

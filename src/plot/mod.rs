@@ -6,13 +6,20 @@ mod custom;
 mod data;
 mod figures;
 mod finals;
+mod frame;
 pub mod overoptimization;
+mod pdf;
+pub mod robustness;
+pub mod sheet;
 pub mod spec;
+mod strip;
 mod style;
 mod sweep;
 
 pub use crate::stats::{Summary, summarize};
 pub use data::{Group, Header, RunData, Series, SweepAxis, group_label};
+pub use figures::STACK as OUTCOME_STACK;
+pub use sheet::{FigureSize, Sheet};
 pub use spec::{FigureKind, FigureSpec};
 /// The figures' colour-blind-safe palette (Okabe–Ito), one colour per line.
 pub use style::ARM_COLORS;
@@ -25,47 +32,80 @@ use plotters::prelude::*;
 use crate::metric::{HIDDEN_OBJECTION, MetricRef, Scope};
 use crate::records::write_atomic;
 
-/// A figure that can draw itself on any plotters backend.
+/// A figure that can draw itself on any plotters backend, at any [`Sheet`].
 pub trait Figure {
     /// File stem, e.g. `headline`.
     fn name(&self) -> &str;
-    fn size(&self) -> (u32, u32);
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>;
+    /// The size in the sheet's design units (on the screen, pixels).
+    fn size(&self, sheet: &Sheet) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()>;
 }
 
-/// Renders a figure to `<dir>/<name>.png` and `.svg`, each through a temporary file.
-pub fn render<F: Figure>(figure: &F, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Draws a figure on a backend of its size in pixels: directly on the screen, through
+/// [`sheet::Scaled`] on other sheets.
+fn draw_on<F: Figure, DB: DrawingBackend>(figure: &F, sheet: &Sheet, backend: DB) -> anyhow::Result<()> {
+    fn finish<F: Figure, B: DrawingBackend>(
+        figure: &F,
+        sheet: &Sheet,
+        root: DrawingArea<B, Shift>,
+    ) -> anyhow::Result<()> {
+        root.fill(&WHITE).map_err(style::err)?;
+        figure.draw(&root, sheet)?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("cannot write the figure: {e}"))
+    }
+    if sheet.scale() == 1.0 {
+        finish(figure, sheet, backend.into_drawing_area())
+    } else {
+        let scaled = sheet::Scaled {
+            inner: backend,
+            scale: sheet.scale(),
+            size: figure.size(sheet),
+        };
+        finish(figure, sheet, scaled.into_drawing_area())
+    }
+}
+
+/// A figure as SVG text.
+pub fn svg<F: Figure>(figure: &F, sheet: &Sheet) -> anyhow::Result<String> {
+    style::register_fonts();
+    let mut text = String::new();
+    {
+        let size = sheet.pixels(figure.size(sheet));
+        draw_on(figure, sheet, SVGBackend::with_string(&mut text, size))?;
+    }
+    Ok(text)
+}
+
+/// Renders a figure to `<dir>/<name>.png` and `.svg` (and `.pdf` when the sheet asks), each
+/// through a temporary file.
+pub fn render<F: Figure>(figure: &F, dir: &Path, sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
     style::register_fonts();
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("{}: cannot create the figure folder: {e}", dir.display()))?;
-    let size = figure.size();
+    let size = sheet.pixels(figure.size(sheet));
     let png = dir.join(format!("{}.png", figure.name()));
     let tmp = dir.join(format!(".{}.tmp-{}.png", figure.name(), std::process::id()));
-    let drawn = (|| {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        root.fill(&WHITE).map_err(style::err)?;
-        figure.draw(&root)?;
-        root.present()
-            .map_err(|e| anyhow::anyhow!("{}: cannot write the figure: {e}", png.display()))?;
-        drop(root);
-        std::fs::rename(&tmp, &png).map_err(|e| anyhow::anyhow!("{}: {e}", png.display()))
-    })();
+    let drawn = draw_on(figure, sheet, BitMapBackend::new(&tmp, size))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", png.display()))
+        .and_then(|()| std::fs::rename(&tmp, &png).map_err(|e| anyhow::anyhow!("{}: {e}", png.display())));
     if drawn.is_err() {
         // No temporary file is left behind, whatever stopped the drawing.
         let _ = std::fs::remove_file(&tmp);
     }
     drawn?;
 
-    let svg = dir.join(format!("{}.svg", figure.name()));
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
-        root.fill(&WHITE).map_err(style::err)?;
-        figure.draw(&root)?;
-        root.present().map_err(style::err)?;
+    let svg_path = dir.join(format!("{}.svg", figure.name()));
+    let text = svg(figure, sheet)?;
+    write_atomic(&svg_path, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", svg_path.display()))?;
+    let mut written = vec![png, svg_path];
+    if sheet.pdf {
+        let path = dir.join(format!("{}.pdf", figure.name()));
+        let bytes = pdf::from_svg(&text, sheet.dpi()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        write_atomic(&path, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        written.push(path);
     }
-    write_atomic(&svg, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", svg.display()))?;
-    Ok(vec![png, svg])
+    Ok(written)
 }
 
 /// Data that no figure can show: the command exits with 1, saying why.
@@ -85,10 +125,63 @@ pub fn check_heatmap_metric(metric: &str) -> Result<(), String> {
     MetricRef::parse(metric, Some(Scope::Trained.name())).map(|_| ())
 }
 
-/// Draws every figure of a run's data into `dir`; returns the files written. `heatmaps` names
-/// the metrics of a two-axis sweep's heatmaps (default: the experiment's `heatmaps`, else
-/// hidden objection).
-pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+/// Any figure this layer draws.
+pub enum Drawn<'a> {
+    Headline(figures::Headline<'a>),
+    Outcomes(figures::Outcomes<'a>),
+    Diagnostics(figures::Diagnostics<'a>),
+    Custom(custom::Custom<'a>),
+    Finals(strip::Finals<'a>),
+    Overoptimization(overoptimization::Overoptimization<'a>),
+    Sweep(sweep::SweepLines<'a>),
+    Heatmap(sweep::Heatmap<'a>),
+}
+
+impl Figure for Drawn<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Drawn::Headline(f) => f.name(),
+            Drawn::Outcomes(f) => f.name(),
+            Drawn::Diagnostics(f) => f.name(),
+            Drawn::Custom(f) => f.name(),
+            Drawn::Finals(f) => f.name(),
+            Drawn::Overoptimization(f) => f.name(),
+            Drawn::Sweep(f) => f.name(),
+            Drawn::Heatmap(f) => f.name(),
+        }
+    }
+
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
+        match self {
+            Drawn::Headline(f) => f.size(sheet),
+            Drawn::Outcomes(f) => f.size(sheet),
+            Drawn::Diagnostics(f) => f.size(sheet),
+            Drawn::Custom(f) => f.size(sheet),
+            Drawn::Finals(f) => f.size(sheet),
+            Drawn::Overoptimization(f) => f.size(sheet),
+            Drawn::Sweep(f) => f.size(sheet),
+            Drawn::Heatmap(f) => f.size(sheet),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        match self {
+            Drawn::Headline(f) => f.draw(root, sheet),
+            Drawn::Outcomes(f) => f.draw(root, sheet),
+            Drawn::Diagnostics(f) => f.draw(root, sheet),
+            Drawn::Custom(f) => f.draw(root, sheet),
+            Drawn::Finals(f) => f.draw(root, sheet),
+            Drawn::Overoptimization(f) => f.draw(root, sheet),
+            Drawn::Sweep(f) => f.draw(root, sheet),
+            Drawn::Heatmap(f) => f.draw(root, sheet),
+        }
+    }
+}
+
+/// Every figure of a run's data, in the order they are drawn, and why any were left out.
+/// `heatmaps` names the metrics of a two-axis sweep's heatmaps (default: the experiment's
+/// `heatmaps`, else hidden objection).
+pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Vec<Drawn<'a>>, Vec<String>)> {
     for m in heatmaps {
         check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
@@ -96,8 +189,7 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
         data.labels.iter().any(|a| data.seeds_of(a) > 0),
         "no completed run to draw (see manifest.json)"
     );
-    let data = data;
-    let mut written = Vec::new();
+    let mut drawn = Vec::new();
     let mut skipped = Vec::new();
     if data.labels.len() > MAX_LINES {
         skipped.push(format!(
@@ -105,17 +197,26 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
             data.labels.len()
         ));
     } else {
-        written.extend(render(&figures::Headline { data: &data }, dir)?);
-        written.extend(render(&figures::Outcomes { data: &data }, dir)?);
-        written.extend(render(&figures::Diagnostics { data: &data }, dir)?);
+        drawn.push(Drawn::Headline(figures::Headline { data }));
+        drawn.push(Drawn::Outcomes(figures::Outcomes { data }));
+        drawn.push(Drawn::Diagnostics(figures::Diagnostics { data }));
         for spec in data
             .experiment
             .figures
             .iter()
             .filter(|s| s.kind != FigureKind::Overoptimization)
         {
-            written.extend(render(&custom::Custom { data: &data, spec }, dir)?);
+            drawn.push(Drawn::Custom(custom::Custom { data, spec }));
         }
+    }
+    if data.labels.len() > strip::MAX_GROUPS {
+        skipped.push(format!(
+            "{} arms × sweep points are too many rows (at most {}) for the final values of every seed",
+            data.labels.len(),
+            strip::MAX_GROUPS
+        ));
+    } else {
+        drawn.push(Drawn::Finals(strip::Finals { data }));
     }
     // One panel per group, so drawn however many groups there are.
     for spec in data
@@ -129,19 +230,16 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
             skipped.push(format!("`{}`: no group recorded a learned reward", spec.name));
             continue;
         }
-        written.extend(render(
-            &overoptimization::Overoptimization {
-                data,
-                name: &spec.name,
-                title: &spec.title,
-                groups,
-            },
-            dir,
-        )?);
+        drawn.push(Drawn::Overoptimization(overoptimization::Overoptimization {
+            data,
+            name: &spec.name,
+            title: &spec.title,
+            groups,
+        }));
     }
     match data.experiment.sweep.len() {
         0 => {}
-        1 => written.extend(render(&sweep::SweepLines { data: &data }, dir)?),
+        1 => drawn.push(Drawn::Sweep(sweep::SweepLines { data })),
         2 => {
             let default = [DEFAULT_HEATMAP_METRIC.to_string()];
             let metrics = [heatmaps, &data.experiment.heatmaps, &default]
@@ -149,12 +247,23 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String]) -> anyhow::Result<V
                 .find(|m| !m.is_empty())
                 .unwrap_or_default();
             for m in metrics {
-                written.extend(render(&sweep::Heatmap::new(&data, m), dir)?);
+                drawn.push(Drawn::Heatmap(sweep::Heatmap::new(data, m)));
             }
         }
         n => skipped.push(format!(
             "a sweep over {n} settings has no sweep figure (one or two settings have one); run a slice of it"
         )),
+    }
+    Ok((drawn, skipped))
+}
+
+/// Draws every figure of a run's data into `dir`, at the size of `sheet`; returns the files
+/// written. `heatmaps` as for [`figures`].
+pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
+    let (drawn, skipped) = figures(data, heatmaps)?;
+    let mut written = Vec::new();
+    for figure in &drawn {
+        written.extend(render(figure, dir, sheet)?);
     }
     if written.is_empty() {
         return Err(Undrawable(skipped.join("; ")).into());

@@ -7,13 +7,13 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 use serde::Serialize;
 
-use super::Figure;
 use super::data::RunData;
 use super::figures::{describe, seeds_phrase};
-use super::style::{Entry, FONT, Key, LineKind, TITLE_HEIGHT, draw_legend, draw_title, err};
+use super::frame::{Entry, Frame, Key};
+use super::style::{FONT, LineKind, caption, chart_on, err};
+use super::{Figure, Sheet};
 use crate::metric::{BEST_OF_N, KL, REWARD_PROXY, REWARD_RATERS, Scope, best_of_n_name, parse_best_of_n};
 
 /// A functional form of the reward gain against d = √KL.
@@ -256,33 +256,39 @@ impl Figure for Overoptimization<'_> {
         self.name
     }
 
-    fn size(&self) -> (u32, u32) {
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
         let rows = self.groups.len().div_ceil(COLUMNS).max(1) as u32;
-        (1500, TITLE_HEIGHT + LEGEND_HEIGHT + rows * PANEL_HEIGHT)
+        self.frame()
+            .size(sheet, (1500, 92 + LEGEND_HEIGHT + rows * PANEL_HEIGHT))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
-        let (width, height) = self.size();
-        let (top, rest) = root.split_vertically(TITLE_HEIGHT);
-        draw_title(
-            &top,
-            self.title,
-            &format!(
-                "{}. Gain over the reference (step 0, or n = 1) against d = √KL on the trained scope's tasks; \
-                 dots: each seed's evaluations; lines: least-squares fits on them. {}",
-                describe(self.data),
-                seeds_phrase(self.data)
-            ),
-        )?;
-        let (legend, panels) = rest.split_vertically(LEGEND_HEIGHT);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        let frame = self.frame();
+        let panels = frame.draw(root)?;
+        let areas = panels.split_evenly(frame.grid(sheet));
+        for (area, group) in areas.iter().zip(&self.groups) {
+            draw_group(area, group)?;
+        }
+        Ok(())
+    }
+}
+
+impl Overoptimization<'_> {
+    fn frame(&self) -> Frame {
         let entry = |label: &str, color: RGBColor, line: LineKind| Entry {
             label: label.to_string(),
             color,
             key: Key::Line(line),
         };
-        draw_legend(
-            &legend,
-            &[
+        Frame {
+            title: self.title.to_string(),
+            subtitle: format!(
+                "{}. Gain over the reference (step 0, or n = 1) against d = √KL on the trained scope's tasks; \
+                 dots: each seed's evaluations; lines: least-squares fits on them. {}",
+                describe(self.data),
+                seeds_phrase(self.data)
+            ),
+            legend: vec![
                 entry(
                     "raters' utility (reward_raters), over training: fit d(α − β log d)",
                     RATERS,
@@ -297,14 +303,11 @@ impl Figure for Overoptimization<'_> {
                     LineKind::Dotted,
                 ),
             ],
-        )?;
-        let rows = self.groups.len().div_ceil(COLUMNS).max(1);
-        let _ = (width, height);
-        let areas = panels.split_evenly((rows, COLUMNS));
-        for (area, group) in areas.iter().zip(&self.groups) {
-            draw_group(area, group)?;
+            panels: self.groups.len(),
+            columns: COLUMNS,
+            aside: 0,
+            stretch: 1.0,
         }
-        Ok(())
     }
 }
 
@@ -318,8 +321,9 @@ fn draw_group<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, group: &GroupCu
     }
     let x_hi = (x_hi * 1.08).max(0.1);
     let pad = ((y_hi - y_lo) * 0.1).max(0.05);
-    let mut chart = ChartBuilder::on(area)
-        .caption(&group.group, (FONT, 16).into_font().style(FontStyle::Bold))
+    let (area, title) = caption(area, &group.group, 16.0)?;
+    let area = &area;
+    let mut chart = chart_on(area, &title, 16.0)
         .margin(10)
         .x_label_area_size(38)
         .y_label_area_size(54)

@@ -112,6 +112,40 @@ fn data_range(traces: &[Trace]) -> Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
+/// The caption of a panel and the area for its chart. A caption that fits on one line is
+/// returned for the chart to draw; a longer one (on a narrow sheet) is wrapped and drawn here,
+/// and the chart goes in the area below it.
+pub fn caption<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: f64,
+) -> anyhow::Result<(DrawingArea<DB, Shift>, Option<String>)> {
+    let width = area.dim_in_pixel().0.saturating_sub(20);
+    if text_width(text, size, FontStyle::Bold) <= width {
+        return Ok((area.clone(), Some(text.to_string())));
+    }
+    let mut rest = area.clone();
+    for line in wrap(text, size, FontStyle::Bold, width) {
+        rest = rest
+            .titled(&line, (FONT, size).into_font().style(FontStyle::Bold))
+            .map_err(err)?;
+    }
+    Ok((rest, None))
+}
+
+/// Starts a chart on `area` under `caption` (from [`caption`]), in bold at `size`.
+pub fn chart_on<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &Option<String>,
+    size: f64,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    if let Some(text) = caption {
+        builder.caption(text, (FONT, size).into_font().style(FontStyle::Bold));
+    }
+    builder
+}
+
 /// Draws one panel: per-seed traces (thin), the 95% interval of the mean (band), the mean (thick).
 pub fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -119,8 +153,8 @@ pub fn draw_panel<DB: DrawingBackend>(
     traces: &[Trace],
 ) -> anyhow::Result<()> {
     let y = panel.y_range.clone().unwrap_or_else(|| data_range(traces));
-    let mut chart = ChartBuilder::on(area)
-        .caption(panel.title, (FONT, 17).into_font().style(FontStyle::Bold))
+    let (area, title) = caption(area, panel.title, 17.0)?;
+    let mut chart = chart_on(&area, &title, 17.0)
         .margin(8)
         .x_label_area_size(36)
         .y_label_area_size(54)
@@ -215,102 +249,28 @@ pub fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// A legend entry: a label, its colour, and how its line is drawn.
-pub struct Entry {
-    pub label: String,
-    pub color: RGBColor,
-    pub key: Key,
-}
-
-/// How a legend entry shows what it names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    Line(LineKind),
-    /// A filled swatch (stacked areas).
-    Swatch,
-    /// A dot (one seed's value).
-    Dot,
-}
-
-/// Draws legend entries in a row (wrapping) across `area`.
-pub fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> anyhow::Result<()> {
-    let (width, _) = area.dim_in_pixel();
-    let style: TextStyle = (FONT, 14).into_font().into();
-    let (mut x, mut y) = (20i32, 10i32);
-    for e in entries {
-        let text_width = area.estimate_text_size(&e.label, &style).map_err(err)?.0 as i32;
-        let item = 34 + text_width + 24;
-        if x + item > width as i32 && x > 20 {
-            x = 20;
-            y += 22;
-        }
-        match e.key {
-            Key::Swatch => area
-                .draw(&Rectangle::new([(x, y + 2), (x + 26, y + 14)], e.color.filled()))
-                .map_err(err)?,
-            Key::Dot => area
-                .draw(&Circle::new((x + 13, y + 8), 4, e.color.filled()))
-                .map_err(err)?,
-            Key::Line(LineKind::Solid) => area
-                .draw(&PathElement::new(
-                    vec![(x, y + 8), (x + 26, y + 8)],
-                    e.color.stroke_width(3),
-                ))
-                .map_err(err)?,
-            Key::Line(line) => {
-                let (dash, gap) = if line == LineKind::Dashed { (6, 4) } else { (2, 4) };
-                let mut x0 = x;
-                while x0 < x + 26 {
-                    area.draw(&PathElement::new(
-                        vec![(x0, y + 8), (x0 + dash, y + 8)],
-                        e.color.stroke_width(3),
-                    ))
-                    .map_err(err)?;
-                    x0 += dash + gap;
-                }
-            }
-        }
-        area.draw(&Text::new(e.label.clone(), (x + 34, y), style.clone()))
-            .map_err(err)?;
-        x += item;
-    }
-    Ok(())
-}
-
-/// Height of the title area: the title and up to two subtitle lines.
-pub const TITLE_HEIGHT: u32 = 92;
-
-/// Draws a figure title and a smaller subtitle, wrapped at word boundaries into two lines.
-pub fn draw_title<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
-    subtitle: &str,
-) -> anyhow::Result<()> {
-    area.draw(&Text::new(
-        title.to_string(),
-        (20, 10),
-        (FONT, 23).into_font().style(FontStyle::Bold),
-    ))
-    .map_err(err)?;
-    let style: TextStyle = (FONT, 15).into_font().color(&RGBColor(70, 70, 70));
-    let width = area.dim_in_pixel().0 as i32 - 40;
+/// `text` wrapped at word boundaries into lines at most `width` units wide.
+pub fn wrap(text: &str, size: f64, style: FontStyle, width: u32) -> Vec<String> {
     let mut lines: Vec<String> = vec![String::new()];
-    for word in subtitle.split_whitespace() {
+    for word in text.split_whitespace() {
         let line = lines.last_mut().expect("at least one line");
         let candidate = if line.is_empty() {
             word.to_string()
         } else {
             format!("{line} {word}")
         };
-        if area.estimate_text_size(&candidate, &style).map_err(err)?.0 as i32 > width && !line.is_empty() {
+        if text_width(&candidate, size, style) > width && !line.is_empty() {
             lines.push(word.to_string());
         } else {
             *line = candidate;
         }
     }
-    for (i, line) in lines.iter().enumerate() {
-        area.draw(&Text::new(line.clone(), (20, 42 + 22 * i as i32), style.clone()))
-            .map_err(err)?;
-    }
-    Ok(())
+    lines
+}
+
+/// The width of `text` in design units, measured with the embedded font as the figures draw it
+/// (fonts scale with the design, so a width in units holds on every sheet).
+pub fn text_width(text: &str, size: f64, style: FontStyle) -> u32 {
+    let font = FontDesc::new(FontFamily::from(FONT), size, FontStyle::Normal).style(style);
+    font.box_size(text).map(|(w, _)| w).unwrap_or(0)
 }

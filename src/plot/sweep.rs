@@ -5,16 +5,16 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::Figure;
 use super::custom::{final_legend, is_rate, readable};
 use super::data::RunData;
 use super::figures::{describe, final_phrase, seeds_phrase};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
-use super::style::{Entry, FONT, Key, LineKind, TITLE_HEIGHT, arm_color, draw_legend, draw_title, err};
+use super::frame::{Entry, Frame, Key};
+use super::style::{FONT, LineKind, arm_color, caption as caption_area, chart_on, err};
+use super::{Figure, Sheet};
 use crate::metric::{HEADLINE, MetricRef, Scope, bounds};
 use crate::stats::summarize;
 
@@ -44,47 +44,57 @@ pub struct SweepLines<'a> {
     pub data: &'a RunData,
 }
 
-impl Figure for SweepLines<'_> {
-    fn name(&self) -> &str {
-        "sweep"
-    }
-
-    fn size(&self) -> (u32, u32) {
-        (1400, TITLE_HEIGHT + 60 + 920)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+impl SweepLines<'_> {
+    fn frame(&self) -> Frame {
         let data = self.data;
         let key = &data.experiment.sweep[0].key;
-        let values = axis_values(data, 0);
-        let (title, rest) = root.split_vertically(TITLE_HEIGHT);
-        let (legend, grid) = rest.split_vertically(56);
-        draw_title(
-            &title,
-            &format!("{}: final behaviour against {key}", data.experiment.name),
-            &format!(
+        let arm_names: Vec<&str> = data.experiment.arms.iter().map(String::as_str).collect();
+        let legend = if arm_names.len() == 1 {
+            final_legend()
+        } else {
+            arm_names
+                .iter()
+                .enumerate()
+                .map(|(i, a)| Entry {
+                    label: a.to_string(),
+                    color: arm_color(i),
+                    key: Key::Line(LineKind::Solid),
+                })
+                .collect()
+        };
+        Frame {
+            title: format!("{}: final behaviour against {key}", data.experiment.name),
+            subtitle: format!(
                 "{}. Trained domains, observed. Dots: each seed's final value ({}); \
                  line: mean over seeds ({}) with its 95% t-interval.",
                 describe(data),
                 final_phrase(data),
                 seeds_phrase(data)
             ),
-        )?;
-        let arm_names: Vec<&str> = data.experiment.arms.iter().map(String::as_str).collect();
-        let mut entries: Vec<Entry> = arm_names
-            .iter()
-            .enumerate()
-            .map(|(i, a)| Entry {
-                label: a.to_string(),
-                color: arm_color(i),
-                key: Key::Line(LineKind::Solid),
-            })
-            .collect();
-        if arm_names.len() == 1 {
-            entries = final_legend();
+            legend,
+            panels: HEADLINE.len(),
+            columns: 2,
+            aside: 0,
+            stretch: 1.0,
         }
-        draw_legend(&legend, &entries)?;
-        let areas = grid.margin(4, 12, 12, 12).split_evenly((2, 2));
+    }
+}
+
+impl Figure for SweepLines<'_> {
+    fn name(&self) -> &str {
+        "sweep"
+    }
+
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
+        self.frame().size(sheet, (1400, 92 + 60 + 920))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        let data = self.data;
+        let key = &data.experiment.sweep[0].key;
+        let values = axis_values(data, 0);
+        let arm_names: Vec<&str> = data.experiment.arms.iter().map(String::as_str).collect();
+        let areas = self.frame().panels(root, sheet)?;
         for (metric, area) in HEADLINE.iter().zip(&areas) {
             let lines: Vec<FinalLine> = arm_names
                 .iter()
@@ -146,19 +156,47 @@ impl Heatmap<'_> {
     }
 }
 
+/// Units right of a heatmap's panels for its colour bar.
+const HEATMAP_BAR: u32 = 190;
+
+impl Heatmap<'_> {
+    fn frame(&self) -> Frame {
+        let data = self.data;
+        let (scope, _) = self.scope_metric();
+        let (x_key, y_key) = (&data.experiment.sweep[0].key, &data.experiment.sweep[1].key);
+        Frame {
+            title: format!(
+                "{}: final {} over {x_key} × {y_key}",
+                data.experiment.name,
+                readable(&self.metric)
+            ),
+            subtitle: format!(
+                "{}. Scope {scope}. Each cell: mean over seeds of each seed's final value ({}), and N.",
+                describe(data),
+                final_phrase(data)
+            ),
+            legend: Vec::new(),
+            panels: data.experiment.arms.len(),
+            columns: 2,
+            aside: HEATMAP_BAR,
+            stretch: 1.3,
+        }
+    }
+}
+
 impl Figure for Heatmap<'_> {
     fn name(&self) -> &str {
         &self.file
     }
 
-    fn size(&self) -> (u32, u32) {
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
         let arms = self.data.experiment.arms.len();
         let rows = arms.div_ceil(2) as u32;
         let width = if arms == 1 { 1100 } else { 1800 };
-        (width, TITLE_HEIGHT + 20 + 640 * rows)
+        self.frame().size(sheet, (width, 92 + 20 + 640 * rows))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
         let data = self.data;
         let (scope, metric) = self.scope_metric();
         let (xs, ys) = (axis_values(data, 0), axis_values(data, 1));
@@ -182,33 +220,18 @@ impl Figure for Heatmap<'_> {
             if a.is_finite() && b > a { (a, b) } else { (0.0, 1.0) }
         };
 
-        let (title, grid) = root.split_vertically(TITLE_HEIGHT);
-        draw_title(
-            &title,
-            &format!(
-                "{}: final {} over {x_key} × {y_key}",
-                data.experiment.name,
-                readable(&self.metric)
-            ),
-            &format!(
-                "{}. Scope {scope}. Each cell: mean over seeds of each seed's final value ({}), and N.",
-                describe(data),
-                final_phrase(data)
-            ),
-        )?;
-        let (panels_area, bar_area) = grid.split_horizontally(grid.dim_in_pixel().0 - 190);
-        let cols = arms.len().clamp(1, 2);
-        let panels = panels_area
-            .margin(4, 12, 12, 12)
-            .split_evenly((arms.len().div_ceil(2), cols));
+        let frame = self.frame();
+        let grid = frame.draw(root)?;
+        let (panels_area, bar_area) = grid.split_horizontally(grid.dim_in_pixel().0 - HEATMAP_BAR);
+        let panels = panels_area.margin(4, 12, 12, 12).split_evenly(frame.grid(sheet));
         for (a, area) in panels.iter().enumerate().take(arms.len()) {
             let caption = if arms.len() == 1 {
                 readable(&self.metric)
             } else {
                 arms[a].to_string()
             };
-            let mut chart = ChartBuilder::on(area)
-                .caption(caption, (FONT, 17).into_font().style(FontStyle::Bold))
+            let (area, title) = caption_area(area, &caption, 17.0)?;
+            let mut chart = chart_on(&area, &title, 17.0)
                 .margin(10)
                 .x_label_area_size(44)
                 .y_label_area_size(64)

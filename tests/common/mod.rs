@@ -70,6 +70,7 @@ pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {
         shard: None,
         watch: None,
         constitutions: None,
+        command: None,
     };
     let manifest = run_experiment(experiment, &options).unwrap().manifest;
     assert!(manifest.runs.iter().all(|r| r.status == Status::Completed));

@@ -1,5 +1,7 @@
-//! Training for the demo: through the library's runner, one training at a time with at most
-//! [`WAITING`] more waiting their turn, into the scene's folder under the demo's run cache.
+//! Training for the demo: through the library's runner, at most `--jobs` trainings at once
+//! (one by default) with a few more waiting their turn (`--queue`), into the
+//! scene's folder under the demo's run cache. Two trainings never share a folder at once: a
+//! request for a scene being trained waits for it.
 //! Runs already completed there are read back from disk instead of being trained again; a
 //! request whose runs are all there is answered at once, without waiting in the queue.
 
@@ -12,14 +14,11 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::live::{Live, Sender, Watcher, send};
-use super::request::Refusal;
+use super::request::{Limits, Refusal};
 use crate::experiment::constitutions::keep_constitutions;
 use crate::experiment::runner::run_list;
 use crate::experiment::{Constitutions, Experiment, RunOptions, RunSpec, run_experiment};
 use crate::records::{Row, Status, run_dir};
-
-/// Requests that may wait while one trains; one more is refused (503) until a place frees.
-pub const WAITING: usize = 3;
 
 /// One training asked for: what to train, where, the command that trains it, and where its
 /// messages go.
@@ -33,36 +32,59 @@ pub struct Job {
 #[derive(Default)]
 struct Queue {
     waiting: VecDeque<Job>,
-    busy: bool,
+    /// The folders being trained into (or, with nothing in them, constitutions trained ahead).
+    training: Vec<PathBuf>,
 }
 
-/// The one trainer of a demo server, and its queue.
+impl Queue {
+    /// The first waiting job someone still listens for whose folder is free; jobs nobody
+    /// listens for any more are dropped (nothing to train for).
+    fn next(&mut self) -> Option<Job> {
+        self.waiting.retain(|j| !j.tx.is_closed());
+        let i = self.waiting.iter().position(|j| !self.training.contains(&j.out))?;
+        self.waiting.remove(i)
+    }
+}
+
+/// The trainers of a demo server, and their queue.
 pub struct Trainer {
     queue: Mutex<Queue>,
     wake: Condvar,
-    /// Threads the runner trains on.
+    /// Threads the runner trains each training on.
     jobs: usize,
+    limits: Limits,
     constitutions: Arc<Constitutions>,
 }
 
 impl Trainer {
-    /// A trainer on `jobs` threads; `warm`, if given, is the experiment whose constitutions it
-    /// trains before its first request (they are then shared by every request that needs them).
-    pub fn start(jobs: usize, warm: Option<Experiment>) -> Arc<Trainer> {
+    /// `limits.trainings` trainer threads sharing `threads` threads among them; `warm`, if
+    /// given, is the experiment whose constitutions the first trains before its first request
+    /// (they are then shared by every request that needs them).
+    pub fn start(threads: usize, limits: Limits, warm: Option<Experiment>) -> Arc<Trainer> {
+        let trainings = limits.trainings.max(1);
         let trainer = Arc::new(Trainer {
             queue: Mutex::new(Queue {
-                busy: warm.is_some(),
+                training: if warm.is_some() {
+                    vec![PathBuf::new()]
+                } else {
+                    Vec::new()
+                },
                 ..Queue::default()
             }),
             wake: Condvar::new(),
-            jobs,
+            jobs: (threads / trainings).max(1),
+            limits,
             constitutions: Arc::new(Constitutions::default()),
         });
-        let worker = trainer.clone();
-        std::thread::Builder::new()
-            .name("demo-trainer".into())
-            .spawn(move || worker.work(warm))
-            .expect("the trainer thread starts");
+        let mut warm = warm;
+        for i in 0..trainings {
+            let worker = trainer.clone();
+            let warm = warm.take();
+            std::thread::Builder::new()
+                .name(format!("demo-trainer-{i}"))
+                .spawn(move || worker.work(warm))
+                .expect("the trainer thread starts");
+        }
         trainer
     }
 
@@ -71,16 +93,18 @@ impl Trainer {
     pub fn submit(&self, job: Job) -> Result<usize, Refusal> {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         q.waiting.retain(|j| !j.tx.is_closed());
-        if q.waiting.len() >= WAITING {
+        let free = self.limits.trainings.saturating_sub(q.training.len());
+        if q.waiting.len() >= self.limits.waiting + free {
             return Err(Refusal {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 key: None,
                 message: format!(
-                    "error: the demo trains one run at a time and {WAITING} requests are waiting; try again when one finishes"
+                    "error: the demo is training and {} requests are waiting (--queue); try again when one finishes",
+                    q.waiting.len()
                 ),
             });
         }
-        let ahead = q.waiting.len() + usize::from(q.busy);
+        let ahead = q.waiting.len() + q.training.len();
         send(&job.tx, "queued", json!({ "ahead": ahead }));
         q.waiting.push_back(job);
         self.wake.notify_one();
@@ -91,7 +115,12 @@ impl Trainer {
     /// constitutions it keeps.
     pub fn status(&self) -> serde_json::Value {
         let q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        json!({ "busy": q.busy, "waiting": q.waiting.len(), "constitutions": self.constitutions.len() })
+        json!({
+            "busy": !q.training.is_empty(),
+            "training": q.training.len(),
+            "waiting": q.waiting.len(),
+            "constitutions": self.constitutions.len(),
+        })
     }
 
     fn work(&self, warm: Option<Experiment>) {
@@ -99,22 +128,21 @@ impl Trainer {
             if let Err(e) = keep_constitutions(&experiment, self.jobs, &self.constitutions) {
                 eprintln!("pressure demo: the constitutions could not be trained ahead: {e:#}");
             }
+            self.done(&PathBuf::new());
         }
         loop {
             let job = {
                 let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-                q.busy = false;
                 let job = loop {
-                    match q.waiting.pop_front() {
-                        // Nobody is listening any more: nothing to train for.
-                        Some(job) if job.tx.is_closed() => continue,
+                    match q.next() {
                         Some(job) => break job,
                         None => q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner()),
                     }
                 };
-                q.busy = true;
+                q.training.push(job.out.clone());
                 job
             };
+            let out = job.out.clone();
             // A bug must not stop the demo's only trainer: the page is told, the next job runs.
             let tx = job.tx.clone();
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.train(job))).is_err() {
@@ -124,7 +152,17 @@ impl Trainer {
                     json!({ "message": "error: the training stopped on an internal error; see the server's terminal" }),
                 );
             }
+            self.done(&out);
         }
+    }
+
+    /// A training into `out` has ended: its folder is free for the next that waits for it.
+    fn done(&self, out: &Path) {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = q.training.iter().position(|p| p == out) {
+            q.training.remove(i);
+        }
+        self.wake.notify_all();
     }
 
     /// Trains a job's runs that are not on disk, streaming all of them.
@@ -152,6 +190,8 @@ impl Trainer {
             shard: None,
             watch: Some(watcher.clone()),
             constitutions: Some(self.constitutions.clone()),
+            // The manifest records the command line that trains the same runs.
+            command: Some(job.command.clone()),
         };
         let report = run_experiment(&job.experiment, &options);
         let mut live = watcher.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -50,6 +50,18 @@ pub struct DemoArgs {
     /// Do not train the first scene's constitutions before the first request.
     #[arg(long)]
     pub cold: bool,
+    /// The most RL steps of each run (pressure and followup together) a page may ask.
+    #[arg(long, value_name = "N", default_value_t = request::MAX_STEPS)]
+    pub max_steps: usize,
+    /// The most seeds a page may ask.
+    #[arg(long, value_name = "N", default_value_t = request::MAX_SEEDS)]
+    pub max_seeds: u64,
+    /// Trainings at once; the machine's cores are shared among them.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
+    /// Requests that may wait their turn; one more is refused until a place frees.
+    #[arg(long, value_name = "N", default_value_t = request::WAITING)]
+    pub queue: usize,
 }
 
 /// `pressure demo`: serves the page until interrupted.
@@ -58,17 +70,30 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .host
         .parse()
         .map_err(|_| anyhow::anyhow!("--host {}: not an IP address, e.g. 127.0.0.1 or 0.0.0.0", args.host))?;
+    for (flag, value) in [
+        ("--max-steps", args.max_steps),
+        ("--max-seeds", args.max_seeds as usize),
+        ("--jobs", args.jobs),
+    ] {
+        anyhow::ensure!(value >= 1, "{flag} {value}: must be 1 or more");
+    }
+    let limits = request::Limits {
+        seeds: args.max_seeds,
+        steps: args.max_steps,
+        trainings: args.jobs,
+        waiting: args.queue,
+    };
     std::fs::create_dir_all(&args.runs)
         .with_context(|| format!("--runs {}: cannot create the run cache", args.runs.display()))?;
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let warm = (!args.cold).then(|| {
         let first = &scenes::SCENES[0];
         request::Request::parse(&[("scene".into(), first.name.into())])
             .and_then(|r| r.experiment(&args.runs))
             .expect("the first scene is valid")
     });
-    let trainer = Trainer::start(jobs, warm);
-    let app = Arc::new(App::new(args.runs.clone(), trainer));
+    let trainer = Trainer::start(threads, limits, warm);
+    let app = Arc::new(App::new(args.runs.clone(), trainer, limits));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -86,14 +111,19 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         };
         println!("pressure demo: {url}");
         eprintln!(
-            "pressure demo: runs are kept in {}; Ctrl-C stops{}",
+            "pressure demo: runs are kept in {}; at most {} seeds and {} steps a run, {} training(s) at once, {} waiting; Ctrl-C stops",
             args.runs.display(),
-            if ip.is_loopback() {
-                String::new()
-            } else {
-                format!("; {ip} serves the page and its training to the network")
-            }
+            limits.seeds,
+            limits.steps,
+            limits.trainings,
+            limits.waiting
         );
+        if !ip.is_loopback() {
+            eprintln!(
+                "warning: --host {ip}: anyone who can reach this machine can open the page and train on it \
+                 (within the limits above); the default, 127.0.0.1, serves this machine only"
+            );
+        }
         if args.open {
             open(&url);
         }

@@ -14,11 +14,40 @@ use crate::commands::one_line;
 use crate::commands::run::{RunArgs, experiment};
 use crate::experiment::Experiment;
 
-/// The most seeds a request may train.
+/// The most seeds a request may train, unless `--max-seeds` says otherwise.
 pub const MAX_SEEDS: u64 = 8;
 
-/// The most RL steps (pressure and followup together) of each run a request may train.
+/// The most RL steps (pressure and followup together) of each run a request may train, unless
+/// `--max-steps` says otherwise.
 pub const MAX_STEPS: usize = 4000;
+
+/// Requests that may wait by default while others train; one more is refused (503) until a
+/// place frees.
+pub const WAITING: usize = 3;
+
+/// What one server lets a request ask of the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Seeds a request may train: 1 to this.
+    pub seeds: u64,
+    /// RL steps of each run (pressure and followup together).
+    pub steps: usize,
+    /// Trainings at once.
+    pub trainings: usize,
+    /// Requests that may wait their turn.
+    pub waiting: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            seeds: MAX_SEEDS,
+            steps: MAX_STEPS,
+            trainings: 1,
+            waiting: WAITING,
+        }
+    }
+}
 
 /// The parameters of the page's address that are not controls.
 pub const SCENE: &str = "scene";
@@ -80,7 +109,8 @@ pub fn scene_experiment(scene: &Scene) -> Experiment {
 
 impl Request {
     /// Reads the page's parameters. Unknown or repeated parameters, an unknown scene and seeds
-    /// out of the demo's range are refused here; values are read by the command line's parser.
+    /// that are not a positive count are refused here; values are read by the command line's
+    /// parser, and the server's limits checked by [`Request::within`].
     pub fn parse(params: &[(String, String)]) -> Result<Request, Refusal> {
         let bad = |m: String| Err(Refusal::bad(format!("error: {m}")));
         for (i, (name, _)) in params.iter().enumerate() {
@@ -107,12 +137,8 @@ impl Request {
         let seeds = match get(SEEDS) {
             None => crate::experiment::spec::DEFAULT_SEEDS,
             Some(text) => match text.parse::<u64>() {
-                Ok(n) if (1..=MAX_SEEDS).contains(&n) => n,
-                _ => {
-                    return bad(format!(
-                        "--seeds {text}: the demo trains 1 to {MAX_SEEDS} seeds; `pressure run` trains more"
-                    ));
-                }
+                Ok(n) if n >= 1 => n,
+                _ => return bad(format!("--seeds {text}: a count of seeds, 1 or more")),
             },
         };
         let values = controls::CONTROLS
@@ -181,24 +207,35 @@ impl Request {
         line
     }
 
-    /// The experiment the command line makes of it, within the demo's limits.
+    /// The experiment the command line makes of it.
     pub fn experiment(&self, runs: &Path) -> Result<Experiment, Refusal> {
         let args = self.args(runs);
         let line = RunLine::try_parse_from(std::iter::once("pressure run".to_string()).chain(args.into_iter().skip(1)))
             .map_err(|e| Refusal::bad(format!("error: {}", e.to_string().lines().next().unwrap_or(""))))?;
-        let experiment = experiment(&line.args).map_err(|e| Refusal::bad(format!("error: {}", one_line(&e))))?;
+        experiment(&line.args).map_err(|e| Refusal::bad(format!("error: {}", one_line(&e))))
+    }
+
+    /// Refuses an experiment that asks more seeds or steps than the server's limits allow.
+    pub fn within(&self, experiment: &Experiment, limits: &Limits) -> Result<(), Refusal> {
+        if self.seeds > limits.seeds {
+            return Err(Refusal::bad(format!(
+                "error: --seeds {}: the demo trains 1 to {} seeds (--max-seeds); `pressure run` trains more",
+                self.seeds, limits.seeds
+            )));
+        }
         for arm in &experiment.arms {
             let steps = arm.config.pressure.steps + arm.config.followup.steps;
-            if steps > MAX_STEPS {
+            if steps > limits.steps {
                 let given = self.values.iter().find(|(k, _)| *k == "pressure.steps");
                 let flag = given.map_or_else(|| format!("arm \"{}\"", arm.name), |(k, v)| format!("--set {k}={v}"));
                 return Err(Refusal::bad(format!(
-                    "error: {flag}: the demo trains at most {MAX_STEPS} steps a run (pressure and followup \
-                     together; this arm has {steps}); `pressure run` trains more"
+                    "error: {flag}: the demo trains at most {} steps a run (--max-steps; pressure and \
+                     followup together; this arm has {steps}); `pressure run` trains more",
+                    limits.steps
                 )));
             }
         }
-        Ok(experiment)
+        Ok(())
     }
 }
 
@@ -274,7 +311,10 @@ mod tests {
     fn refusals_name_their_control_in_the_command_lines_words() {
         let refuse = |pairs: &[(&str, &str)]| {
             Request::parse(&params(pairs))
-                .and_then(|r| r.experiment(Path::new("d")))
+                .and_then(|r| {
+                    let experiment = r.experiment(Path::new("d"))?;
+                    r.within(&experiment, &Limits::default())
+                })
                 .unwrap_err()
         };
         let r = refuse(&[("world.contradiction_rate", "1.5")]);
@@ -285,6 +325,8 @@ mod tests {
             r.message
         );
         let r = refuse(&[("seeds", "9")]);
+        assert_eq!(r.key.as_deref(), Some("seeds"));
+        let r = refuse(&[("seeds", "0")]);
         assert_eq!(r.key.as_deref(), Some("seeds"));
         let r = refuse(&[("pressure.steps", "5000")]);
         assert_eq!(r.key.as_deref(), Some("pressure.steps"));

@@ -27,9 +27,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::controls::{self, CONTROLS};
-use super::jobs::{Job, Trainer, WAITING, answer_stored, stored_runs};
+use super::jobs::{Job, Trainer, answer_stored, stored_runs};
 use super::live::Message;
-use super::request::{MAX_SEEDS, MAX_STEPS, Refusal, Request, scene_experiment};
+use super::request::{Limits, Refusal, Request, scene_experiment};
 use super::scenes::{SCENES, Scene};
 use crate::experiment::runner::run_list;
 use crate::metric::{DERIVED_METRICS, EVAL_METRICS};
@@ -45,16 +45,19 @@ pub struct App {
     /// The run cache: each scene trains into `runs/<experiment>/`.
     pub runs: PathBuf,
     pub trainer: Arc<Trainer>,
+    /// What a request may ask.
+    pub limits: Limits,
     /// The catalogue, computed once.
     catalogue: Value,
 }
 
 impl App {
-    pub fn new(runs: PathBuf, trainer: Arc<Trainer>) -> App {
+    pub fn new(runs: PathBuf, trainer: Arc<Trainer>, limits: Limits) -> App {
         App {
             runs,
             trainer,
-            catalogue: catalogue(),
+            limits,
+            catalogue: catalogue(&limits),
         }
     }
 }
@@ -100,6 +103,7 @@ impl IntoResponse for Refusal {
 fn read(app: &App, params: &[(String, String)]) -> Result<(Request, crate::experiment::Experiment), Refusal> {
     let request = Request::parse(params)?;
     let experiment = request.experiment(&app.runs)?;
+    request.within(&experiment, &app.limits)?;
     Ok((request, experiment))
 }
 
@@ -198,7 +202,7 @@ async fn csv(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, Stri
 }
 
 /// Everything the page needs to draw its controls and scenes, computed from the library.
-fn catalogue() -> Value {
+fn catalogue(limits: &Limits) -> Value {
     let metrics: serde_json::Map<String, Value> = EVAL_METRICS
         .iter()
         .chain(&DERIVED_METRICS)
@@ -207,7 +211,7 @@ fn catalogue() -> Value {
     json!({
         "scenes": SCENES.iter().map(scene).collect::<Vec<_>>(),
         "controls": CONTROLS,
-        "limits": { "seeds": MAX_SEEDS, "steps": MAX_STEPS, "waiting": WAITING },
+        "limits": { "seeds": limits.seeds, "steps": limits.steps, "trainings": limits.trainings, "waiting": limits.waiting },
         "metrics": metrics,
         "palette": ARM_COLORS.iter().map(|c| format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)).collect::<Vec<_>>(),
     })
@@ -307,7 +311,7 @@ mod tests {
             assert_eq!(elsewhere, 0, "{name} names an address elsewhere");
             assert!(!text.contains("@import"), "{name}");
         }
-        let bytes = PAGE.len() + SCRIPT.len() + STYLE.len() + catalogue().to_string().len();
+        let bytes = PAGE.len() + SCRIPT.len() + STYLE.len() + catalogue(&Limits::default()).to_string().len();
         assert!(bytes < 300 * 1024, "the page weighs {bytes} bytes");
     }
 }

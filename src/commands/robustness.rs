@@ -1,0 +1,376 @@
+//! `pressure robustness`: an experiment's claims under perturbations it was not tuned on. The
+//! perturbed arms are run as experiments of their own through the normal runner (`settings/`,
+//! and one folder per other backend, under `runs/<experiment>_robustness/`), so they resume
+//! and shard like any run; then every claim is checked under every perturbation and reported
+//! as a table (`robustness.md`, `robustness.json`) and two figures: the specification curve
+//! of each claim and the outcome mix of the arms the claims name.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::run::RunArgs;
+use super::{FigureArgs, print_out};
+use crate::experiment::claims::{Claim, Statement, Verdict, check};
+use crate::experiment::robustness::{self, BASELINE, Perturbation};
+use crate::experiment::shipped;
+use crate::experiment::{Experiment, folder};
+use crate::plot::robustness::{ClaimCurve, Mix, OutcomeMix, Point, SpecificationCurve};
+use crate::plot::{FigureSize, OUTCOME_STACK, RunData, Sheet, render};
+use crate::records::write_atomic;
+
+/// Arguments of `pressure robustness`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RobustnessArgs {
+    /// An experiment file, or the name of a shipped experiment, with `[[claims]]`.
+    pub experiment: String,
+    /// A TOML file of perturbations: `[[perturbations]]` with `name` and `set = ["key=value"]`
+    /// or `backend = "ndarray"` (default: PPO, trunk 128x128, trunk 32, KL 0.2, lr 3e-4, noise
+    /// 0.5 (world.obs_noise), latent 8, contra. 0.2 (world.contradiction_rate), and the other
+    /// backend).
+    #[arg(long, value_name = "FILE")]
+    pub perturb: Option<PathBuf>,
+    /// Seeds per arm and perturbation.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Where the data goes (default: runs/<experiment>_robustness/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where the figures go (default: plots/<experiment>/ for the default data folder, else the
+    /// data folder's plots/).
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Populations trained in parallel (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run only the K-th of N slices of each folder's run list; report once every slice is in.
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
+    /// Print the run lists without training.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The experiment's file text and the path it is known by.
+fn source(experiment: &str) -> anyhow::Result<(String, PathBuf)> {
+    let path = Path::new(experiment);
+    if !path.is_file()
+        && let Some(text) = shipped::find(experiment)
+    {
+        return Ok((
+            text.to_string(),
+            PathBuf::from(format!("experiments/{experiment}.toml")),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{experiment}: no such file, nor a shipped experiment ({e}); shipped: {}",
+            shipped::SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    Ok((text, path.to_path_buf()))
+}
+
+/// One folder of the check: the perturbations it holds and its data once run.
+struct Part {
+    folder: PathBuf,
+    perturbations: Vec<String>,
+}
+
+pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
+    let (text, path) = source(&args.experiment)?;
+    let base = Experiment::parse(&text, &path, &[])?;
+    anyhow::ensure!(
+        !base.claims.is_empty(),
+        "{}: has no [[claims]] to check; state what it expects first",
+        path.display()
+    );
+    anyhow::ensure!(
+        (1..=crate::experiment::spec::MAX_SEEDS).contains(&args.seeds),
+        "--seeds {}: must be at least 1",
+        args.seeds
+    );
+    let perturbations = match &args.perturb {
+        Some(file) => robustness::load(file)?,
+        None => robustness::defaults(base.backend),
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("runs").join(format!("{}_robustness", base.name)));
+
+    // The settings perturbations in one experiment; each other backend in one of its own.
+    let settings: Vec<Perturbation> = perturbations.iter().filter(|p| p.backend.is_none()).cloned().collect();
+    let mut parts = vec![(
+        Part {
+            folder: out.join("settings"),
+            perturbations: std::iter::once(BASELINE.to_string())
+                .chain(settings.iter().map(|p| p.name.clone()))
+                .collect(),
+        },
+        robustness::combined(
+            &text,
+            &path,
+            &settings,
+            BASELINE,
+            &format!("{}_robustness", base.name),
+            args.seeds,
+            base.backend,
+        )?,
+    )];
+    for p in perturbations.iter().filter(|p| p.backend.is_some()) {
+        let backend = p.backend.expect("a backend perturbation");
+        parts.push((
+            Part {
+                folder: out.join(backend.name()),
+                perturbations: vec![p.name.clone()],
+            },
+            robustness::combined(
+                &text,
+                &path,
+                &[],
+                &p.name,
+                &format!("{}_robustness_{}", base.name, backend.name()),
+                args.seeds,
+                backend,
+            )?,
+        ));
+    }
+    std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
+    let mut failed = false;
+    for (part, toml) in &parts {
+        let file = part.folder.with_extension("toml");
+        write_atomic(&file, toml.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let code = super::run::run(RunArgs {
+            experiment: file.display().to_string(),
+            set: Vec::new(),
+            sweep: Vec::new(),
+            seeds: None,
+            arm: Vec::new(),
+            jobs: args.jobs,
+            population: None,
+            out: Some(part.folder.clone()),
+            figures: FigureArgs {
+                plots: None,
+                no_plots: true,
+                metric: Vec::new(),
+                figure_size: FigureSize::Screen,
+                pdf: false,
+            },
+            shard: args.shard.clone(),
+            dry_run: args.dry_run,
+            backend: None,
+            allow_large: false,
+            strict: false,
+        })?;
+        failed |= code != ExitCode::SUCCESS;
+    }
+    if args.dry_run || args.shard.is_some() {
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    // Every claim under every perturbation.
+    let mut rows: Vec<(Claim, Vec<(String, Verdict)>)> = base.claims.iter().map(|c| (c.clone(), Vec::new())).collect();
+    let mut datas: Vec<(Vec<String>, Experiment, RunData)> = Vec::new();
+    for (part, _) in &parts {
+        let experiment = folder::experiment(&part.folder)?;
+        let data = folder::load_data(&part.folder)?;
+        for name in &part.perturbations {
+            for (claim, verdicts) in rows.iter_mut() {
+                let relabelled = robustness::relabel(claim, &base, name, &experiment);
+                verdicts.push((name.clone(), check(&relabelled, &data)));
+            }
+        }
+        datas.push((part.perturbations.clone(), experiment, data));
+    }
+    let mut table = markdown(&rows);
+    table.push_str(&format!(
+        "\nPerturbations of the base configuration ({} seeds each): {}.\n",
+        args.seeds,
+        perturbations
+            .iter()
+            .map(|p| match p.backend {
+                Some(b) => format!("`{}`: backend {}", p.name, b.name()),
+                None => format!(
+                    "`{}`: {}",
+                    p.name,
+                    p.set
+                        .iter()
+                        .map(|o| format!("{}={}", o.key, o.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    print_out(&table)?;
+    let md = out.join("robustness.md");
+    write_atomic(&md, table.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", md.display()))?;
+    let json = serde_json::json!({
+        "experiment": base.name,
+        "seeds": args.seeds,
+        "perturbations": perturbations.iter().map(|p| serde_json::json!({
+            "name": p.name,
+            "set": p.set.iter().map(|o| format!("{}={}", o.key, o.value)).collect::<Vec<_>>(),
+            "backend": p.backend.map(|b| b.name()),
+        })).collect::<Vec<_>>(),
+        "claims": rows.iter().map(|(c, v)| serde_json::json!({
+            "name": c.spec.name,
+            "check": c.spec.check,
+            "verdicts": v.iter().map(|(p, v)| serde_json::json!({ "perturbation": p, "verdict": v })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    let path_json = out.join("robustness.json");
+    write_atomic(&path_json, serde_json::to_string_pretty(&json)?.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path_json.display()))?;
+
+    let plots = args.plots.clone().unwrap_or_else(|| {
+        if out == Path::new("runs").join(format!("{}_robustness", base.name)) {
+            Path::new("plots").join(&base.name)
+        } else {
+            out.join("plots")
+        }
+    });
+    let subtitle = format!(
+        "`{}` at {} seeds per arm and perturbation; a perturbation changes the base configuration only, not what an arm or the sweep sets (robustness.md beside the data lists each)",
+        base.name, args.seeds
+    );
+    let curves = SpecificationCurve {
+        name: "robustness_claims",
+        title: format!("{}: each claim's effect under each perturbation", base.name),
+        subtitle: format!(
+            "{subtitle}. Effect: the mean (threshold claims) or the difference of means (Welch), with its 95% interval."
+        ),
+        claims: rows.iter().map(|(c, v)| curve(c, v)).collect(),
+    };
+    let mut written = render(&curves, &plots, &Sheet::new(FigureSize::Screen))?;
+    let mix = OutcomeMix {
+        name: "robustness_outcomes",
+        title: format!("{}: the final outcome mix under each perturbation", base.name),
+        subtitle,
+        groups: mix_groups(&base, &rows, &datas),
+    };
+    written.extend(render(&mix, &plots, &Sheet::new(FigureSize::Screen))?);
+    eprintln!(
+        "figures: {}",
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The claims × perturbations table: ✓ or ✗ with the effect.
+fn markdown(rows: &[(Claim, Vec<(String, Verdict)>)]) -> String {
+    let Some((_, first)) = rows.first() else {
+        return String::new();
+    };
+    let names: Vec<&str> = first.iter().map(|(p, _)| p.as_str()).collect();
+    let mut out = format!(
+        "| claim | expected | {} |\n|---|---|{}\n",
+        names.join(" | "),
+        "---|".repeat(names.len())
+    );
+    for (claim, verdicts) in rows {
+        let cells: Vec<String> = verdicts
+            .iter()
+            .map(|(_, v)| {
+                let mark = match v.holds {
+                    Some(true) => "✓",
+                    Some(false) => "✗",
+                    None => "?",
+                };
+                match v.effect {
+                    Some(e) => format!("{mark} {:.3}", e.estimate),
+                    None => mark.to_string(),
+                }
+            })
+            .collect();
+        let expect = match claim.spec.expect {
+            crate::experiment::claims::Expect::Holds => "holds",
+            crate::experiment::claims::Expect::Fails => "fails",
+        };
+        out.push_str(&format!("| {} | {expect} | {} |\n", claim.spec.name, cells.join(" | ")));
+    }
+    out
+}
+
+fn curve(claim: &Claim, verdicts: &[(String, Verdict)]) -> ClaimCurve {
+    let effect = match &claim.statement {
+        Statement::Threshold { value, .. } => value.metric.readable().to_string(),
+        Statement::Compare { left, right, .. } | Statement::Difference { left, right, .. } => {
+            if left.metric == right.metric {
+                format!("{}: {} − {}", left.metric.readable(), left.arm, right.arm)
+            } else {
+                format!("{} − {}", left.metric.readable(), right.metric.readable())
+            }
+        }
+    };
+    ClaimCurve {
+        title: format!("{}: {}", claim.spec.name, claim.spec.check),
+        effect,
+        against: verdicts
+            .iter()
+            .find_map(|(_, v)| v.effect.map(|e| e.against))
+            .unwrap_or(0.0),
+        points: verdicts
+            .iter()
+            .map(|(p, v)| {
+                let e = v.effect;
+                Point {
+                    perturbation: p.clone(),
+                    estimate: e.map_or(f64::NAN, |e| e.estimate),
+                    low: e.map_or(f64::NAN, |e| e.low),
+                    high: e.map_or(f64::NAN, |e| e.high),
+                    holds: v.holds,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The groups the claims name (at most six), each with its final outcome shares under every
+/// perturbation.
+fn mix_groups(
+    base: &Experiment,
+    rows: &[(Claim, Vec<(String, Verdict)>)],
+    datas: &[(Vec<String>, Experiment, RunData)],
+) -> Vec<(String, Vec<Mix>)> {
+    let mut named: Vec<String> = Vec::new();
+    for (claim, _) in rows {
+        for v in claim.statement.values() {
+            if !named.contains(&v.arm) {
+                named.push(v.arm.clone());
+            }
+        }
+    }
+    named.truncate(6);
+    named
+        .into_iter()
+        .map(|group| {
+            let mut mixes = Vec::new();
+            for (names, perturbed, data) in datas {
+                for p in names {
+                    let label = robustness::group_under(base, &group, p, perturbed.arms.len());
+                    let window = data.config_of(&label).map_or(1, |c| c.eval.final_window);
+                    let shares = OUTCOME_STACK
+                        .iter()
+                        .map(|(metric, _, _)| {
+                            data.series(&label, "trained", metric).map_or(f64::NAN, |s| {
+                                let v = crate::stats::finite(&s.finals(window));
+                                v.iter().sum::<f64>() / v.len().max(1) as f64
+                            })
+                        })
+                        .collect();
+                    mixes.push(Mix {
+                        perturbation: p.clone(),
+                        shares,
+                    });
+                }
+            }
+            (group, mixes)
+        })
+        .collect()
+}
