@@ -147,11 +147,7 @@ pub type Train<'a> = &'a mut dyn FnMut(&Experiment) -> anyhow::Result<bool>;
 /// not completed in `out` and says whether all completed; `None` plans without training (a dry
 /// run), stopping at the first round whose runs are not complete. Returns the experiment with
 /// every point added, and the log (written to `refine.json` unless planning).
-pub fn refine(
-    base: &Experiment,
-    out: &Path,
-    mut run: Option<Train>,
-) -> anyhow::Result<(Experiment, Log)> {
+pub fn refine(base: &Experiment, out: &Path, mut run: Option<Train>) -> anyhow::Result<(Experiment, Log)> {
     let refine = base.refine.clone().context("the experiment has no [sweep.refine]")?;
     let mut experiment = base.clone();
     experiment.refined.clear();
