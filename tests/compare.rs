@@ -33,6 +33,7 @@ fn synthetic(arms: &[(&str, f64)], sd: f64, seeds: u64, rng: &mut ChaCha8Rng) ->
         sweep: Vec::new(),
         figures: Vec::new(),
         heatmaps: Vec::new(),
+        refine: None,
     };
     let groups = arms
         .iter()

@@ -161,6 +161,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             backend: None,
             allow_large: false,
             strict: false,
+            refine: None,
         })?;
         failed |= code != ExitCode::SUCCESS;
     }

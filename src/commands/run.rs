@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::{FigureArgs, check_heatmaps_apply, draw_after, load, print_out};
-use crate::experiment::budget;
+use crate::experiment::keys::value_label;
 use crate::experiment::runner::run_list;
 use crate::experiment::spec::MAX_SEEDS;
 use crate::experiment::{Axis, Experiment, Override, RunOptions, RunReport, Shard, run_experiment};
+use crate::experiment::{budget, rounds};
 use crate::records::Status;
 use crate::run::Backend;
 
@@ -61,6 +62,11 @@ pub struct RunArgs {
     /// Exit with 1 when a claim of the experiment does not come out as it states.
     #[arg(long)]
     pub strict: bool,
+    /// Refine a sweep over one or two settings where its outcome flips, in rounds of extra
+    /// points: `--refine` as `[sweep.refine]` says (or its defaults), or with keys replaced,
+    /// e.g. `--refine threshold=0.5,budget=8,rounds=2` (keys: metric, threshold, budget, rounds).
+    #[arg(long, value_name = "KEY=VALUE,...", num_args = 0..=1, default_missing_value = "")]
+    pub refine: Option<String>,
 }
 
 /// The experiment `pressure run` would train with these arguments: the file or shipped
@@ -105,6 +111,9 @@ pub fn experiment(args: &RunArgs) -> anyhow::Result<Experiment> {
     if let Some(backend) = args.backend {
         experiment.backend = backend;
     }
+    if let Some(text) = &args.refine {
+        experiment.refine_from_flag(text)?;
+    }
     Ok(experiment)
 }
 
@@ -113,7 +122,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // The shard and the figures' flags first, as before the experiment is read.
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     args.figures.check()?;
-    let experiment = experiment(&args)?;
+    let mut experiment = experiment(&args)?;
     if let Some(j) = args.jobs {
         anyhow::ensure!(j >= 1, "--jobs {j}: must be at least 1");
     }
@@ -146,7 +155,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
+    // A round needs every result of the rounds before it: a shard trains its slice of the grid,
+    // and the rounds run over the merged folder.
+    let refining = experiment.refine.is_some() && shard.is_none();
+    if experiment.refine.is_some() && shard.is_some() {
+        experiment.refined.clear();
+        eprintln!(
+            "--shard: trains a slice of the grid only; refinement rounds run after `pressure merge --out MERGED ...`, with `pressure run {} --out MERGED`",
+            args.experiment
+        );
+    }
     if args.dry_run {
+        if refining {
+            let (planned, log) = rounds::refine(&experiment, &out, None)?;
+            dry_run(&planned, &out, None)?;
+            say_rounds(&log, true);
+            return Ok(ExitCode::SUCCESS);
+        }
         return dry_run(&experiment, &out, shard);
     }
     // More threads than cores cannot be used: cap the pool and say so.
@@ -159,16 +184,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(j) => j,
         None => cores,
     };
-    let todo: Vec<_> = run_list(&experiment, &out, shard)
-        .into_iter()
-        .filter(|(_, done)| !done)
-        .map(|(r, _)| r)
-        .collect();
-    let estimate = budget::estimate(&todo.iter().collect::<Vec<_>>(), jobs);
-    if !args.allow_large {
-        let memory = budget::machine_memory_gib().unwrap_or(8.0);
-        budget::check(&estimate, memory).map_err(|e| anyhow::anyhow!("{}: {e}", experiment.name))?;
-    }
     let options = RunOptions {
         jobs,
         population: args.population,
@@ -179,13 +194,46 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         constitutions: None,
         command: Some(crate::records::command_line(std::env::args())),
     };
+    // What cannot fit is refused before anything is written.
+    let fits = |experiment: &Experiment| -> anyhow::Result<()> {
+        let todo: Vec<_> = run_list(experiment, &out, shard)
+            .into_iter()
+            .filter(|(_, done)| !done)
+            .map(|(r, _)| r)
+            .collect();
+        let estimate = budget::estimate(&todo.iter().collect::<Vec<_>>(), jobs);
+        if !args.allow_large {
+            let memory = budget::machine_memory_gib().unwrap_or(8.0);
+            budget::check(&estimate, memory).map_err(|e| anyhow::anyhow!("{}: {e}", experiment.name))?;
+        }
+        Ok(())
+    };
+    fits(&experiment)?;
     // A figure folder that cannot be made is found before training, not after.
     let plots = args.figures.folder_for(&out, &experiment.name);
     if let Some(dir) = &plots {
         std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the figure folder", dir.display()))?;
     }
-    let report = run_experiment(&experiment, &options)?;
-    say(&report, &out);
+    let train = |experiment: &Experiment| -> anyhow::Result<RunReport> {
+        fits(experiment)?;
+        let report = run_experiment(experiment, &options)?;
+        say(&report, &out, refining);
+        Ok(report)
+    };
+    let report = if refining {
+        let mut last: Option<RunReport> = None;
+        let mut round = |e: &Experiment| -> anyhow::Result<bool> {
+            let report = train(e)?;
+            let all = report.manifest.runs.iter().all(|r| r.status == Status::Completed);
+            last = Some(report);
+            Ok(all)
+        };
+        let (_, log) = rounds::refine(&experiment, &out, Some(&mut round))?;
+        say_rounds(&log, false);
+        last.expect("refinement runs the experiment at least once")
+    } else {
+        train(&experiment)?
+    };
     let drawn = plots.is_none_or(|dir| draw_after(&out, &dir, &args.figures.metric, &args.figures.sheet()));
     let unfinished = report
         .manifest
@@ -238,10 +286,35 @@ fn dry_run(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
+/// One line per round of refinement: the points it added, and why it stopped.
+fn say_rounds(log: &rounds::Log, planning: bool) {
+    for r in &log.done {
+        let points: Vec<String> = r
+            .points
+            .iter()
+            .map(|p| format!("({})", p.iter().map(value_label).collect::<Vec<_>>().join(", ")))
+            .collect();
+        eprintln!(
+            "refine round {}: {} points (at most {}){}: {}",
+            r.round,
+            r.points.len(),
+            r.cap,
+            if planning && !r.complete { ", to do" } else { "" },
+            points.join(" ")
+        );
+    }
+    eprintln!(
+        "refine: {} (threshold {} of {}; refine.json)",
+        log.stopped, log.threshold, log.metric
+    );
+}
+
 /// Prints what the run did with the folder, and one line per run that did not complete.
-fn say(report: &RunReport, out: &Path) {
+/// While refining, each round's config.toml lists more points than the last: not a change of
+/// settings worth a message.
+fn say(report: &RunReport, out: &Path, refining: bool) {
     let manifest = &report.manifest;
-    if report.settings_changed {
+    if report.settings_changed && !refining {
         eprintln!(
             "{}: the settings differ from the last run in this folder; its metrics.csv and manifest.json \
              now describe the new settings, and its runs stay under {}",

@@ -652,6 +652,7 @@ mod tests {
             sweep: Vec::new(),
             figures: Vec::new(),
             heatmaps: Vec::new(),
+            refine: None,
         };
         let mut config = RunConfig::default();
         config.eval.final_window = 1;

@@ -33,6 +33,15 @@ pub fn header(experiment: &Experiment) -> Header {
             .collect(),
         figures: experiment.figures.clone(),
         heatmaps: experiment.heatmaps.clone(),
+        refine: experiment.refine.as_ref().map(|r| crate::plot::RefineHeader {
+            metric: r.metric.to_string(),
+            threshold: r.threshold(),
+            points: experiment
+                .refined
+                .iter()
+                .map(|p| p.iter().map(value_label).collect())
+                .collect(),
+        }),
     }
 }
 

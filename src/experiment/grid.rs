@@ -7,13 +7,21 @@ use toml::{Table, Value};
 use super::bad_value::{BadValue, run_config};
 use super::error::SpecError;
 use super::keys::{remove_path, set_path, value_label};
+use super::refine::{Refine, RefineFile};
 use super::spec::{Arm, Experiment};
 use crate::run::RunConfig;
 
 impl Experiment {
-    /// Every point of the sweep grid (the values of its axes), the last axis varying fastest;
-    /// one empty point without a sweep.
+    /// Every point of the sweep: the product grid (the last axis varying fastest), then the
+    /// points refinement added; one empty point without a sweep.
     pub fn grid(&self) -> Vec<Vec<Value>> {
+        let mut points = self.product_grid();
+        points.extend(self.refined.iter().cloned());
+        points
+    }
+
+    /// The product of the sweep's axes, without refined points.
+    pub fn product_grid(&self) -> Vec<Vec<Value>> {
         self.sweep.iter().fold(vec![Vec::new()], |points, axis| {
             points
                 .iter()
@@ -26,6 +34,49 @@ impl Experiment {
                 })
                 .collect()
         })
+    }
+
+    /// Sets `[sweep.refine]` (checked against the sweep) and the points it lists. Errors name
+    /// the key, not the file.
+    pub fn set_refine(&mut self, file: RefineFile) -> Result<(), String> {
+        let refine = Refine::check(file, self.sweep.len())?;
+        for axis in &self.sweep {
+            if let Some(v) = axis.values.iter().find(|v| !(v.is_float() || v.is_integer())) {
+                return Err(format!(
+                    "[sweep.refine]: the axis `{}` has the value {v}; refinement needs axes of numbers",
+                    axis.key
+                ));
+            }
+        }
+        self.refined = refine.file.points.clone();
+        self.refine = Some(refine);
+        Ok(())
+    }
+
+    /// Applies `--refine KEY=VALUE,...` over the file's `[sweep.refine]` (or its defaults);
+    /// an empty text turns refinement on as the file (or the defaults) say.
+    pub fn refine_from_flag(&mut self, text: &str) -> Result<(), SpecError> {
+        let bad = |why: String| SpecError(format!("--refine {text}: {why}"));
+        let mut table = Table::try_from(self.refine.as_ref().map(|r| r.file.clone()).unwrap_or_default())
+            .expect("refinement settings serialize");
+        table.remove("points");
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, raw) = part.split_once('=').ok_or_else(|| {
+                bad("expected KEY=VALUE,..., e.g. --refine threshold=0.5,budget=8 (keys: metric, threshold, budget, rounds)".into())
+            })?;
+            let value = format!("v = {}", raw.trim())
+                .parse::<Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| Value::String(raw.trim().to_string()));
+            table.insert(key.trim().to_string(), value);
+        }
+        let file: RefineFile = table
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.message().trim().replace('\n', " ")))?;
+        self.set_refine(file).map_err(bad)?;
+        self.refined.clear();
+        Ok(())
     }
 
     /// The configuration of `arm` at a point of the grid (`values` of the sweep's axes).
@@ -91,11 +142,21 @@ impl Experiment {
             .collect();
         t.insert("arms".into(), Value::Array(arms));
         if !self.sweep.is_empty() {
-            let sweep: Table = self
+            let mut sweep: Table = self
                 .sweep
                 .iter()
                 .map(|a| (a.key.clone(), Value::Array(a.values.clone())))
                 .collect();
+            if let Some(r) = &self.refine {
+                let file = RefineFile {
+                    points: self.refined.clone(),
+                    ..r.file.clone()
+                };
+                sweep.insert(
+                    "refine".into(),
+                    Value::Table(Table::try_from(&file).expect("refinement settings serialize")),
+                );
+            }
             t.insert("sweep".into(), Value::Table(sweep));
         }
         if !self.heatmaps.is_empty() {

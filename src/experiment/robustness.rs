@@ -160,6 +160,10 @@ pub fn combined(
             Value::String(DEFAULT_ARM.into()),
         )])],
     };
+    // The checks run the grid the claims name; refinement rounds would multiply their cost.
+    if let Some(Value::Table(sweep)) = table.get_mut("sweep") {
+        sweep.remove("refine");
+    }
     let swept: Vec<String> = match table.get("sweep") {
         Some(Value::Table(t)) => dotted_keys(t, ""),
         _ => Vec::new(),

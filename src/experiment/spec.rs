@@ -13,6 +13,7 @@ use super::bad_value::{deserialize, deserialize_at, parse_error, run_config};
 use super::claims::{self, Claim, ClaimSpec};
 pub use super::error::SpecError;
 use super::keys::{Axis, Override, dotted_keys, merge, set_path, value_label};
+use super::refine::{Refine, RefineFile};
 use crate::plot::FigureSpec;
 use crate::run::keys::check_key;
 use crate::run::{Backend, RunConfig, SECTIONS};
@@ -54,7 +55,7 @@ pub struct ExperimentFile {
     /// `[[figures]]`: extra figures: `name`, `title`, and either `panels = [{ title, metrics = ["scope:metric", ...] }]` (metrics against step, up to three per panel, drawn solid, dashed, dotted) or `kind = "final"`, `x = "<setting>"`, `metrics = [...]` (final values against a setting that varies by arm). Besides the metrics of docs/model.md §5, `silent_compliance` = P(comply) on contradictory tasks. Default: none.
     #[serde(default)]
     figures: Vec<FigureSpec>,
-    /// `[sweep]`: settings mapped to lists of values, e.g. `world.contradiction_rate = [0.0, 0.5]`; the grid is their product, crossed with arms and seeds. Default: none.
+    /// `[sweep]`: settings mapped to lists of values, e.g. `world.contradiction_rate = [0.0, 0.5]`; the grid is their product, crossed with arms and seeds. With one or two settings, `[sweep.refine]` adds points where the outcome flips: `metric` (default `"hidden_objection"`), `threshold` (a value inside the metric's range, default 0.5, or `"largest_change"`), `budget` (extra points over all rounds, default 16), `rounds` (default 2); each round adds the midpoints of neighbouring points whose mean final values straddle the threshold (widest gaps first) and runs them like any other point. Default: none.
     #[serde(default)]
     sweep: Table,
     /// With a two-axis sweep, one heatmap figure per metric: `metric` (scope `trained`) or `scope:metric`; `--metric` replaces them. Default: `["hidden_objection"]`.
@@ -95,6 +96,11 @@ pub struct Experiment {
     pub heatmaps: Vec<String>,
     /// What the experiment expects, checked on every run.
     pub claims: Vec<Claim>,
+    /// `[sweep.refine]`, if the experiment refines its sweep.
+    pub refine: Option<Refine>,
+    /// Sweep points beyond the product grid, added by refinement, in the order added (each
+    /// round's points after the last's); they run after the grid's.
+    pub refined: Vec<Vec<Value>>,
 }
 
 /// Flattens a `[sweep]` table into axes: nested tables and dotted keys both name settings.
@@ -250,8 +256,10 @@ impl Experiment {
         }
 
         // The sweep first: with a sweep, an arm is checked at every point of the grid, not alone.
+        let mut sweep_table = spec.sweep;
+        let refine_table = sweep_table.remove("refine");
         let mut sweep = Vec::new();
-        sweep_axes(&spec.sweep, "", &file, &mut sweep)?;
+        sweep_axes(&sweep_table, "", &file, &mut sweep)?;
         for axis in sweeps {
             match sweep.iter_mut().find(|a| a.key == axis.key) {
                 Some(a) => a.values = axis.values.clone(),
@@ -346,7 +354,23 @@ impl Experiment {
             sweep,
             heatmaps: spec.heatmaps,
             claims: Vec::new(),
+            refine: None,
+            refined: Vec::new(),
         };
+        if let Some(table) = refine_table {
+            let table = match table {
+                Value::Table(t) => t,
+                other => {
+                    return Err(SpecError(format!(
+                        "{file}: [sweep]: key `refine` = {other}: must be a table of `metric`, `threshold`, `budget`, `rounds`"
+                    )));
+                }
+            };
+            let refine_file: RefineFile = deserialize(table, &format!("{file}: [sweep.refine]"))?;
+            experiment
+                .set_refine(refine_file)
+                .map_err(|e| SpecError(format!("{file}: {e}")))?;
+        }
         for arm in &experiment.arms {
             if let Some(key) = arm.sets.iter().find(|k| experiment.sweep.iter().any(|a| &a.key == *k)) {
                 return Err(SpecError(format!(

@@ -101,6 +101,19 @@ pub struct Header {
     pub figures: Vec<FigureSpec>,
     /// Metrics of a two-axis sweep's heatmaps; empty for the default.
     pub heatmaps: Vec<String>,
+    /// With `[sweep.refine]`: its threshold and the points it added.
+    pub refine: Option<RefineHeader>,
+}
+
+/// What the figures show of a sweep's refinement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefineHeader {
+    /// `scope:metric`.
+    pub metric: String,
+    /// None with the largest-change rule.
+    pub threshold: Option<f64>,
+    /// The points added, as sweep labels in axis order.
+    pub points: Vec<Vec<String>>,
 }
 
 /// Everything a run folder holds for its figures.

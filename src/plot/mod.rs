@@ -4,6 +4,7 @@
 
 mod custom;
 mod data;
+mod edge;
 mod figures;
 mod finals;
 mod frame;
@@ -17,7 +18,7 @@ mod style;
 mod sweep;
 
 pub use crate::stats::{Summary, summarize};
-pub use data::{Group, Header, RunData, Series, SweepAxis, group_label};
+pub use data::{Group, Header, RefineHeader, RunData, Series, SweepAxis, group_label};
 pub use figures::STACK as OUTCOME_STACK;
 pub use sheet::{FigureSize, Sheet};
 pub use spec::{FigureKind, FigureSpec};
@@ -135,6 +136,8 @@ pub enum Drawn<'a> {
     Overoptimization(overoptimization::Overoptimization<'a>),
     Sweep(sweep::SweepLines<'a>),
     Heatmap(sweep::Heatmap<'a>),
+    Refined(edge::RefinedHeatmap<'a>),
+    EdgePosition(edge::EdgePosition<'a>),
 }
 
 impl Figure for Drawn<'_> {
@@ -148,6 +151,8 @@ impl Figure for Drawn<'_> {
             Drawn::Overoptimization(f) => f.name(),
             Drawn::Sweep(f) => f.name(),
             Drawn::Heatmap(f) => f.name(),
+            Drawn::Refined(f) => f.name(),
+            Drawn::EdgePosition(f) => f.name(),
         }
     }
 
@@ -161,6 +166,8 @@ impl Figure for Drawn<'_> {
             Drawn::Overoptimization(f) => f.size(sheet),
             Drawn::Sweep(f) => f.size(sheet),
             Drawn::Heatmap(f) => f.size(sheet),
+            Drawn::Refined(f) => f.size(sheet),
+            Drawn::EdgePosition(f) => f.size(sheet),
         }
     }
 
@@ -174,6 +181,8 @@ impl Figure for Drawn<'_> {
             Drawn::Overoptimization(f) => f.draw(root, sheet),
             Drawn::Sweep(f) => f.draw(root, sheet),
             Drawn::Heatmap(f) => f.draw(root, sheet),
+            Drawn::Refined(f) => f.draw(root, sheet),
+            Drawn::EdgePosition(f) => f.draw(root, sheet),
         }
     }
 }
@@ -246,8 +255,28 @@ pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Ve
                 .into_iter()
                 .find(|m| !m.is_empty())
                 .unwrap_or_default();
-            for m in metrics {
-                drawn.push(Drawn::Heatmap(sweep::Heatmap::new(data, m)));
+            match &data.experiment.refine {
+                // Uneven points: cells sized by the points run, the edge drawn, and the edge
+                // over training time for the refined metric.
+                Some(refine)
+                    if data
+                        .groups
+                        .iter()
+                        .all(|g| g.sweep.iter().all(|v| v.parse::<f64>().is_ok())) =>
+                {
+                    for m in metrics {
+                        drawn.push(Drawn::Refined(edge::RefinedHeatmap::finals(data, m)));
+                    }
+                    drawn.push(Drawn::Refined(edge::RefinedHeatmap::over_steps(data, &refine.metric)));
+                    if refine.threshold.is_some() {
+                        drawn.push(Drawn::EdgePosition(edge::EdgePosition::new(data, &refine.metric)));
+                    }
+                }
+                _ => {
+                    for m in metrics {
+                        drawn.push(Drawn::Heatmap(sweep::Heatmap::new(data, m)));
+                    }
+                }
             }
         }
         n => skipped.push(format!(

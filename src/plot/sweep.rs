@@ -107,8 +107,12 @@ impl Figure for SweepLines<'_> {
                         .enumerate()
                         .filter(|(_, g)| g.arm == *arm)
                         .map(|(i, g)| {
+                            // A refined point's value is not among the axis's own: numbers are placed by value.
                             let k = values.labels.iter().position(|l| *l == g.sweep[0]).unwrap_or(0);
-                            let x = values.numbers.as_ref().map_or(k as f64, |n| n[k]);
+                            let x = values
+                                .numbers
+                                .as_ref()
+                                .map_or(k as f64, |_| g.sweep[0].parse().unwrap_or(f64::NAN));
                             (x, finals(data, i, Scope::Trained.name(), metric))
                         })
                         .collect(),
@@ -309,7 +313,7 @@ fn label_at(labels: &[String], v: f64) -> String {
 }
 
 /// A vertical colour bar from `lo` (bottom) to `hi` (top) with tick labels and a title.
-fn draw_colour_bar<DB: DrawingBackend>(
+pub(super) fn draw_colour_bar<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     lo: f64,
     hi: f64,
