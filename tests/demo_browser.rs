@@ -6,6 +6,9 @@
 //! message beside its control; and that every control has a label and a place in the tab order.
 //! Screenshots go to `target/demo-browser/`.
 //!
+//! The same browser opens a `pressure report` from disk, with the network unused, and checks
+//! that every figure in it is drawn.
+//!
 //! Without chromium and chromedriver the test says it was skipped; under `CI=true` that is a
 //! failure. Three more run only when asked (`cargo test --release --test demo_browser --
 //! --ignored --nocapture NAME`): `speed` measures the README's speed targets, `readme_screenshot`
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{pressure, stderr, stdout};
+use common::{TINY, pressure, stderr, stdout, write};
 use demo_server::{Server, args_with_out};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -527,6 +530,48 @@ fn every_scene() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/demo-browser/figure.svg");
         std::fs::write(&path, figure.as_str().unwrap()).unwrap();
         println!("figure: {}", path.display());
+        client.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_report_opens_from_disk_and_shows_every_figure() {
+    let Some((chromium, chromedriver)) = tools_or_skip("demo_browser report") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let o = pressure(&["run", "tiny.toml", "--seeds", "2"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = pressure(&["report", "runs/tiny"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = dir.path().join("runs/tiny/report.html");
+    let figures = std::fs::read_to_string(&report).unwrap().matches("<figure id=").count();
+    assert!(figures >= 4, "{figures} figures in the report");
+
+    let driver = Driver::start(&chromedriver);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = browser(&driver, &chromium).await;
+        client.goto(&format!("file://{}", report.display())).await.unwrap();
+        // Every figure is an SVG the browser lays out at a real size, and the page asked for
+        // nothing beyond itself.
+        let seen = js(
+            &client,
+            "return [...document.querySelectorAll('figure svg')].map(s => { \
+                 const r = s.getBoundingClientRect(); return [r.width, r.height, s.querySelectorAll('text').length]; })",
+        )
+        .await;
+        let seen = seen.as_array().unwrap();
+        assert_eq!(seen.len(), figures, "{seen:?}");
+        for s in seen {
+            let (w, h, texts) = (s[0].as_f64().unwrap(), s[1].as_f64().unwrap(), s[2].as_u64().unwrap());
+            assert!(w > 200.0 && h > 100.0 && texts > 3, "a figure drawn at {w}×{h} with {texts} texts");
+        }
+        let fetched = js(&client, "return performance.getEntriesByType('resource').length").await;
+        assert_eq!(fetched, json!(0), "the report fetched something");
+        let title = js(&client, "return document.title").await;
+        assert!(title.as_str().unwrap().contains("tiny"), "{title}");
+        screenshot(&client, "report.png").await;
         client.close().await.unwrap();
     });
 }
