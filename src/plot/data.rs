@@ -42,27 +42,31 @@ impl Series {
         let trained = self.steps.iter().any(|&s| s > 0);
         self.seeds
             .iter()
-            .map(|trace| {
-                let values: Vec<f64> = self
-                    .steps
-                    .iter()
-                    .zip(trace)
-                    .filter(|(s, v)| (!trained || **s > 0) && v.is_finite())
-                    .map(|(_, v)| *v)
-                    .collect();
-                let tail = &values[values.len().saturating_sub(window.max(1))..];
-                if tail.is_empty() {
-                    f64::NAN
-                } else {
-                    tail.iter().sum::<f64>() / tail.len() as f64
-                }
-            })
+            .map(|trace| final_value(&self.steps, trace, window, usize::MAX, trained))
             .collect()
     }
 
     /// Number of seeds with at least one value.
     pub fn n(&self) -> usize {
         self.seeds.iter().filter(|s| s.iter().any(|x| x.is_finite())).count()
+    }
+}
+
+/// One seed's final value up to `step`: the mean of its last `window` finite values at steps
+/// up to `step`, after step 0 when `trained` (step 0 is the constitution model, not a result of
+/// training); NaN without any.
+pub(super) fn final_value(steps: &[usize], trace: &[f64], window: usize, step: usize, trained: bool) -> f64 {
+    let values: Vec<f64> = steps
+        .iter()
+        .zip(trace)
+        .filter(|(s, v)| (!trained || **s > 0) && **s <= step && v.is_finite())
+        .map(|(_, v)| *v)
+        .collect();
+    let tail = &values[values.len().saturating_sub(window.max(1))..];
+    if tail.is_empty() {
+        f64::NAN
+    } else {
+        tail.iter().sum::<f64>() / tail.len() as f64
     }
 }
 

@@ -11,7 +11,7 @@ use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::custom::{is_rate, readable};
-use super::data::RunData;
+use super::data::{RunData, final_value};
 use super::figures::{describe, final_phrase};
 use super::frame::{Entry, Frame, Key};
 use super::style::{FONT, LineKind, arm_color, caption as caption_area, chart_on, err};
@@ -35,23 +35,6 @@ impl Point {
     }
 }
 
-/// Each seed's value at `step`: the mean of its last `window` finite values at steps in
-/// (0, step] (at the last step, the final value of the other figures).
-fn value_at(steps: &[usize], trace: &[f64], step: usize, window: usize) -> f64 {
-    let values: Vec<f64> = steps
-        .iter()
-        .zip(trace)
-        .filter(|(s, v)| **s > 0 && **s <= step && v.is_finite())
-        .map(|(_, v)| *v)
-        .collect();
-    let tail = &values[values.len().saturating_sub(window.max(1))..];
-    if tail.is_empty() {
-        f64::NAN
-    } else {
-        tail.iter().sum::<f64>() / tail.len() as f64
-    }
-}
-
 /// The points of arm `arm` for `scope:metric` at `step` (`None`: the final value).
 pub fn points(data: &RunData, arm: &str, scope: &str, metric: &str, step: Option<usize>) -> Vec<Point> {
     let refined: &[Vec<String>] = data.experiment.refine.as_ref().map_or(&[], |r| &r.points);
@@ -70,7 +53,12 @@ pub fn points(data: &RunData, arm: &str, scope: &str, metric: &str, step: Option
                 s.seed_ids
                     .iter()
                     .zip(&s.seeds)
-                    .map(|(id, trace)| (*id, value_at(&s.steps, trace, step.unwrap_or(usize::MAX), window)))
+                    .map(|(id, trace)| {
+                        (
+                            *id,
+                            final_value(&s.steps, trace, window, step.unwrap_or(usize::MAX), true),
+                        )
+                    })
                     .filter(|(_, v)| v.is_finite())
                     .collect()
             })

@@ -210,6 +210,18 @@ pub const STACK: [(&str, &str, RGBColor); 7] = [
     (IGNORANCE, "ignorance", RGBColor(90, 90, 90)),
 ];
 
+/// The legend of the stacked outcomes: a swatch each.
+pub fn stack_legend() -> Vec<Entry> {
+    STACK
+        .iter()
+        .map(|(_, label, color)| Entry {
+            label: label.to_string(),
+            color: *color,
+            key: Key::Swatch,
+        })
+        .collect()
+}
+
 /// The five outcomes (with refusal and honest objection below them) as stacked areas, per arm.
 pub struct Outcomes<'a> {
     pub data: &'a RunData,
@@ -225,14 +237,7 @@ impl Outcomes<'_> {
                 describe(data),
                 seeds_phrase(data)
             ),
-            legend: STACK
-                .iter()
-                .map(|(_, label, color)| Entry {
-                    label: label.to_string(),
-                    color: *color,
-                    key: Key::Swatch,
-                })
-                .collect(),
+            legend: stack_legend(),
             panels: data.labels.len(),
             columns: 2,
             aside: 0,

@@ -244,14 +244,7 @@ impl OutcomeMix<'_> {
         Frame {
             title: self.title.clone(),
             subtitle: self.subtitle.clone(),
-            legend: super::OUTCOME_STACK
-                .iter()
-                .map(|(_, label, color)| Entry {
-                    label: label.to_string(),
-                    color: *color,
-                    key: Key::Swatch,
-                })
-                .collect(),
+            legend: super::figures::stack_legend(),
             panels: self.groups.len(),
             columns: COLUMNS,
             aside: 0,
