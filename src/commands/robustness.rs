@@ -302,8 +302,20 @@ fn curve(claim: &Claim, verdicts: &[(String, Verdict)]) -> ClaimCurve {
     let effect = match &claim.statement {
         Statement::Threshold { value, .. } => value.metric.readable().to_string(),
         Statement::Compare { left, right, .. } | Statement::Difference { left, right, .. } => {
+            let at = |v: &crate::experiment::claims::ValueRef| match v.at {
+                crate::experiment::claims::At::Final => String::new(),
+                crate::experiment::claims::At::Peak => " (peak)".to_string(),
+                crate::experiment::claims::At::Step(s) => format!(" (step {s})"),
+            };
             if left.metric == right.metric {
-                format!("{}: {} − {}", left.metric.readable(), left.arm, right.arm)
+                format!(
+                    "{}: {}{} − {}{}",
+                    left.metric.readable(),
+                    left.arm,
+                    at(left),
+                    right.arm,
+                    at(right)
+                )
             } else {
                 format!("{} − {}", left.metric.readable(), right.metric.readable())
             }

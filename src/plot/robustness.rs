@@ -9,7 +9,7 @@ use plotters::style::FontStyle;
 use super::Figure;
 use super::frame::{Entry, Frame, Key};
 use super::sheet::Sheet;
-use super::style::{FONT, LineKind, err};
+use super::style::{FONT, LineKind, err, text_width};
 
 /// One claim's effect under one perturbation.
 #[derive(Debug, Clone)]
@@ -107,8 +107,18 @@ fn draw_curve<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, claim: &ClaimCu
     let pad = ((hi - lo) * 0.1).max(0.02);
     let n = points.len().max(1);
     let labels: Vec<String> = points.iter().map(|p| p.perturbation.clone()).collect();
+    // A title wider than its panel keeps the claim's name above and moves its statement to
+    // the axis below.
+    let (title, effect) = match claim.title.split_once(": ") {
+        Some((name, check)) if text_width(&claim.title, 14.0, FontStyle::Bold) + 20 > area.dim_in_pixel().0 => {
+            let below = format!("{} ({check})", claim.effect);
+            let fits = text_width(&below, 13.0, FontStyle::Normal) + 140 < area.dim_in_pixel().0;
+            (name.to_string(), if fits { below } else { claim.effect.clone() })
+        }
+        _ => (claim.title.clone(), claim.effect.clone()),
+    };
     let mut chart = ChartBuilder::on(area)
-        .caption(&claim.title, (FONT, 14).into_font().style(FontStyle::Bold))
+        .caption(&title, (FONT, 14).into_font().style(FontStyle::Bold))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(110)
@@ -116,7 +126,7 @@ fn draw_curve<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, claim: &ClaimCu
         .map_err(err)?;
     chart
         .configure_mesh()
-        .x_desc(&claim.effect)
+        .x_desc(&effect)
         .y_labels(n * 2 + 1)
         .y_label_formatter(&|y| {
             let i = y.round();
