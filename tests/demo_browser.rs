@@ -165,7 +165,11 @@ async fn wait_state(client: &Client, states: &[&str], limit: Duration) -> String
 async fn wait_text(client: &Client, css: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let text = client.find(Locator::Css(css)).await.unwrap().text().await.unwrap();
+        // The page may redraw the element between finding it and reading it: read again.
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         if !text.trim().is_empty() {
             return text;
         }
