@@ -187,6 +187,8 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
     const RASTER: usize = 240;
     let (dx, dy) = ((x1 - x0) / RASTER as f64, (y1 - y0) / RASTER as f64);
     let mut count = vec![0usize; points.len()];
+    // The rows of the raster each point owns a place in: its cell's mean width is count / rows.
+    let (mut rows, mut last_row) = (vec![0usize; points.len()], vec![usize::MAX; points.len()]);
     let mut centre = vec![(0.0, 0.0); points.len()];
     let colour = |i: usize| {
         let mean = points[i].mean();
@@ -204,6 +206,9 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
             let next = (col < RASTER).then(|| owner(x0 + (col as f64 + 0.5) * dx, y));
             if let Some(i) = next {
                 count[i] += 1;
+                if last_row[i] != row {
+                    (rows[i], last_row[i]) = (rows[i] + 1, row);
+                }
                 centre[i].0 += x0 + (col as f64 + 0.5) * dx;
                 centre[i].1 += y;
             }
@@ -222,14 +227,16 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
             }
         }
     }
-    // Labels where a cell has room for them, at its centre.
+    // Labels where a cell has room for them (its area, and its mean width for a label of four
+    // characters), at its centre.
     let (w, h) = area.dim_in_pixel();
     let pixel = (w as f64 / RASTER as f64) * (h as f64 / RASTER as f64);
+    let width = |i: usize| count[i] as f64 / rows[i].max(1) as f64 * w as f64 / RASTER as f64;
     for (i, p) in points.iter().enumerate() {
         let mean = p.mean();
         let dark = !mean.is_finite() || (mean - lo) / (hi - lo).max(1e-12) < 0.6;
         let ink = if dark { WHITE } else { BLACK };
-        if count[i] as f64 * pixel >= 4200.0 {
+        if count[i] as f64 * pixel >= 4200.0 && width(i) >= 44.0 {
             let (cx, cy) = (centre[i].0 / count[i] as f64, centre[i].1 / count[i] as f64);
             let text = if mean.is_finite() {
                 format!("{mean:.2}")
