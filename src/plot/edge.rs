@@ -434,15 +434,19 @@ impl<'a> RefinedHeatmap<'a> {
     }
 }
 
-/// About a tenth, a quarter, half and all of the recorded steps, each snapped to a recorded step.
-pub fn snapshot_steps(data: &RunData, metric: &str) -> Vec<usize> {
+/// The steps after 0 at which `metric` (`scope:metric`) was recorded.
+fn trained_steps(data: &RunData, metric: &str) -> Vec<usize> {
     let (scope, metric) = scope_metric(metric);
-    let steps: Vec<usize> = data
-        .labels
+    data.labels
         .first()
         .and_then(|l| data.series(l, &scope, &metric))
         .map(|s| s.steps.iter().copied().filter(|&s| s > 0).collect())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// About a tenth, a quarter, half and all of the recorded steps, each snapped to a recorded step.
+pub fn snapshot_steps(data: &RunData, metric: &str) -> Vec<usize> {
+    let steps = trained_steps(data, metric);
     let Some(&last) = steps.last() else { return Vec::new() };
     let mut out: Vec<usize> = Vec::new();
     for share in [0.1, 0.25, 0.5, 1.0] {
@@ -541,12 +545,7 @@ impl<'a> EdgePosition<'a> {
         let (scope, metric) = scope_metric(&self.metric);
         let Some(t) = threshold_of(data) else { return Vec::new() };
         let arm = &data.experiment.arms[0];
-        let steps: Vec<usize> = data
-            .labels
-            .first()
-            .and_then(|l| data.series(l, &scope, &metric))
-            .map(|s| s.steps.iter().copied().filter(|&s| s > 0).collect())
-            .unwrap_or_default();
+        let steps = trained_steps(data, &self.metric);
         let mut out: Vec<(f64, Vec<(usize, crate::stats::Summary)>)> = Vec::new();
         for &step in &steps {
             let pts = points(data, arm, &scope, &metric, Some(step));
