@@ -48,17 +48,20 @@ impl LinearProbe {
             .chunks_exact(dim)
             .flat_map(|row| row.iter().zip(&mean).zip(&scale).map(|((&x, m), s)| (x as f64 - m) / s))
             .collect();
+        let targets: Vec<f64> = labels.iter().map(|&y| f64::from(u8::from(y))).collect();
+        let columns = Columns::of(&z, dim);
 
         let mut w = vec![0.0f64; dim + 1]; // last entry: bias
         let mut m1 = vec![0.0f64; dim + 1];
         let mut m2 = vec![0.0f64; dim + 1];
         let mut grad = vec![0.0f64; dim + 1];
+        let mut logits = vec![0.0f64; n];
         let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8);
         for t in 1..=ITERATIONS {
+            columns.logits(&w, &mut logits);
             grad.iter_mut().for_each(|g| *g = 0.0);
-            for (row, &y) in z.chunks_exact(dim).zip(labels) {
-                let logit = w[dim] + row.iter().zip(&w[..dim]).map(|(a, b)| a * b).sum::<f64>();
-                let err = sigmoid(logit) - f64::from(u8::from(y));
+            for ((row, &y), &logit) in z.chunks_exact(dim).zip(&targets).zip(&logits) {
+                let err = sigmoid(logit) - y;
                 for (g, x) in grad[..dim].iter_mut().zip(row) {
                     *g += err * x;
                 }
@@ -103,6 +106,52 @@ impl LinearProbe {
     }
 }
 
+/// Rows scored together by [`Columns::logits`].
+const LANES: usize = 8;
+
+/// Standardised features in blocks of [`LANES`] rows, stored column by column
+/// (`values[(block · dim + j) · LANES + r]`), the last block padded with zeros.
+///
+/// A row's logit is a sum over its features, and a plain loop adds them one after another: each
+/// addition waits for the one before. Summing [`LANES`] rows side by side keeps as many
+/// independent sums in flight while adding each row's terms in the same order, so every logit is
+/// bit for bit what the plain loop gives, several times faster.
+struct Columns {
+    values: Vec<f64>,
+    dim: usize,
+}
+
+impl Columns {
+    fn of(rows: &[f64], dim: usize) -> Columns {
+        let n = rows.len() / dim;
+        let mut values = vec![0.0; n.div_ceil(LANES) * dim * LANES];
+        for (i, row) in rows.chunks_exact(dim).enumerate() {
+            let (block, r) = (i / LANES, i % LANES);
+            for (j, &x) in row.iter().enumerate() {
+                values[(block * dim + j) * LANES + r] = x;
+            }
+        }
+        Columns { values, dim }
+    }
+
+    /// `out[i] = w[dim] + Σ_j x_ij · w[j]`, the sum taken in the order of `j` from −0.0, as
+    /// `Iterator::sum` takes it.
+    fn logits(&self, w: &[f64], out: &mut [f64]) {
+        let (weights, bias) = (&w[..self.dim], w[self.dim]);
+        for (block, outs) in self.values.chunks_exact(self.dim * LANES).zip(out.chunks_mut(LANES)) {
+            let mut sums = [-0.0f64; LANES];
+            for (x, &wj) in block.chunks_exact(LANES).zip(weights) {
+                for (s, &xr) in sums.iter_mut().zip(x) {
+                    *s += xr * wj;
+                }
+            }
+            for (o, s) in outs.iter_mut().zip(sums) {
+                *o = bias + s;
+            }
+        }
+    }
+}
+
 pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -111,6 +160,22 @@ pub fn sigmoid(x: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::rng::{Purpose, stream};
+
+    #[test]
+    fn logits_side_by_side_are_bit_for_bit_the_plain_sums() {
+        use rand::RngExt;
+        let mut rng = stream(7, Purpose::Probe);
+        for (n, dim) in [(1, 3), (7, 64), (8, 5), (29, 17), (256, 64)] {
+            let rows: Vec<f64> = (0..n * dim).map(|_| rng.random_range(-3.0..3.0)).collect();
+            let w: Vec<f64> = (0..=dim).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut side_by_side = vec![f64::NAN; n];
+            Columns::of(&rows, dim).logits(&w, &mut side_by_side);
+            for (row, got) in rows.chunks_exact(dim).zip(&side_by_side) {
+                let plain = w[dim] + row.iter().zip(&w[..dim]).map(|(a, b)| a * b).sum::<f64>();
+                assert_eq!(got.to_bits(), plain.to_bits(), "n = {n}, dim = {dim}");
+            }
+        }
+    }
 
     #[test]
     fn a_probe_finds_a_linear_signal_and_reads_raw_activations() {
