@@ -146,6 +146,11 @@ async fn js(client: &Client, script: &str) -> Value {
 
 /// Waits until the page's training state is one of `states`; returns it.
 async fn wait_state(client: &Client, states: &[&str], limit: Duration) -> String {
+    wait_state_every(client, states, limit, Duration::from_millis(50)).await
+}
+
+/// [`wait_state`], reading the page's state every `every`.
+async fn wait_state_every(client: &Client, states: &[&str], limit: Duration, every: Duration) -> String {
     let deadline = Instant::now() + limit;
     loop {
         let state = js(client, "return document.body.dataset.state").await;
@@ -157,7 +162,7 @@ async fn wait_state(client: &Client, states: &[&str], limit: Duration) -> String
             Instant::now() < deadline,
             "the page stayed `{state}`, waiting for {states:?}"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -367,6 +372,19 @@ fn the_page_trains_reproduces_and_refuses_like_the_command_line() {
         )
         .await;
         assert_eq!((&figure[0], &figure[1]), (&json!(true), &json!(7)), "{figure}");
+        // Unpinning takes it off the list of runs shown.
+        client
+            .find(Locator::Css("#runs button[aria-label^='unpin']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while wait_text(&client, "#runs").await.contains("pinned:") {
+            assert!(Instant::now() < deadline, "unpinning left the run on the list");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
 
         // An invalid value: the command line's message, beside its control.
         type_into(&client, "#in-world-contradiction_rate", "1.5").await;
@@ -394,9 +412,9 @@ async fn preset(client: &Client, name: &str) {
         .unwrap();
 }
 
-/// Presses Train, waits for the run, and returns (seconds to the first point drawn, seconds to
-/// the end), as the page timed them.
-async fn train_timed(client: &Client) -> (f64, f64) {
+/// Presses Train, waits for the run, and returns the seconds to the first point drawn and to the
+/// end, the seconds spent drawing and how many times it drew, as the page timed them.
+async fn train_timed(client: &Client) -> (f64, f64, f64, u64) {
     client
         .find(Locator::Css("#train"))
         .await
@@ -404,13 +422,16 @@ async fn train_timed(client: &Client) -> (f64, f64) {
         .click()
         .await
         .unwrap();
-    wait_state(client, &["done"], Duration::from_secs(300)).await;
+    // The page keeps its own times; polling it seldom leaves the cores to the training.
+    wait_state_every(client, &["done"], Duration::from_secs(300), Duration::from_millis(500)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let t = js(client, "return window.demoTimes").await;
     let at = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
     (
         (at("firstPoint") - at("pressed")) / 1e3,
         (at("done") - at("pressed")) / 1e3,
+        at("drawing") / 1e3,
+        t["draws"].as_u64().unwrap_or(0),
     )
 }
 
@@ -443,8 +464,13 @@ fn speed() {
         println!("the page: {} bytes transferred ({} bytes of content) in {} requests", transfer[0], transfer[1], transfer[2]);
         println!("server start to constitutions kept: {warm:.1} s; memory idle after start: {idle:.1} MiB");
         println!("load average before: {}", load.trim());
-        println!("{:<42} {:>12} {:>10}", "scene, preset (1 arm, 5 seeds)", "first point", "complete");
-        let row = |what: String, (first, done): (f64, f64)| println!("{what:<42} {first:>10.3} s {done:>8.2} s");
+        println!(
+            "{:<42} {:>12} {:>10} {:>16}",
+            "scene, preset (1 arm, 5 seeds)", "first point", "complete", "drawing (draws)"
+        );
+        let row = |what: String, (first, done, drawing, draws): (f64, f64, f64, u64)| {
+            println!("{what:<42} {first:>10.3} s {done:>8.2} s {drawing:>8.2} s ({draws:>3})")
+        };
         for name in ["no pressure", "objection tolerated", "objection penalized", "principles untaught"] {
             preset(&client, name).await;
             row(format!("pressure, {name}"), train_timed(&client).await);

@@ -428,7 +428,12 @@ function schedule() {
   if (redraw) return;
   redraw = requestAnimationFrame(() => {
     redraw = 0;
+    const began = performance.now();
     drawAll();
+    // Time spent drawing, and how many times (the speed measurement reports these).
+    const times = window.demoTimes;
+    times.drawing = (times.drawing || 0) + performance.now() - began;
+    times.draws = (times.draws || 0) + 1;
     // When the first point and the last were drawn (the speed measurement reads these).
     if (current && current.points.length && !current.drawn) {
       current.drawn = true;
@@ -479,11 +484,30 @@ function niceTicks(max) {
   return ticks;
 }
 
+// Each panel's size, read once per drawing before anything is drawn: reading a size after the
+// page has changed makes the browser lay the page out again, once per read.
+const sizes = new Map();
+
+function measure() {
+  sizes.clear();
+  for (const svg of document.querySelectorAll('#view figure.panel svg')) {
+    sizes.set(svg, [svg.clientWidth || 300, svg.clientHeight || 150]);
+  }
+}
+
+// Replaces a list's items with `items` ([text, colour, kind] each, or a ready element with a
+// signature) only when they differ from what it shows, so an unchanged list costs no layout.
+function setKeys(list, items) {
+  const signature = JSON.stringify(items.map((i) => (i instanceof Element ? i.dataset.signature : i)));
+  if (list.dataset.signature === signature) return;
+  list.dataset.signature = signature;
+  list.replaceChildren(...items.map((i) => (i instanceof Element ? i : key(...i))));
+}
+
 // The frame of a panel: title, axes, grid; returns the scales and the plot's box.
 function frame(svg, title, ylo, yhi) {
-  svg.innerHTML = '';
-  const w = svg.clientWidth || 300;
-  const h = svg.clientHeight || 150;
+  svg.replaceChildren();
+  const [w, h] = sizes.get(svg) || [svg.clientWidth || 300, svg.clientHeight || 150];
   svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
   const box = { l: 36, r: w - 18, t: 20, b: h - 18 };
   const xmax = lastStep();
@@ -563,14 +587,14 @@ function tipRow(run, colour, key, step, who) {
   return [colour, `${who}: ${run.label}`, v];
 }
 
+function outcomeKeys() {
+  const items = C.outcomes.map(([, name, colour]) => [name, colour, 'area']);
+  if (ghost) items.push(['dashed: the previous run', C.grey, 'dashed']);
+  setKeys($('p-outcomes').querySelector('.keys'), items);
+}
+
 function drawOutcomes() {
-  const fig = $('p-outcomes');
-  const svg = fig.querySelector('svg');
-  // The keys first: the chart takes the height they leave.
-  const keys = fig.querySelector('.keys');
-  keys.innerHTML = '';
-  for (const [, name, colour] of C.outcomes) keys.append(key(name, colour, 'area'));
-  if (ghost) keys.append(key('dashed: the previous run', C.grey, 'dashed'));
+  const svg = $('p-outcomes').querySelector('svg');
   const scale = frame(svg, 'silent compliance, split', 0, 1);
   const run = current;
   if (run && run.points.length) {
@@ -603,10 +627,21 @@ function key(name, colour, kind) {
   return li;
 }
 
+// The lines of `lines` some shown run has a value of.
+function presentLines(lines) {
+  return lines.filter((l) => [current, ghost].some((r) => r && r.points.some((p) => valueOf(p, l))));
+}
+
+function lineKeys(id, lines) {
+  const present = presentLines(lines);
+  const items = present.map((l) => [l.label, l.colour]);
+  if (ghost && present.length) items.push(['dashed: the previous run', C.grey, 'dashed']);
+  setKeys($(id).querySelector('.keys'), items);
+}
+
 function drawLines(id, title, lines, fixed) {
-  const fig = $(id);
-  const svg = fig.querySelector('svg');
-  const present = lines.filter((l) => [current, ghost].some((r) => r && r.points.some((p) => valueOf(p, l))));
+  const svg = $(id).querySelector('svg');
+  const present = presentLines(lines);
   let [lo, hi] = fixed;
   for (const r of [current, ghost]) {
     if (!r) continue;
@@ -618,11 +653,6 @@ function drawLines(id, title, lines, fixed) {
       }
     }
   }
-  // The keys first: the chart takes the height they leave.
-  const keys = fig.querySelector('.keys');
-  keys.innerHTML = '';
-  for (const l of present) keys.append(key(l.label, l.colour));
-  if (ghost && present.length) keys.append(key('dashed: the previous run', C.grey, 'dashed'));
   const scale = frame(svg, title, lo, hi);
   for (const l of present) {
     if (ghost) line(svg, ghost, l, scale, l.colour, { dash: '5 4', width: 1.6, opacity: 0.55 });
@@ -632,12 +662,12 @@ function drawLines(id, title, lines, fixed) {
 }
 
 function drawRuns() {
-  const list = $('runs');
-  list.innerHTML = '';
-  if (current) list.append(key(`now: ${current.label}`, C.blue));
-  if (ghost) list.append(key(`before: ${ghost.label}`, C.grey, 'dashed'));
+  const items = [];
+  if (current) items.push([`now: ${current.label}`, C.blue]);
+  if (ghost) items.push([`before: ${ghost.label}`, C.grey, 'dashed']);
   pins.forEach((r, i) => {
     const li = key(`pinned: ${r.label}`, C.pins[i], 'dashed');
+    li.dataset.signature = `pin ${i} ${r.label}`;
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = '×';
@@ -647,12 +677,27 @@ function drawRuns() {
       schedule();
     });
     li.append(b);
-    list.append(li);
+    items.push(li);
   });
+  setKeys($('runs'), items);
 }
 
 function drawFinals() {
   const shownRuns = [[current, 'now'], [ghost, 'before'], ...pins.map((r, i) => [r, `pin ${i + 1}`])].filter(([r]) => r);
+  const cell = (r, metric) => {
+    const f = r.finals && r.finals[`${state.scope}:${metric}`];
+    // Pinned runs show the mean alone, so that five columns fit.
+    const value = f && (r === current || r === ghost ? f.text : f.text.split(' ')[0]);
+    return value || (r.done ? '—' : '…');
+  };
+  // Rebuilt only when what it shows changes: most points change nothing in it.
+  const table = $('finals-body');
+  const signature = JSON.stringify([
+    shownRuns.map(([r, who]) => [who, r.label]),
+    HEADLINE.map(([metric]) => shownRuns.map(([r]) => cell(r, metric))),
+  ]);
+  if (table.dataset.signature === signature) return;
+  table.dataset.signature = signature;
   const head = $('finals-head');
   head.innerHTML = '<th scope="col">final value</th>';
   for (const [r, who] of shownRuns) {
@@ -673,10 +718,7 @@ function drawFinals() {
     tr.append(th);
     for (const [r] of shownRuns) {
       const td = document.createElement('td');
-      const f = r.finals && r.finals[`${state.scope}:${metric}`];
-      // Pinned runs show the mean alone, so that five columns fit.
-      const value = f && (r === current || r === ghost ? f.text : f.text.split(' ')[0]);
-      td.textContent = value || (r.done ? '—' : '…');
+      td.textContent = cell(r, metric);
       if (r === current) td.id = `final-${metric}`;
       tr.append(td);
     }
@@ -691,12 +733,18 @@ function drawAll() {
   for (const o of $('scope').options) {
     o.disabled = Boolean(first) && !(`${o.value}:refusal` in first.values);
   }
+  // What changes the layout first (the lists, whose height the charts take what is left of),
+  // then every size read at once, then the charts.
   drawRuns();
+  outcomeKeys();
+  lineKeys('p-sees', sees(state.scope));
+  lineKeys('p-under', underneath(state.scope));
+  drawFinals();
+  measure();
   drawHeadline();
   drawOutcomes();
   drawLines('p-sees', 'what the institution sees', sees(state.scope), [0, 1]);
   drawLines('p-under', 'what is underneath', underneath(state.scope), [0, 1]);
-  drawFinals();
 }
 
 // ---- hover and keyboard: exact values at a step -------------------------------------------
