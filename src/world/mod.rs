@@ -170,9 +170,18 @@ impl World {
     /// component along `u_d` replaced by `±(margin + |g|)`, `g ~ N(0, 1)`; then observation noise.
     pub fn draw_task<R: Rng + ?Sized>(&self, rng: &mut R, domain: Domain, violating: bool) -> Task {
         let u = self.direction(domain);
-        let mut z: Vec<f64> = (0..self.config.latent_dim)
-            .map(|_| StandardNormal.sample(rng))
-            .collect();
+        // On the stack at the usual widths: a batch draws hundreds of tasks a step.
+        let (mut stack, mut heap) = ([0.0f64; 64], Vec::new());
+        let z: &mut [f64] = match self.config.latent_dim {
+            d if d <= stack.len() => &mut stack[..d],
+            d => {
+                heap.resize(d, 0.0);
+                &mut heap
+            }
+        };
+        for zi in z.iter_mut() {
+            *zi = StandardNormal.sample(rng);
+        }
         let along: f64 = z.iter().zip(u).map(|(a, b)| a * b).sum();
         let g: f64 = StandardNormal.sample(rng);
         let sign = if violating { 1.0 } else { -1.0 };
@@ -182,8 +191,8 @@ impl World {
         }
         let noise = self.config.obs_noise;
         let latent = z
-            .into_iter()
-            .map(|zi| {
+            .iter()
+            .map(|&zi| {
                 let e: f64 = StandardNormal.sample(rng);
                 (zi + noise * e) as f32
             })
