@@ -239,7 +239,12 @@ mod tests {
             let y: Vec<bool> = (0..n).map(|i| x[i * dim] - x[i * dim + 1] > 0.3).collect();
             // `fit` takes the AVX2 build where this processor has it; `fit_portable` is the portable build.
             let (fast, portable) = (LinearProbe::fit(&x, dim, &y), LinearProbe::fit_portable(&x, dim, &y));
-            let bits = |p: &LinearProbe| (p.weights.iter().map(|w| w.to_bits()).collect::<Vec<_>>(), p.bias.to_bits());
+            let bits = |p: &LinearProbe| {
+                (
+                    p.weights.iter().map(|w| w.to_bits()).collect::<Vec<_>>(),
+                    p.bias.to_bits(),
+                )
+            };
             assert_eq!(bits(&fast), bits(&portable), "n = {n}, dim = {dim}");
         }
     }
