@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{TINY, pressure, stderr, stdout, write};
-use demo_server::{Server, args_with_out};
+use demo_server::{Server, args_with_out, process_cpu_seconds};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -422,10 +422,20 @@ async fn train_timed(client: &Client) -> (f64, f64, f64, u64) {
         .click()
         .await
         .unwrap();
-    // The page keeps its own times; polling it seldom leaves the cores to the training.
-    wait_state_every(client, &["done"], Duration::from_secs(300), Duration::from_millis(500)).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let t = js(client, "return window.demoTimes").await;
+    // The page keeps its own times. One script waits in the page until the last point is drawn:
+    // a WebDriver command costs the browser tens of milliseconds of CPU, so polling the page
+    // from here would take the cores from the training it measures.
+    let t = client
+        .execute_async(
+            r#"const reply = arguments[arguments.length - 1];
+               const check = () => window.demoTimes.done !== undefined || document.body.dataset.state === 'failed'
+                 ? reply(window.demoTimes) : setTimeout(check, 50);
+               check();"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(js(client, "return document.body.dataset.state").await, "done");
     let at = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
     (
         (at("firstPoint") - at("pressed")) / 1e3,
@@ -433,6 +443,20 @@ async fn train_timed(client: &Client) -> (f64, f64, f64, u64) {
         at("drawing") / 1e3,
         t["draws"].as_u64().unwrap_or(0),
     )
+}
+
+/// The CPU time used so far by every process named `chrom…` (the browser's processes and its
+/// driver), in seconds (Linux).
+fn browser_cpu_seconds() -> f64 {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return f64::NAN;
+    };
+    procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("chrom")))
+        .filter_map(process_cpu_seconds)
+        .sum()
 }
 
 #[test]
@@ -452,6 +476,8 @@ fn speed() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let client = browser(&driver, &chromium).await;
+        let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(300)), None, None);
+        client.update_timeouts(timeouts).await.unwrap();
         client.goto(&server.url).await.unwrap();
         wait_state(&client, &["idle"], Duration::from_secs(10)).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -464,12 +490,22 @@ fn speed() {
         println!("the page: {} bytes transferred ({} bytes of content) in {} requests", transfer[0], transfer[1], transfer[2]);
         println!("server start to constitutions kept: {warm:.1} s; memory idle after start: {idle:.1} MiB");
         println!("load average before: {}", load.trim());
+        let quiet = browser_cpu_seconds();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        println!("the browser, idle on the page for 3 s: {:.2} s of CPU", browser_cpu_seconds() - quiet);
         println!(
-            "{:<42} {:>12} {:>10} {:>16}",
-            "scene, preset (1 arm, 5 seeds)", "first point", "complete", "drawing (draws)"
+            "{:<42} {:>12} {:>10} {:>16} {:>22}",
+            "scene, preset (1 arm, 5 seeds)", "first point", "complete", "drawing (draws)", "CPU: server, browser"
         );
-        let row = |what: String, (first, done, drawing, draws): (f64, f64, f64, u64)| {
-            println!("{what:<42} {first:>10.3} s {done:>8.2} s {drawing:>8.2} s ({draws:>3})")
+        let cpu = || (server.cpu_seconds().unwrap_or(f64::NAN), browser_cpu_seconds());
+        let mut before = cpu();
+        let mut row = |what: String, (first, done, drawing, draws): (f64, f64, f64, u64)| {
+            let after = cpu();
+            let (server, browser) = (after.0 - before.0, after.1 - before.1);
+            before = after;
+            println!(
+                "{what:<42} {first:>10.3} s {done:>8.2} s {drawing:>8.2} s ({draws:>3}) {server:>10.2} s {browser:>6.2} s"
+            )
         };
         for name in ["no pressure", "objection tolerated", "objection penalized", "principles untaught"] {
             preset(&client, name).await;

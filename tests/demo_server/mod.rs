@@ -53,6 +53,11 @@ impl Server {
         Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
     }
 
+    /// The CPU time the server has used so far, its exited threads included, in seconds (Linux).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        process_cpu_seconds(self.child.id())
+    }
+
     /// Waits until the server is not training (its constitutions trained ahead, if any).
     pub fn wait_idle(&self, limit: std::time::Duration) {
         let deadline = std::time::Instant::now() + limit;
@@ -207,4 +212,14 @@ pub fn args_with_out(command: &str, out: &Path) -> Vec<String> {
         .expect("the command names its folder");
     words[at + 1] = out.display().to_string();
     words
+}
+
+/// The user and system CPU time of process `pid` so far, in seconds (Linux: `/proc/PID/stat`,
+/// at 100 ticks a second).
+pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after it are counted from its closing bracket.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
