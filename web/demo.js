@@ -504,15 +504,27 @@ function setKeys(list, items) {
   list.replaceChildren(...items.map((i) => (i instanceof Element ? i : key(...i))));
 }
 
-// The frame of a panel: title, axes, grid; returns the scales and the plot's box.
+// Each panel's frame as drawn (what it was drawn for, and the layer its data goes in).
+const frames = new WeakMap();
+
+// The frame of a panel: title, axes, grid; returns the scales, the plot's box and an emptied
+// layer for the data. The frame is drawn again only when what it shows changes: a new point
+// changes the data alone, and a browser lays out and paints the fewer elements the faster.
 function frame(svg, title, ylo, yhi) {
-  svg.replaceChildren();
   const [w, h] = sizes.get(svg) || [svg.clientWidth || 300, svg.clientHeight || 150];
-  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
   const box = { l: 36, r: w - 18, t: 20, b: h - 18 };
   const xmax = lastStep();
   const x = (s) => box.l + (s / xmax) * (box.r - box.l);
   const y = (v) => box.b - ((v - ylo) / (yhi - ylo)) * (box.b - box.t);
+  const followup = current && current.start && current.start.followup ? current.start.pressure_steps : null;
+  const signature = JSON.stringify([w, h, title, ylo, yhi, xmax, followup]);
+  const drawn = frames.get(svg);
+  if (drawn && drawn.signature === signature && drawn.layer.parentNode === svg) {
+    drawn.layer.replaceChildren();
+    return { x, y, box, xmax, layer: drawn.layer };
+  }
+  svg.replaceChildren();
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
   txt(svg, 8, 14, title, { 'font-size': 14, 'font-weight': 600, fill: '#1a1a1a' });
   const yt = yhi - ylo > 1.5 ? [ylo, (ylo + yhi) / 2, yhi] : [0, 0.25, 0.5, 0.75, 1].filter((v) => v >= ylo && v <= yhi);
   for (const v of yt) {
@@ -524,19 +536,21 @@ function frame(svg, title, ylo, yhi) {
     txt(svg, x(s), box.b + 15, String(s), { 'text-anchor': 'middle' });
   }
   el('line', { x1: box.l, x2: box.r, y1: box.b, y2: box.b, stroke: '#999' }, svg);
-  const followup = current && current.start && current.start.followup ? current.start.pressure_steps : null;
   if (followup) {
     el('line', { x1: x(followup), x2: x(followup), y1: box.t, y2: box.b, stroke: '#999', 'stroke-dasharray': '2 3' }, svg);
     txt(svg, x(followup) + 3, box.t + 10, 'followup', { 'font-size': 11, fill: '#666' });
   }
-  return { x, y, box, xmax };
+  const layer = el('g', {}, svg);
+  frames.set(svg, { signature, layer });
+  return { x, y, box, xmax, layer };
 }
 
 function path(points) {
   return points.map(([a, b], i) => `${i ? 'L' : 'M'}${a.toFixed(1)},${b.toFixed(1)}`).join('');
 }
 
-function line(svg, run, key, scale, colour, style) {
+function line(run, key, scale, colour, style) {
+  const svg = scale.layer;
   const pts = run.points.map((p) => [p.step, valueOf(p, key)]).filter(([, v]) => v);
   if (!pts.length) return false;
   if (style.band && run.points.length) {
@@ -576,7 +590,7 @@ function drawHeadline() {
     const svg = $(`p-${metric}`).querySelector('svg');
     const scale = frame(svg, title, 0, 1);
     const key = { key: `${state.scope}:${metric}` };
-    for (const [run, colour, style] of runStyles()) line(svg, run, key, scale, colour, style);
+    for (const [run, colour, style] of runStyles()) line(run, key, scale, colour, style);
     panels[`p-${metric}`] = { scale, svg, rows: (step) => runStyles().reverse().map(([run, colour]) => [run, colour, key]).map(([run, colour, k]) => tipRow(run, colour, k, step, run === current ? 'now' : run === ghost ? 'before' : 'pinned')) };
   }
 }
@@ -605,11 +619,11 @@ function drawOutcomes() {
       const above = below.map((b, i) => b + vals[i]);
       const top = run.points.map((p, i) => [scale.x(p.step), scale.y(above[i])]);
       const bottom = run.points.map((p, i) => [scale.x(p.step), scale.y(below[i])]).reverse();
-      el('path', { d: `${path(top)}L${path(bottom).slice(1)}Z`, fill: colour, 'fill-opacity': 0.85, stroke: 'none' }, svg);
+      el('path', { d: `${path(top)}L${path(bottom).slice(1)}Z`, fill: colour, 'fill-opacity': 0.85, stroke: 'none' }, scale.layer);
       below = above;
     }
   }
-  if (ghost) line(svg, ghost, { key: `${state.scope}:silent_compliance` }, scale, C.grey, { dash: '5 4', width: 1.8 });
+  if (ghost) line(ghost, { key: `${state.scope}:silent_compliance` }, scale, C.grey, { dash: '5 4', width: 1.8 });
   panels['p-outcomes'] = {
     scale,
     svg,
@@ -655,8 +669,8 @@ function drawLines(id, title, lines, fixed) {
   }
   const scale = frame(svg, title, lo, hi);
   for (const l of present) {
-    if (ghost) line(svg, ghost, l, scale, l.colour, { dash: '5 4', width: 1.6, opacity: 0.55 });
-    if (current) line(svg, current, l, scale, l.colour, { band: true });
+    if (ghost) line(ghost, l, scale, l.colour, { dash: '5 4', width: 1.6, opacity: 0.55 });
+    if (current) line(current, l, scale, l.colour, { band: true });
   }
   panels[id] = { scale, svg, rows: (step) => (current ? present.map((l) => tipRow(current, l.colour, l, step, l.label)) : []) };
 }
