@@ -49,7 +49,7 @@ fn modules(dir: &Path, prefix: &[String], out: &mut Vec<(Vec<String>, String)>) 
 
 /// The paths a file names: `crate::a::b` anywhere, `super::x` resolved against the file's own
 /// module, with the line they are on. `use` groups (`crate::{a, b::c}`) are expanded.
-fn imports(module: &[String], is_mod_rs: bool, text: &str) -> Vec<(usize, Vec<String>)> {
+fn imports(module: &[String], text: &str) -> Vec<(usize, Vec<String>)> {
     let mut out = Vec::new();
     let mut statement = String::new();
     let mut start = 0;
@@ -60,10 +60,9 @@ fn imports(module: &[String], is_mod_rs: bool, text: &str) -> Vec<(usize, Vec<St
         }
         statement.push_str(code);
         statement.push(' ');
-        if statement.trim_start().starts_with("use ") || statement.trim_start().starts_with("pub use ") {
-            if !code.contains(';') {
-                continue;
-            }
+        let is_use = statement.trim_start().starts_with("use ") || statement.trim_start().starts_with("pub use ");
+        if is_use && !code.contains(';') {
+            continue;
         }
         for root in ["crate::", "super::"] {
             let mut rest = statement.as_str();
@@ -77,12 +76,8 @@ fn imports(module: &[String], is_mod_rs: bool, text: &str) -> Vec<(usize, Vec<St
                 let base: Vec<String> = if root == "crate::" {
                     Vec::new()
                 } else {
-                    // `super` in `a/b.rs` is `a`; in `a/b/mod.rs` it is `a` too.
-                    let up = if is_mod_rs {
-                        module.len().saturating_sub(1)
-                    } else {
-                        module.len().saturating_sub(1)
-                    };
+                    // `super` in `a/b.rs` is `a`; in `a/b/mod.rs` (module `a::b` too) it is `a` as well.
+                    let up = module.len().saturating_sub(1);
                     module[..up].to_vec()
                 };
                 for path in expand(&rest[root.len()..]) {
@@ -177,8 +172,7 @@ fn every_import_runs_downward_and_none_closes_a_circle() {
         if top == "main" {
             continue; // the binary sits above every layer
         }
-        let is_mod_rs = src.join(module.join("/")).join("mod.rs").is_file();
-        for (line, path) in imports(module, is_mod_rs, text) {
+        for (line, path) in imports(module, text) {
             let target = module_of(&path, &names);
             let Some(target_top) = target.first() else { continue };
             if layer_of(target_top) > layer_of(top) {
@@ -225,7 +219,6 @@ fn every_import_runs_downward_and_none_closes_a_circle() {
 fn the_checker_sees_groups_and_super() {
     let paths = imports(
         &["train".to_string(), "phase".to_string()],
-        false,
         "use super::{Population, batch::{self, host}};\nuse crate::{metric::KL, world::World};\nlet x = crate::eval::Evaluator::new();\n",
     );
     let joined: Vec<String> = paths.iter().map(|(l, p)| format!("{l}:{}", p.join("::"))).collect();

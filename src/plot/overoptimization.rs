@@ -119,9 +119,12 @@ pub struct GroupCurves {
     pub curves: Vec<Curve>,
 }
 
+/// Points (d, gain): d = √KL, the gain in reward since the seed's first value.
+type Points = Vec<(f64, f64)>;
+
 /// Points (d, gain) per seed and their per-step means, from parallel per-seed series of KL and
 /// reward, each gain taken against the seed's first value.
-fn points(kl: &[Vec<f64>], reward: &[Vec<f64>]) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn points(kl: &[Vec<f64>], reward: &[Vec<f64>]) -> (Points, Points) {
     let mut all = Vec::new();
     let steps = kl.iter().map(Vec::len).min().unwrap_or(0);
     let mut sums = vec![(0.0, 0.0, 0usize); steps];

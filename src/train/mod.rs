@@ -176,7 +176,7 @@ impl Population {
         let p = self.size();
         let losses = batch::host(member_loss.clone().detach());
         for (m, &l) in losses.iter().enumerate() {
-            if self.alive(m) && !(l.abs() <= MAX_LOSS) {
+            if self.alive(m) && (l.is_nan() || l.abs() > MAX_LOSS) {
                 let message = if l.is_finite() {
                     format!("loss exploded to {l:.3e} (beyond {MAX_LOSS:e}) at step {step}")
                 } else {

@@ -325,7 +325,7 @@ mod tests {
         let refuse = model.reward(&comparison.sample, Response::Act(Action::Refuse));
         assert!((refuse - 2.0 / 1.5f64.sqrt()).abs() < 1e-9, "{refuse}");
         // Ordered as the label: accuracy 1; a tie counts one half.
-        assert_eq!(accuracy(&[comparison.clone()], |_| 1.0), 1.0);
+        assert_eq!(accuracy(std::slice::from_ref(&comparison), |_| 1.0), 1.0);
         assert_eq!(accuracy(&[comparison], |_| 0.0), 0.5);
     }
 }
