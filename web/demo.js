@@ -550,27 +550,27 @@ function path(points) {
 }
 
 function line(run, key, scale, colour, style) {
-  const svg = scale.layer;
+  const layer = scale.layer;
   const pts = run.points.map((p) => [p.step, valueOf(p, key)]).filter(([, v]) => v);
   if (!pts.length) return false;
   if (style.band && run.points.length) {
     const up = pts.filter(([, v]) => v[1] !== null).map(([s, v]) => [scale.x(s), scale.y(v[2])]);
     const down = pts.filter(([, v]) => v[1] !== null).map(([s, v]) => [scale.x(s), scale.y(v[1])]).reverse();
-    if (up.length > 1) el('path', { d: `${path(up)}L${path(down).slice(1)}Z`, fill: colour, 'fill-opacity': 0.18, stroke: 'none' }, svg);
+    if (up.length > 1) el('path', { d: `${path(up)}L${path(down).slice(1)}Z`, fill: colour, 'fill-opacity': 0.18, stroke: 'none' }, layer);
   }
   if (style.seeds) {
     const per = run.points.filter((p) => p.seeds[key.key]);
     const n = per.length ? per[0].seeds[key.key].length : 0;
     for (let i = 0; i < n; i++) {
       const sp = per.filter((p) => p.seeds[key.key][i] !== null).map((p) => [scale.x(p.step), scale.y(p.seeds[key.key][i])]);
-      el('path', { d: path(sp), fill: 'none', stroke: colour, 'stroke-width': 0.8, 'stroke-opacity': 0.35 }, svg);
+      el('path', { d: path(sp), fill: 'none', stroke: colour, 'stroke-width': 0.8, 'stroke-opacity': 0.35 }, layer);
     }
   }
   const attrs = { d: path(pts.map(([s, v]) => [scale.x(s), scale.y(v[0])])), fill: 'none', stroke: colour, 'stroke-width': style.width || 2.2 };
   if (style.dash) attrs['stroke-dasharray'] = style.dash;
   if (style.opacity) attrs['stroke-opacity'] = style.opacity;
-  el('path', attrs, svg);
-  if (pts.length === 1) el('circle', { cx: scale.x(pts[0][0]), cy: scale.y(pts[0][1][0]), r: 3, fill: colour }, svg);
+  el('path', attrs, layer);
+  if (pts.length === 1) el('circle', { cx: scale.x(pts[0][0]), cy: scale.y(pts[0][1][0]), r: 3, fill: colour }, layer);
   return true;
 }
 
