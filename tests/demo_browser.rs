@@ -146,11 +146,6 @@ async fn js(client: &Client, script: &str) -> Value {
 
 /// Waits until the page's training state is one of `states`; returns it.
 async fn wait_state(client: &Client, states: &[&str], limit: Duration) -> String {
-    wait_state_every(client, states, limit, Duration::from_millis(50)).await
-}
-
-/// [`wait_state`], reading the page's state every `every`.
-async fn wait_state_every(client: &Client, states: &[&str], limit: Duration, every: Duration) -> String {
     let deadline = Instant::now() + limit;
     loop {
         let state = js(client, "return document.body.dataset.state").await;
@@ -162,7 +157,7 @@ async fn wait_state_every(client: &Client, states: &[&str], limit: Duration, eve
             Instant::now() < deadline,
             "the page stayed `{state}`, waiting for {states:?}"
         );
-        tokio::time::sleep(every).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
