@@ -282,6 +282,15 @@ fn the_page_trains_reproduces_and_refuses_like_the_command_line() {
         preset.await.unwrap().click().await.unwrap();
         type_into(&client, "#in-seeds", "3").await;
         type_into(&client, "#in-pressure-steps", "200").await;
+        js(
+            &client,
+            r#"const line = document.querySelector('#status');
+               window.announced = [];
+               new MutationObserver(() => window.announced.push(line.textContent))
+                 .observe(line, { childList: true, characterData: true, subtree: true });
+               return null;"#,
+        )
+        .await;
         client
             .find(Locator::Css("#in-pressure-steps"))
             .await
@@ -290,6 +299,14 @@ fn the_page_trains_reproduces_and_refuses_like_the_command_line() {
             .await
             .unwrap();
         wait_state(&client, &["done"], Duration::from_secs(180)).await;
+        // The live status line (read out by screen readers) says what happens to the training,
+        // not each point: the step reached is shown beside it.
+        let announced = js(&client, "return window.announced").await;
+        let said: Vec<&str> = announced.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(
+            said.len() <= 5 && !said.iter().any(|s| s.starts_with("step")) && said.last().is_some_and(|s| s.starts_with("done")),
+            "the status line announced {said:?}"
+        );
         let shown = wait_text(&client, "#final-hidden_objection").await;
         let command = client
             .find(Locator::Css("#command"))

@@ -316,8 +316,16 @@ async function check() {
   return true;
 }
 
+// The status line is a live region: a screen reader reads out each of its messages, so it
+// says what happens to a training (asked, waiting, training, done). The step reached is shown
+// beside it, outside the live region, rather than announced at every point.
 function status(s) {
   $('status').textContent = s;
+  $('progress').textContent = '';
+}
+
+function progress(s) {
+  $('progress').textContent = s;
 }
 
 // ---- training -----------------------------------------------------------------------------
@@ -404,7 +412,7 @@ function receive(run, name, data) {
     $('command').textContent = data.command;
   } else if (name === 'point') {
     run.points.push(data);
-    if (run.start) status(`step ${data.step} of ${run.start.steps}`);
+    if (run.start) progress(`step ${data.step} of ${run.start.steps}`);
     schedule();
   } else if (name === 'done') {
     run.finals = data.finals;
