@@ -9,20 +9,35 @@
 /// reward-model scores `scores`. At n = 1 it is `reference` exactly.
 pub fn best_of_n<const K: usize>(reference: [f64; K], scores: [f64; K], n: usize) -> [f64; K] {
     assert!(n >= 1, "best-of-n needs n ≥ 1");
+    if n == 1 {
+        return reference;
+    }
+    // Probabilities computed in f32 sum to 1 only within rounding; raised to a large n, an excess
+    // of 1e-7 becomes a rate above 1. The distribution is taken as its normalized self, and every
+    // cumulative mass as at most 1.
+    let total: f64 = reference.iter().sum();
+    let reference = reference.map(|q| if total > 0.0 { q / total } else { q });
     let mut out = [0.0; K];
     for a in 0..K {
         // The reference mass scored below a's group, and the mass of a's group.
         let below: f64 = (0..K).filter(|&b| scores[b] < scores[a]).map(|b| reference[b]).sum();
         let group: f64 = (0..K).filter(|&b| scores[b] == scores[a]).map(|b| reference[b]).sum();
+        let upto = (below + group).min(1.0);
+        let below = below.min(upto);
         // P(best ∈ group) = (below + group)ⁿ − belowⁿ = group · S, with S = 1 at n = 1.
-        let s = if n == 1 || group == 0.0 {
+        let s = if group == 0.0 {
             1.0
         } else {
-            ((below + group).powi(n as i32) - below.powi(n as i32)) / group
+            (pown(upto, n) - pown(below, n)) / group
         };
-        out[a] = reference[a] * s;
+        out[a] = (reference[a] * s).clamp(0.0, 1.0);
     }
     out
+}
+
+/// `x`ⁿ for any n a `usize` holds (`powi` takes an `i32`).
+fn pown(x: f64, n: usize) -> f64 {
+    i32::try_from(n).map_or_else(|_| x.powf(n as f64), |n| x.powi(n))
 }
 
 #[cfg(test)]
@@ -77,6 +92,18 @@ mod tests {
             assert!((kl(got) - kl(want)).abs() < 1e-12);
             // Never more than the continuous bound log n − (n − 1)/n.
             assert!(kl(got) <= (n as f64).ln() - (n as f64 - 1.0) / n as f64 + 1e-12);
+        }
+    }
+
+    #[test]
+    fn a_reference_that_sums_past_one_by_rounding_never_gives_a_rate_above_one() {
+        // f32 probabilities converted to f64: their sum is 1 only within rounding.
+        let q = [0.2f32 as f64, 0.3f32 as f64, 0.5f32 as f64 + 1e-7];
+        assert_eq!(best_of_n(q, [0.1, 2.0, -1.0], 1), q, "n = 1 is the reference itself");
+        for n in [2, 100, 10_000, 1_000_000] {
+            let p = best_of_n(q, [0.1, 2.0, -1.0], n);
+            assert!(p.iter().all(|x| (0.0..=1.0).contains(x)), "n = {n}: {p:?}");
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "n = {n}: {p:?}");
         }
     }
 

@@ -74,7 +74,13 @@ impl EvalConfig {
             (-1.0..=1.0).contains(&self.object_credit),
             "must be in [-1, 1]",
         )?;
-        for &n in &self.best_of_n {
+        for (i, &n) in self.best_of_n.iter().enumerate() {
+            check(
+                "eval.best_of_n",
+                format!("{:?}", self.best_of_n),
+                !self.best_of_n[..i].contains(&n),
+                &format!("n = {n} is listed twice; list each n once"),
+            )?;
             check(
                 "eval.best_of_n",
                 format!("{:?}", self.best_of_n),
