@@ -12,6 +12,16 @@
 //! start to end), `records` (what a run leaves on disk), `plot`, `experiment` (files, run lists,
 //! the runner), `commands`.
 
+/// Writes a line to standard error, as `eprintln!` does, but never panics: a reader that has
+/// closed the pipe (`2>&1 | head -1`) gets what it read, and the command goes on to its end.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod commands;
 pub mod eval;
 pub mod experiment;

@@ -137,7 +137,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", commands::one_line(&e));
+            pressure::note!("error: {}", commands::one_line(&e));
             ExitCode::from(commands::exit_code(&e))
         }
     }

@@ -16,6 +16,7 @@
 
 mod integrity;
 mod lock;
+pub mod target;
 
 pub use integrity::{Damaged, Fingerprint};
 pub use lock::{Busy, FolderLock, pid_label, writer};
@@ -162,6 +163,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written.map_err(|e| disk_full(e, path, bytes.len()))
 }
 
+/// Reads a text file of at most `limit` bytes; a larger one (or a device such as `/dev/zero`) is
+/// an error, not an allocation without end.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("larger than the limit of {limit} bytes")));
+    }
+    Ok(text)
+}
+
+/// The largest `status.json` read: a run's record with its configuration is a few kB.
+pub const MAX_STATUS_BYTES: u64 = 1 << 20;
+
+/// The largest `manifest.json` read: every run's record, for run lists far beyond any here.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 30;
+
 /// A full disk (or quota), said as such: the path and how much was needed.
 pub fn disk_full(e: std::io::Error, path: &Path, bytes: usize) -> std::io::Error {
     use std::io::ErrorKind::{QuotaExceeded, StorageFull};
@@ -200,19 +219,14 @@ pub fn run_metrics_csv(rows: &[Row]) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
-/// Reads a run's status record, if it has one.
-pub fn read_status(dir: &Path) -> Option<RunRecord> {
-    status_of(dir).ok().flatten()
-}
-
 /// A run's status record: `Ok(None)` when it has none, an error naming the file when it cannot
 /// be read or parsed.
 pub fn status_of(dir: &Path) -> Result<Option<RunRecord>, String> {
     let path = dir.join("status.json");
-    match std::fs::read(&path) {
+    match read_limited(&path, MAX_STATUS_BYTES) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("{}: cannot be read: {e}", path.display())),
-        Ok(bytes) => serde_json::from_slice(&bytes)
+        Ok(text) => serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| format!("{}: damaged: {e}", path.display())),
     }
@@ -378,13 +392,13 @@ pub fn verify_folder(dir: &Path) -> Result<Manifest, Damaged> {
         };
         Damaged(format!("{}: {why}{writing}", dir.display()))
     };
-    let bytes = std::fs::read(dir.join("manifest.json")).map_err(|e| {
+    let bytes = read_limited(&dir.join("manifest.json"), MAX_MANIFEST_BYTES).map_err(|e| {
         damaged(format!(
             "manifest.json cannot be read ({e}): the folder was not completed by `pressure run` or `merge`"
         ))
     })?;
     let manifest: Manifest =
-        serde_json::from_slice(&bytes).map_err(|e| damaged(format!("manifest.json is damaged: {e}")))?;
+        serde_json::from_str(&bytes).map_err(|e| damaged(format!("manifest.json is damaged: {e}")))?;
     for (print, file) in [
         (&manifest.config_file, "config.toml"),
         (&manifest.metrics_file, "metrics.csv"),

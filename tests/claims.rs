@@ -218,6 +218,17 @@ fn bad_robustness_input_stops_before_training() {
         "taken.toml",
         "[[perturbations]]\nname = \"baseline\"\nset = [\"pressure.kl=0.1\"]\n",
     );
+    // The experiment's own value, and a key every arm sets: they would train the baseline again.
+    write(
+        d,
+        "same.toml",
+        "[[perturbations]]\nname = \"same\"\nset = [\"pressure.steps=40\"]\n",
+    );
+    write(
+        d,
+        "armset.toml",
+        "[[perturbations]]\nname = \"armset\"\nset = [\"reward.refusal_penalty=1.0\"]\n",
+    );
     let cases: &[(&[&str], &[&str])] = &[
         (&["robustness", "noclaims.toml"], &["noclaims.toml", "no [[claims]]"]),
         (
@@ -237,6 +248,17 @@ fn bad_robustness_input_stops_before_training() {
             &["the name is taken"],
         ),
         (&["robustness", "tiny.toml", "--seeds", "0"], &["--seeds 0"]),
+        (
+            &["robustness", "tiny.toml", "--perturb", "same.toml"],
+            &["perturbation `same`: changes nothing in the runs it would train"],
+        ),
+        (
+            &["robustness", "tiny.toml", "--perturb", "armset.toml"],
+            &[
+                "perturbation `armset`: changes nothing",
+                "every arm or the sweep sets the key itself",
+            ],
+        ),
     ];
     assert_one_line_errors(d, cases);
     assert!(!d.join("runs").exists(), "nothing trained");

@@ -271,7 +271,7 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
         ),
         (
             &["run", "ok.toml", "--plots", "ok.toml"],
-            &["ok.toml", "cannot create the figure folder"],
+            &["--plots ok.toml: exists and is not a folder"],
         ),
         (&["bench", "--steps", "0"], &["--steps 0", "at least 1"]),
     ];

@@ -398,3 +398,26 @@ fn the_bootstrap_interval_runs_a_little_narrow_at_5_seeds() {
     let rate = excluded as f64 / (4 * draws) as f64;
     assert!(rate <= 0.085, "IQM intervals excluding 0 under no difference: {rate}");
 }
+
+#[test]
+fn a_metric_named_twice_is_compared_once_and_holm_counts_the_tests_made() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_run(dir.path(), "o", "3", &[]);
+    let run = |metrics: &str| {
+        let o = pressure(
+            &["compare", "o", "--control", "tolerated", "--metric", metrics],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{metrics}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let once = run("refusal,hidden_objection");
+    assert!(once.contains("Holm's method across the 2 comparisons"), "{once}");
+    for twice in [
+        "refusal,hidden_objection,refusal",
+        "refusal,trained:refusal,hidden_objection",
+        "refusal,hidden_objection,trained:hidden_objection,hidden_objection",
+    ] {
+        assert_eq!(run(twice), once, "--metric {twice}");
+    }
+}

@@ -79,6 +79,23 @@ fn a_second_writer_is_refused_and_readers_see_no_half_written_folder() {
         2,
         &["D: another pressure process", &named],
     );
+    // Removing the lock file lets no second writer in: the folder itself is locked.
+    std::fs::remove_file(&lock).unwrap();
+    fails_with(
+        dir.path(),
+        &[
+            "run",
+            "tiny.toml",
+            "--out",
+            "D",
+            "--no-plots",
+            "--set",
+            "pressure.steps=50",
+        ],
+        2,
+        &["D: another pressure process is writing to this folder"],
+    );
+    std::fs::write(&lock, &pid).unwrap();
     // Mid-run the folder has no manifest for its new config: readers refuse it and name the writer.
     fails_with(dir.path(), &["summary", "D"], 1, &["D: manifest.json", &named]);
     fails_with(
@@ -190,4 +207,222 @@ fn every_stored_file_truncated_is_detected_and_never_used() {
         1,
         &["manifest.json is damaged"],
     );
+}
+
+/// Every file of a folder, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn outputs_never_land_on_a_run_folder_s_records_and_reads_never_write() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let o = pressure(
+        &["run", "tiny.toml", "--out", "runs/r1", "--no-plots", "--seeds", "1"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r1 = dir.path().join("runs/r1");
+    // The one writer's lock file exists after the run (its OS lock is gone with the process).
+    assert!(r1.join(".lock").is_file());
+    let id = run_ids(&r1)[0].clone();
+    let status = format!("runs/r1/runs/{id}/status.json");
+    let before = snapshot(&r1);
+    for target in [
+        "runs/r1/metrics.csv",
+        "runs/r1/config.toml",
+        "runs/r1/manifest.json",
+        status.as_str(),
+        "runs/r1/.lock",
+    ] {
+        fails_with(
+            dir.path(),
+            &["report", "runs/r1", "--out", target],
+            2,
+            &["--out", "inside the run folder", "write it elsewhere"],
+        );
+    }
+    fails_with(
+        dir.path(),
+        &["report", "runs/r1", "--out", "/dev/full"],
+        2,
+        &["--out /dev/full", "under /dev"],
+    );
+    assert!(
+        std::fs::metadata("/dev/full").is_ok_and(|m| !m.is_file()),
+        "/dev/full is still a device"
+    );
+    fails_with(
+        dir.path(),
+        &["bench", "--json", "runs/r1/metrics.csv"],
+        2,
+        &["--json", "inside the run folder"],
+    );
+    fails_with(
+        dir.path(),
+        &["run", "tiny.toml", "--out", "runs/r1/runs/nested", "--no-plots"],
+        2,
+        &["--out", "inside the run folder"],
+    );
+    fails_with(
+        dir.path(),
+        &["plot", "runs/r1", "--plots", "runs/r1/runs"],
+        2,
+        &["--plots", "which this command reads"],
+    );
+    assert_eq!(snapshot(&r1), before, "no refused command touched the folder");
+
+    // A read command never writes: summary prints the claims and leaves the folder as it was.
+    write(
+        dir.path(),
+        "claimed.toml",
+        &format!("{TINY}\n[[claims]]\nname = \"rates\"\ntext = \"a rate\"\ncheck = \"refusal[tolerated] >= 0\"\n"),
+    );
+    let o = pressure(
+        &["run", "claimed.toml", "--out", "c", "--no-plots", "--seeds", "1"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = dir.path().join("c");
+    std::fs::remove_file(c.join("claims.json")).unwrap();
+    let before = snapshot(&c);
+    let o = pressure(&["summary", "c"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("✓ rates"), "{}", stdout(&o));
+    assert_eq!(snapshot(&c), before, "summary wrote into the folder it read");
+    let o = pressure(&["summary", "c", "--claims-out", "verdicts.json"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = std::fs::read_to_string(dir.path().join("verdicts.json")).unwrap();
+    assert!(json.contains("\"rates\""), "{json}");
+    // The report's own output, beside the data, is allowed.
+    let o = pressure(&["report", "runs/r1"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(r1.join("report.html").is_file());
+}
+
+/// Edits one field of a run's status file.
+fn edit_status(path: &Path, edit: impl Fn(&mut serde_json::Value)) {
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut json);
+    std::fs::write(path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+}
+
+#[test]
+fn a_status_edited_by_hand_is_named_and_retrained_never_reused_and_merge_refuses_its_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let run = |out: &str| {
+        pressure(
+            &["run", "tiny.toml", "--out", out, "--no-plots", "--seeds", "2"],
+            dir.path(),
+        )
+    };
+    let o = run("whole");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let whole = std::fs::read(dir.path().join("whole/metrics.csv")).unwrap();
+    let manifest = std::fs::read_to_string(dir.path().join("whole/manifest.json")).unwrap();
+
+    let edits: [(&str, fn(&mut serde_json::Value)); 5] = [
+        ("the id", |j| j["id"] = "000000000000".into()),
+        ("the arm", |j| j["arm"] = "another arm".into()),
+        ("the seed", |j| j["seed"] = 7.into()),
+        ("another configuration", |j| j["config"]["pressure"]["steps"] = 5.into()),
+        ("the sweep point", |j| j["sweep"] = "x=1".into()),
+    ];
+    for (what, edit) in edits {
+        let o = run("a");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let a = dir.path().join("a");
+        let id = run_ids(&a)[0].clone();
+        let status = a.join("runs").join(&id).join("status.json");
+        edit_status(&status, edit);
+
+        // merge refuses the shard before writing anything.
+        fails_with(
+            dir.path(),
+            &[
+                "merge",
+                "--out",
+                &format!("m-{}", what.replace(' ', "-")),
+                "a",
+                "--no-plots",
+            ],
+            2,
+            &[&format!("run {id}"), what, "cannot be merged"],
+        );
+        assert!(!dir.path().join(format!("m-{}", what.replace(' ', "-"))).exists());
+
+        // run names it and trains it again, to the bytes of an untouched run.
+        let o = run("a");
+        let err = stderr(&o);
+        assert!(o.status.success(), "{what}: {err}");
+        assert!(
+            err.contains(&format!("run {id} was recorded as completed but cannot be trusted")) && err.contains(what),
+            "{what}: {err}"
+        );
+        assert!(err.contains("(3 reused"), "{what}: {err}");
+        assert_eq!(std::fs::read(a.join("metrics.csv")).unwrap(), whole, "{what}");
+        let m = std::fs::read_to_string(a.join("manifest.json")).unwrap();
+        let runs =
+            |m: &str| -> serde_json::Value { serde_json::from_str::<serde_json::Value>(m).unwrap()["runs"].clone() };
+        let strip = |mut v: serde_json::Value| {
+            for r in v.as_array_mut().unwrap() {
+                for k in ["started", "finished", "wall_seconds"] {
+                    r.as_object_mut().unwrap().remove(k);
+                }
+            }
+            v
+        };
+        assert_eq!(
+            strip(runs(&m)),
+            strip(runs(&manifest)),
+            "{what}: the manifest records each run as it is"
+        );
+        std::fs::remove_dir_all(&a).unwrap();
+    }
+}
+
+#[test]
+fn merge_never_writes_into_a_shard_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let o = pressure(
+        &[
+            "run",
+            "tiny.toml",
+            "--out",
+            "s1",
+            "--no-plots",
+            "--seeds",
+            "1",
+            "--shard",
+            "1/2",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = snapshot(&dir.path().join("s1"));
+    for out in ["s1/merged", "s1", "./s1/../s1/runs"] {
+        fails_with(
+            dir.path(),
+            &["merge", "--out", out, "s1", "--no-plots"],
+            2,
+            &["--out", "which this command reads"],
+        );
+    }
+    assert_eq!(snapshot(&dir.path().join("s1")), before);
 }

@@ -142,3 +142,78 @@ fn a_reused_run_whose_status_vanishes_mid_run_is_reported_not_a_panic() {
         "{err}"
     );
 }
+
+#[test]
+fn figure_names_sweep_flags_scopes_and_closed_pipes_are_answered_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    write(
+        dir.path(),
+        "finals.toml",
+        &format!(
+            "{TINY}\n[[figures]]\nname = \"finals\"\ntitle = \"mine\"\npanels = [{{ title = \"p\", metrics = [\"trained:refusal\"] }}]\n"
+        ),
+    );
+    let o = pressure(
+        &["run", "tiny.toml", "--out", "o", "--no-plots", "--seeds", "1"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_one_line_errors(
+        dir.path(),
+        &[
+            (
+                &["run", "finals.toml", "--dry-run"],
+                &["figures[0] (\"finals\")", "not a built-in figure's name", "finals"],
+            ),
+            (
+                // TINY has no [sweep]: the flag that added the axis is blamed.
+                &[
+                    "run",
+                    "tiny.toml",
+                    "--sweep",
+                    "reward.objection_penalty=0,1",
+                    "--dry-run",
+                ],
+                &["--sweep reward.objection_penalty: is also set by arm \"tolerated\""],
+            ),
+            (
+                &["summary", "o", "--scope", "rm"],
+                &["--scope rm: o has no values in this scope; its scopes: trained"],
+            ),
+        ],
+    );
+    let o = pressure(&["summary", "o", "--scope", "rm"], dir.path());
+    let scopes = stderr(&o)
+        .split("its scopes: ")
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(
+        !scopes.split(", ").any(|s| s == "rm"),
+        "a scope it has no values in is not listed: {scopes}"
+    );
+
+    // A reader that stops reading (`robustness --dry-run 2>&1 | head -1`) is no error, whatever
+    // goes to the closed pipe, standard error included.
+    let claims =
+        format!("{TINY}\n[[claims]]\nname = \"rate\"\ntext = \"a rate\"\ncheck = \"refusal[tolerated] >= 0\"\n");
+    write(dir.path(), "claimed.toml", &claims);
+    // A dry run prints the run lists and writes nothing.
+    let o = pressure(&["robustness", "claimed.toml", "--dry-run"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("to do"), "{}", stdout(&o));
+    assert!(!dir.path().join("runs").exists(), "a dry run wrote its folder");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pressure"))
+        .args(["robustness", "claimed.toml", "--dry-run"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a closed pipe is no error and no panic: {status:?}");
+}

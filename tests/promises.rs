@@ -110,3 +110,117 @@ panels = [{ title = "q", metrics = ["trained:refusal"] }]
         ],
     );
 }
+
+#[test]
+fn settings_that_would_change_nothing_are_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    write(
+        dir.path(),
+        "learned.toml",
+        "seeds = 1\n[constitution]\nsteps = 40\n[pressure]\nsteps = 40\n[eval]\nevery = 20\ntasks = 8\n[reward]\nkind = \"learned\"\n",
+    );
+    write(
+        dir.path(),
+        "edge.toml",
+        &format!("{TINY}\n[sweep]\nworld.contradiction_rate = [0.25, 0.75]\n"),
+    );
+    let steps0 = "with pressure.steps = 0 (no pressure step is trained)";
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &[
+                "run",
+                "tiny.toml",
+                "--set",
+                "pressure.steps=0",
+                "--set",
+                "pressure.algorithm=\"ppo\"",
+            ],
+            &["--set pressure.algorithm=\"ppo\"", steps0],
+        ),
+        (
+            &[
+                "run",
+                "tiny.toml",
+                "--set",
+                "pressure.steps=0",
+                "--set",
+                "pressure.kl=0.3",
+            ],
+            &["--set pressure.kl=0.3", steps0],
+        ),
+        (
+            &[
+                "run",
+                "tiny.toml",
+                "--set",
+                "pressure.steps=0",
+                "--set",
+                "pressure.lr=0.01",
+            ],
+            &["--set pressure.lr=0.01", steps0],
+        ),
+        (
+            &[
+                "run",
+                "tiny.toml",
+                "--set",
+                "pressure.steps=0",
+                "--set",
+                "pressure.monitor=1.0",
+            ],
+            &["--set pressure.monitor=1.0", steps0],
+        ),
+        (
+            &["run", "learned.toml", "--set", "rm.pessimism=1.0"],
+            &["--set rm.pessimism=1.0", "with rm.ensemble = 1"],
+        ),
+        (
+            &[
+                "run",
+                "tiny.toml",
+                "--set",
+                "world.monitored_rate=1.0",
+                "--set",
+                "world.cue_visible=false",
+            ],
+            &["world.monitored_rate", "with world.cue_visible = false"],
+        ),
+        (
+            // Two evaluations after step 0 (at 20 and 40): a window of 3 would reach back.
+            &["run", "tiny.toml", "--set", "eval.final_window=5"],
+            &["--set eval.final_window=5", "at most the 2 evaluations after step 0"],
+        ),
+        (
+            &["run", "learned.toml", "--set", "eval.best_of_n=[1, 1, 2]"],
+            &["eval.best_of_n", "n = 1 is listed twice"],
+        ),
+        (
+            &["run", "edge.toml", "--refine", "metric=rm:rm_accuracy"],
+            &[
+                "key `metric` = \"rm:rm_accuracy\"",
+                "no arm fits a learned reward model",
+            ],
+        ),
+        (
+            &[
+                "run",
+                "edge.toml",
+                "--refine",
+                "metric=heldout:refusal",
+                "--set",
+                "world.train_domains=[\"harm\", \"honesty\", \"care\", \"safety\"]",
+            ],
+            &[
+                "key `metric` = \"heldout:refusal\"",
+                "the scope `heldout` is empty in every arm",
+            ],
+        ),
+        (
+            &["run", "tiny.toml", "--set", "pressure.steps=5\n[world]\nlatent_dim=3"],
+            &["--set pressure.steps", "line break"],
+        ),
+    ];
+    assert_one_line_errors(dir.path(), cases);
+    assert!(!dir.path().join("runs").exists(), "nothing trained");
+}

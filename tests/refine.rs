@@ -158,8 +158,14 @@ fn bad_refinement_settings_are_one_line_errors_before_training() {
                 &["run", &threshold],
                 &["threshold.toml", "key `threshold` = 1.5", "(0, 1)", "largest_change"],
             ),
-            (&["run", &budget], &["budget.toml", "key `budget` = 0", "at least 1"]),
-            (&["run", &rounds], &["rounds.toml", "key `rounds` = 0", "at least 1"]),
+            (
+                &["run", &budget],
+                &["budget.toml", "key `budget` = 0", "must be an integer in 1..=1000"],
+            ),
+            (
+                &["run", &rounds],
+                &["rounds.toml", "key `rounds` = 0", "must be an integer in 1..=100"],
+            ),
             (
                 &["run", three.to_str().unwrap()],
                 &["three.toml", "one or two settings", "sweeps 3"],

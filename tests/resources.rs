@@ -82,3 +82,157 @@ fn threads_are_capped_at_the_cores_and_said_so() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("--jobs 100000: capped at "), "{}", stderr(&o));
 }
+
+/// A learned reward on act and judge queries, for the reward model's budget.
+const LEARNED: &str = r#"
+name = "learned"
+seeds = 1
+
+[constitution]
+steps = 40
+
+[pressure]
+steps = 40
+
+[eval]
+every = 20
+tasks = 8
+
+[reward]
+kind = "learned"
+"#;
+
+#[test]
+fn one_budget_covers_every_phase_the_reward_model_refinement_and_robustness() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    write(dir.path(), "learned.toml", LEARNED);
+    write(
+        dir.path(),
+        "claimed.toml",
+        &format!("{TINY}\n[[claims]]\nname = \"rate\"\ntext = \"a rate\"\ncheck = \"refusal[tolerated] >= 0\"\n"),
+    );
+    write(
+        dir.path(),
+        "ppo.toml",
+        &TINY.replace(
+            "[pressure]\nsteps = 40",
+            "[pressure]\nsteps = 40\nalgorithm = \"ppo\"\nppo = { epochs = 100000000 }",
+        ),
+    );
+    write(
+        dir.path(),
+        "followup_ppo.toml",
+        &TINY.replace(
+            "[eval]",
+            "[followup]\nsteps = 40\nalgorithm = \"ppo\"\nppo = { epochs = 100000000 }\n\n[eval]",
+        ),
+    );
+    write(
+        dir.path(),
+        "edge.toml",
+        &format!("{TINY}\n[sweep]\nworld.contradiction_rate = [0.25, 0.75]\n"),
+    );
+    let budget = ["the runs to train need about", "hours", "--allow-large"];
+    assert_one_line_errors(
+        dir.path(),
+        &[
+            (&["run", "ppo.toml", "--out", "o"], &budget),
+            (&["run", "followup_ppo.toml", "--out", "o"], &budget),
+            (
+                &[
+                    "run",
+                    "tiny.toml",
+                    "--out",
+                    "o",
+                    "--set",
+                    "pressure.algorithm=\"ppo\"",
+                    "--set",
+                    "pressure.ppo.epochs=100000000",
+                ],
+                &budget,
+            ),
+            (
+                &["run", "learned.toml", "--out", "o", "--set", "rm.steps=1000000000"],
+                &budget,
+            ),
+            // Written as a float, a count is refused for its type.
+            (
+                &["run", "learned.toml", "--out", "o", "--set", "rm.steps=1e9"],
+                &["--set rm.steps=1000000000.0", "expected usize"],
+            ),
+            (
+                &[
+                    "run",
+                    "learned.toml",
+                    "--out",
+                    "o",
+                    "--set",
+                    "rm.sampling=\"online\"",
+                    "--set",
+                    "rm.refresh_every=1",
+                    "--set",
+                    "rm.pairs=1000000",
+                    "--set",
+                    "pressure.steps=100000",
+                ],
+                &budget,
+            ),
+            (
+                &[
+                    "run",
+                    "learned.toml",
+                    "--out",
+                    "o",
+                    "--set",
+                    "rm.ensemble=32",
+                    "--set",
+                    "rm.hidden=[1024, 1024, 1024]",
+                    "--set",
+                    "rm.steps=100000",
+                ],
+                &budget,
+            ),
+            (
+                &[
+                    "run",
+                    "edge.toml",
+                    "--out",
+                    "o",
+                    "--refine",
+                    "threshold=largest_change,budget=1e9,rounds=1e9",
+                ],
+                &["--refine", "expected usize"],
+            ),
+            (
+                &[
+                    "run",
+                    "edge.toml",
+                    "--out",
+                    "o",
+                    "--refine",
+                    "threshold=largest_change,budget=1000000000,rounds=1000000000",
+                ],
+                &["--refine", "key `budget` = 1000000000: must be an integer in 1..=1000"],
+            ),
+            (
+                &[
+                    "run",
+                    "edge.toml",
+                    "--out",
+                    "o",
+                    "--refine",
+                    "threshold=largest_change,budget=1000,rounds=10",
+                    "--set",
+                    "pressure.steps=100000",
+                ],
+                &budget,
+            ),
+            (
+                &["robustness", "claimed.toml", "--perturb", "/dev/zero"],
+                &["/dev/zero: cannot read", "larger than the limit"],
+            ),
+        ],
+    );
+    assert!(!dir.path().join("o").exists(), "nothing was written");
+}

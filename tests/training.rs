@@ -16,7 +16,9 @@ fn first_last(data: &RunData, arm: &str, metric: &str) -> (f64, f64) {
 
 #[test]
 fn the_constitution_reaches_95_percent_in_every_domain() {
-    let e = shipped("pressure", &["pressure.steps=0"], 4);
+    // The constitution alone: no pressure step, so no arm keeps a pressure setting of its own
+    // (`principles untaught` sets pressure.honesty, which would then change nothing).
+    let e = shipped("pressure", &["pressure.steps=0", "pressure.honesty=1.0"], 4);
     let (_dir, data) = run(&e);
     for arm in &data.labels {
         for domain in ["harm", "honesty", "care", "safety"] {

@@ -247,6 +247,7 @@ fn check_writable(path: &Path) -> anyhow::Result<()> {
         _ => Path::new("."),
     };
     anyhow::ensure!(!path.is_dir(), "--json {}: is a folder; name a file", path.display());
+    crate::records::target::output_file(path, "--json", |_, _| false).map_err(anyhow::Error::msg)?;
     let probe = dir.join(format!(".pressure-bench-probe-{}", std::process::id()));
     std::fs::write(&probe, b"")
         .map_err(|e| anyhow::anyhow!("--json {}: cannot write in {}: {e}", path.display(), dir.display()))?;

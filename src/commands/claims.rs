@@ -1,7 +1,8 @@
 //! Checking an experiment's claims (`[[claims]]`) on a run folder: `run`, `merge` and
-//! `summary` print each with ✓ or ✗ and the values behind it, and write them to
-//! `claims.json` in the folder. A failed claim is not an error; with `--strict`, a claim whose
-//! outcome is not the one the experiment states is (exit 1).
+//! `summary` print each with ✓ or ✗ and the values behind it. `run` and `merge`, which write
+//! the folder, also write them to its `claims.json`; `summary` reads and never writes, unless
+//! `--claims-out FILE` names a file. A failed claim is not an error; with `--strict`, a claim
+//! whose outcome is not the one the experiment states is (exit 1).
 
 use std::path::Path;
 
@@ -20,8 +21,9 @@ pub fn verdicts(run_dir: &Path) -> anyhow::Result<Vec<Verdict>> {
 }
 
 /// Checks the claims, prints them (to stdout, or stderr beside a command's progress) and writes
-/// `claims.json`; returns whether every claim came out as the experiment states.
-pub fn report(run_dir: &Path, to_stdout: bool) -> anyhow::Result<bool> {
+/// them as JSON to `json` when given; returns whether every claim came out as the experiment
+/// states.
+pub fn report(run_dir: &Path, to_stdout: bool, json: Option<&Path>) -> anyhow::Result<bool> {
     let verdicts = verdicts(run_dir)?;
     if verdicts.is_empty() {
         return Ok(true);
@@ -37,10 +39,14 @@ pub fn report(run_dir: &Path, to_stdout: bool) -> anyhow::Result<bool> {
     if to_stdout {
         super::print_out(&text)?;
     } else {
-        eprint!("{text}");
+        {
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
     }
-    let path = run_dir.join("claims.json");
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "claims": verdicts }))?;
-    write_atomic(&path, json.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "claims": verdicts }))?;
+        write_atomic(path, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     Ok(expected == verdicts.len())
 }

@@ -143,11 +143,17 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
 pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Result<Vec<Comparison>> {
     let scope = request.scope.as_str();
     check_scope(scope)?;
-    let given = chosen_metrics(scope, &request.metrics)?;
-    let metrics = given
-        .iter()
-        .map(|m| MetricRef::parse(m, Some(scope)).map_err(|e| anyhow::anyhow!("--metric {m}: {e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    // A metric named twice (`refusal,refusal`, or `refusal,trained:refusal` once the scope is
+    // resolved) is compared once: Holm's correction counts the tests actually made.
+    let mut given = Vec::new();
+    let mut metrics: Vec<MetricRef> = Vec::new();
+    for m in chosen_metrics(scope, &request.metrics)? {
+        let r = MetricRef::parse(&m, Some(scope)).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
+        if !metrics.contains(&r) {
+            metrics.push(r);
+            given.push(m);
+        }
+    }
     let known = || {
         let quoted: Vec<String> = data.labels.iter().map(|l| format!("`{l}`")).collect();
         quoted.join(", ")

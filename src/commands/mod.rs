@@ -64,6 +64,17 @@ impl FigureArgs {
             .map(|p| p.unwrap_or_else(|| default_plots_at(data, name, self.figure_size)))
     }
 
+    /// Checks that `--plots` is a folder figures may go to beside the data in `data`
+    /// ([`crate::records::target::figures_folder`]).
+    pub fn check_folder(&self, data: &Path) -> anyhow::Result<()> {
+        match &self.plots {
+            Some(dir) if !self.no_plots => {
+                crate::records::target::figures_folder(dir, "--plots", data).map_err(anyhow::Error::msg)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Checks the heatmap metrics before anything runs, and that no flag is ignored.
     pub fn check(&self) -> anyhow::Result<()> {
         if self.no_plots {
@@ -137,7 +148,7 @@ pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -> 
         crate::plot::draw(&data, plots, metrics, sheet).map_err(|e| e.context(run_dir.display().to_string()))?;
     written.extend(write_fits(&data, run_dir)?);
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    eprintln!("figures: {}", names.join(", "));
+    crate::note!("figures: {}", names.join(", "));
     Ok(())
 }
 
@@ -170,7 +181,7 @@ fn draw_after(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -
     match draw(run_dir, plots, metrics, sheet) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!("figures: none drawn: {e:#}");
+            crate::note!("figures: none drawn: {e:#}");
             false
         }
     }

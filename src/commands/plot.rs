@@ -11,6 +11,9 @@ use crate::plot::Sheet;
 pub fn plot(run_dir: &Path, plots: Option<PathBuf>, metrics: &[String], sheet: &Sheet) -> anyhow::Result<ExitCode> {
     let experiment = folder::experiment(run_dir)?;
     check_heatmaps_apply(&experiment, metrics)?;
+    if let Some(dir) = &plots {
+        crate::records::target::figures_folder(dir, "--plots", run_dir).map_err(anyhow::Error::msg)?;
+    }
     let dir = plots.unwrap_or_else(|| default_plots_at(run_dir, &experiment.name, sheet.size));
     draw(run_dir, &dir, metrics, sheet)?;
     Ok(ExitCode::SUCCESS)

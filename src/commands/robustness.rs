@@ -48,6 +48,10 @@ pub struct RobustnessArgs {
     /// Print the run lists without training.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run a check whose folders together need more than the budget allows (12 hours here, or
+    /// half the machine's memory).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// The experiment's file text and the path it is known by.
@@ -61,13 +65,30 @@ fn source(experiment: &str) -> anyhow::Result<(String, PathBuf)> {
             PathBuf::from(format!("experiments/{experiment}.toml")),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::records::read_limited(path, crate::experiment::spec::MAX_FILE_BYTES).map_err(|e| {
         anyhow::anyhow!(
             "{experiment}: no such file, nor a shipped experiment ({e}); shipped: {}",
             shipped::SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
         )
     })?;
     Ok((text, path.to_path_buf()))
+}
+
+/// A folder of this process's own under the system's temporary folder, removed when dropped.
+struct Scratch {
+    path: PathBuf,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn scratch_dir() -> anyhow::Result<Scratch> {
+    let path = std::env::temp_dir().join(format!("pressure-robustness-{}", std::process::id()));
+    std::fs::create_dir_all(&path).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", path.display()))?;
+    Ok(Scratch { path })
 }
 
 /// One folder of the check: the perturbations it holds and its data once run.
@@ -91,12 +112,29 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
     );
     let perturbations = match &args.perturb {
         Some(file) => robustness::load(file)?,
-        None => robustness::defaults(base.backend),
+        None => {
+            // A default perturbation this experiment already has (or sets in every arm) would
+            // train the baseline twice and read as robust: it is left out, and said so.
+            let mut kept = Vec::new();
+            for p in robustness::defaults(base.backend) {
+                if p.backend.is_none() && robustness::changes_nothing(&text, &path, &p)? {
+                    crate::note!(
+                        "perturbation `{}`: changes nothing in {}'s runs; left out",
+                        p.name,
+                        base.name
+                    );
+                } else {
+                    kept.push(p);
+                }
+            }
+            kept
+        }
     };
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("runs").join(format!("{}_robustness", base.name)));
+    crate::records::target::output_folder(&out, "--out", &[]).map_err(anyhow::Error::msg)?;
 
     // The settings perturbations in one experiment; each other backend in one of its own.
     let settings: Vec<Perturbation> = perturbations.iter().filter(|p| p.backend.is_none()).cloned().collect();
@@ -135,10 +173,38 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             )?,
         ));
     }
-    std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
+    // One budget for the whole check: every folder's runs together, before any is written.
+    if !args.allow_large && !args.dry_run {
+        use crate::experiment::budget;
+        let mut runs = Vec::new();
+        for (part, toml) in &parts {
+            let e = Experiment::parse(toml, &part.folder.with_extension("toml"), &[])?;
+            runs.extend(crate::experiment::expand(&e));
+        }
+        let jobs = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let estimate = budget::estimate(&runs.iter().collect::<Vec<_>>(), jobs);
+        budget::check(&estimate, budget::machine_memory_gib().unwrap_or(8.0))
+            .map_err(|e| anyhow::anyhow!("robustness of {}: {e}", base.name))?;
+    }
+    // A dry run writes nothing into the output folder: its experiment files go to a scratch
+    // folder removed when it ends.
+    let scratch = if args.dry_run {
+        Some(scratch_dir()?)
+    } else {
+        std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
+        None
+    };
     let mut failed = false;
     for (part, toml) in &parts {
-        let file = part.folder.with_extension("toml");
+        let file = match &scratch {
+            Some(dir) => dir
+                .path
+                .join(part.folder.file_name().unwrap_or_default())
+                .with_extension("toml"),
+            None => part.folder.with_extension("toml"),
+        };
         write_atomic(&file, toml.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         let code = super::run::run(RunArgs {
             experiment: file.display().to_string(),
@@ -159,7 +225,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             shard: args.shard.clone(),
             dry_run: args.dry_run,
             backend: None,
-            allow_large: false,
+            allow_large: args.allow_large,
             strict: false,
             refine: None,
         })?;
@@ -252,7 +318,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         groups: mix_groups(&base, &rows, &datas),
     };
     written.extend(render(&mix, &plots, &Sheet::new(FigureSize::Screen))?);
-    eprintln!(
+    crate::note!(
         "figures: {}",
         written
             .iter()

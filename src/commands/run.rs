@@ -138,7 +138,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .map(|a| a.name.as_str())
             .collect();
         if !arms.is_empty() {
-            eprintln!(
+            crate::note!(
                 "--set {}={}: replaces the value of arms \"{}\"",
                 o.key,
                 o.value,
@@ -155,12 +155,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
+    crate::records::target::output_folder(&out, "--out", &[]).map_err(anyhow::Error::msg)?;
+    args.figures.check_folder(&out)?;
     // A round needs every result of the rounds before it: a shard trains its slice of the grid,
     // and the rounds run over the merged folder.
     let refining = experiment.refine.is_some() && shard.is_none();
     if experiment.refine.is_some() && shard.is_some() {
         experiment.refined.clear();
-        eprintln!(
+        crate::note!(
             "--shard: trains a slice of the grid only; refinement rounds run after `pressure merge --out MERGED ...`, with `pressure run {} --out MERGED`",
             args.experiment
         );
@@ -178,7 +180,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = match args.jobs {
         Some(j) if j > cores => {
-            eprintln!("--jobs {j}: capped at {cores}, the cores of this machine");
+            crate::note!("--jobs {j}: capped at {cores}, the cores of this machine");
             cores
         }
         Some(j) => j,
@@ -201,10 +203,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .filter(|(_, done)| !done)
             .map(|(r, _)| r)
             .collect();
-        let estimate = budget::estimate(&todo.iter().collect::<Vec<_>>(), jobs);
+        let mut estimate = budget::estimate(&todo.iter().collect::<Vec<_>>(), jobs);
+        // Refinement's rounds add up to `budget` points, each as costly as a point of the grid.
+        if let Some(r) = experiment.refine.as_ref().filter(|_| refining) {
+            let points = experiment.grid().len().max(1) as f64;
+            let left = r.budget.saturating_sub(experiment.refined.len()) as f64;
+            estimate = estimate.with_more_runs(1.0 + left / points);
+        }
         if !args.allow_large {
             let memory = budget::machine_memory_gib().unwrap_or(8.0);
             budget::check(&estimate, memory).map_err(|e| anyhow::anyhow!("{}: {e}", experiment.name))?;
+        }
+        if estimate.hours > budget::SAY_HOURS {
+            crate::note!("{}: {}", experiment.name, budget::describe(&estimate));
         }
         Ok(())
     };
@@ -244,7 +255,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // A shard holds part of the data: its claims are checked when the shards are merged.
     let claimed = match options.shard {
         Some(_) => true,
-        None => super::claims::report(&out, false)?,
+        None => super::claims::report(&out, false, Some(&out.join("claims.json")))?,
     };
     Ok(if unfinished == 0 && drawn && (claimed || !args.strict) {
         ExitCode::SUCCESS
@@ -275,7 +286,7 @@ fn dry_run(experiment: &Experiment, out: &Path, shard: Option<Shard>) -> anyhow:
     }
     print_out(&text)?;
     let done = list.iter().filter(|(_, d)| *d).count();
-    eprintln!(
+    crate::note!(
         "{}: {} runs{}, {done} done in {}, {} to do",
         experiment.name,
         list.len(),
@@ -294,7 +305,7 @@ fn say_rounds(log: &rounds::Log, planning: bool) {
             .iter()
             .map(|p| format!("({})", p.iter().map(value_label).collect::<Vec<_>>().join(", ")))
             .collect();
-        eprintln!(
+        crate::note!(
             "refine round {}: {} points (at most {}){}: {}",
             r.round,
             r.points.len(),
@@ -303,9 +314,11 @@ fn say_rounds(log: &rounds::Log, planning: bool) {
             points.join(" ")
         );
     }
-    eprintln!(
+    crate::note!(
         "refine: {} (threshold {} of {}; refine.json)",
-        log.stopped, log.threshold, log.metric
+        log.stopped,
+        log.threshold,
+        log.metric
     );
 }
 
@@ -315,7 +328,7 @@ fn say_rounds(log: &rounds::Log, planning: bool) {
 fn say(report: &RunReport, out: &Path, refining: bool) {
     let manifest = &report.manifest;
     if report.settings_changed && !refining {
-        eprintln!(
+        crate::note!(
             "{}: the settings differ from the last run in this folder; its metrics.csv and manifest.json \
              now describe the new settings, and its runs stay under {}",
             out.display(),
@@ -323,7 +336,7 @@ fn say(report: &RunReport, out: &Path, refining: bool) {
         );
     }
     if let Some(version) = &report.older_version {
-        eprintln!(
+        crate::note!(
             "{}: its runs were made by pressure {version}, whose run ids differ from this version's \
              ({}); they are not reused",
             out.display(),
@@ -331,20 +344,20 @@ fn say(report: &RunReport, out: &Path, refining: bool) {
         );
     }
     for (id, why) in &report.damaged {
-        eprintln!(
+        crate::note!(
             "{}: run {id} was recorded as completed but cannot be trusted ({why}); trained again",
             out.display()
         );
     }
     if report.foreign > 0 {
-        eprintln!(
+        crate::note!(
             "{}: {} run folders are not in this run list (other seeds or settings); left in place, not in metrics.csv",
             out.display(),
             report.foreign
         );
     }
     let completed = manifest.runs.iter().filter(|r| r.status == Status::Completed).count();
-    eprintln!(
+    crate::note!(
         "{}{}: {completed} of {} runs completed ({} reused from earlier runs) in {:.1} s; data in {}",
         manifest.experiment,
         manifest
@@ -363,7 +376,7 @@ fn say(report: &RunReport, out: &Path, refining: bool) {
         } else {
             format!(" at {}", r.sweep)
         };
-        eprintln!(
+        crate::note!(
             "  {:?}: arm \"{}\"{at} seed {} (run {}){}: {}",
             r.status,
             r.arm,

@@ -41,11 +41,19 @@ pub struct SummaryArgs {
     /// Exit with 1 when a claim of the experiment does not come out as it states.
     #[arg(long)]
     pub strict: bool,
+    /// Also write the claims' verdicts as JSON to FILE (summary itself never writes into the
+    /// folder it reads; `run` and `merge` keep RUN_DIR/claims.json).
+    #[arg(long, value_name = "FILE")]
+    pub claims_out: Option<PathBuf>,
 }
 
 /// `pressure summary`: final values (mean over the last `eval.final_window` evaluations of each
 /// seed, then an estimate and its 95% interval over seeds), by default as a Markdown table.
 pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.claims_out {
+        crate::records::target::output_file(path, "--claims-out", |_, name| name == "claims.json")
+            .map_err(anyhow::Error::msg)?;
+    }
     let data = crate::experiment::folder::load_data(&args.run_dir)?;
     let scope = args.scope.as_str();
     // The scope first, so that a bad scope is blamed on --scope, not on a metric.
@@ -78,7 +86,7 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
     print_out(&text)?;
     // The claims after the table; beside CSV, JSON or LaTeX on stderr, which keeps stdout parseable.
     let readable = matches!(args.format, Format::Markdown | Format::Table);
-    let claimed = super::claims::report(&args.run_dir, readable)?;
+    let claimed = super::claims::report(&args.run_dir, readable, args.claims_out.as_deref())?;
     Ok(if claimed || !args.strict {
         ExitCode::SUCCESS
     } else {
@@ -125,8 +133,8 @@ pub fn check_recorded(data: &RunData, run: &str, scope: &str, metric: &str) -> a
     );
     anyhow::ensure!(
         data.labels.iter().any(|a| data.series(a, scope, metric).is_some()),
-        "--scope {scope}: {run} has no values in this scope; its scopes: {}, {TRAIN}, {CONSTITUTION}, {RM}",
-        data.scopes().join(", ")
+        "--scope {scope}: {run} has no values in this scope; its scopes: {}",
+        data.recorded_scopes().join(", ")
     );
     Ok(())
 }

@@ -27,20 +27,73 @@ pub struct Estimate {
     pub memory_gib: f64,
 }
 
-/// Parameters of one run's policy.
-fn parameters(c: &RunConfig) -> f64 {
-    let mut widths = vec![c.world.latent_dim + EXTRA_INPUTS];
-    widths.extend(&c.policy.hidden);
-    widths.push(OUTPUTS);
+impl Estimate {
+    /// The estimate for `factor` times as many such runs (refinement's points to come), trained
+    /// a round at a time: work grows, the memory of the runs in flight does not.
+    pub fn with_more_runs(&self, factor: f64) -> Estimate {
+        Estimate {
+            seed_steps: self.seed_steps * factor,
+            hours: self.hours * factor,
+            memory_gib: self.memory_gib,
+        }
+    }
+}
+
+/// Parameters of a fully connected network from `inputs` through `hidden` to `outputs`.
+fn network(inputs: usize, hidden: &[usize], outputs: usize) -> f64 {
+    let mut widths = vec![inputs];
+    widths.extend(hidden);
+    widths.push(outputs);
     widths.windows(2).map(|w| ((w[0] + 1) * w[1]) as f64).sum()
 }
 
+/// Parameters of one run's policy.
+fn parameters(c: &RunConfig) -> f64 {
+    network(c.world.latent_dim + EXTRA_INPUTS, &c.policy.hidden, OUTPUTS)
+}
+
+/// Gradient passes per step of an RL phase: PPO makes `epochs` over each batch.
+fn passes(ppo: Option<&crate::train::ppo::PpoConfig>) -> f64 {
+    ppo.map_or(1.0, |p| p.epochs as f64)
+}
+
+/// The learned reward model's work and memory: `(seconds, bytes)`. Each fit draws `rm.pairs`
+/// comparisons and trains every member of the ensemble for `rm.steps` steps of `rm.batch` of
+/// them; online sampling refits every `rm.refresh_every` pressure steps; the comparisons are kept
+/// as observations.
+fn reward_model(c: &RunConfig) -> (f64, f64) {
+    // Drawing and labelling one comparison: two responses of the policy and the raters' utility.
+    const PAIR_SECONDS: f64 = 1e-6;
+    let Some(rm) = &c.rm else { return (0.0, 0.0) };
+    // A response's encoding (five one-hot choices) beside the task's observation.
+    let inputs = c.world.latent_dim + EXTRA_INPUTS + 5;
+    let params = network(inputs, &rm.hidden, 1);
+    let fits = 1.0
+        + match rm.sampling {
+            crate::reward::Sampling::Online => (c.pressure.steps / rm.refresh_every.max(1)) as f64,
+            _ => 0.0,
+        };
+    let ensemble = rm.ensemble as f64;
+    // Both responses of a comparison go forward and backward.
+    let flops = ensemble * rm.steps as f64 * rm.batch as f64 * 2.0 * 6.0 * params;
+    let seconds = fits * (ensemble * rm.steps as f64 * STEP_SECONDS + flops / FLOPS + rm.pairs as f64 * PAIR_SECONDS);
+    let activations: f64 = rm.hidden.iter().sum::<usize>() as f64 + inputs as f64;
+    let bytes =
+        4.0 * (ensemble * 4.0 * params + 2.0 * rm.pairs as f64 * inputs as f64 + 2.0 * rm.batch as f64 * activations);
+    (seconds, bytes)
+}
+
+/// A step's fixed overhead, and the flops a second; a step costs the overhead plus ~6 flops per
+/// parameter per sample (forward and backward).
+const STEP_SECONDS: f64 = 1e-4;
+const FLOPS: f64 = 1e9;
+
+/// Hours above which an allowed run list still has its estimate said before it starts.
+pub const SAY_HOURS: f64 = 0.25;
+
 /// The estimate for training `runs` on `threads` threads.
 pub fn estimate(runs: &[&RunSpec], threads: usize) -> Estimate {
-    // A step costs a fixed overhead plus ~6 flops per parameter per sample (forward and
-    // backward); evaluation passes over its tasks in every scope every `eval.every` steps.
-    const STEP_SECONDS: f64 = 1e-4;
-    const FLOPS: f64 = 1e9;
+    // Evaluation passes over its tasks in every scope every `eval.every` steps.
     let (mut seed_steps, mut seconds, mut bytes) = (0.0, 0.0, 0.0);
     for r in runs {
         let c = &r.config;
@@ -51,9 +104,17 @@ pub fn estimate(runs: &[&RunSpec], threads: usize) -> Estimate {
             .max(c.constitution.batch)
             .max(c.followup.batch.unwrap_or(0)) as f64;
         let steps = (c.constitution.steps + c.pressure.steps + c.followup.steps) as f64;
+        // Gradient passes: PPO's epochs multiply its phase's.
+        let followup_ppo = c.followup.ppo.as_ref().or(c.pressure.ppo.as_ref());
+        let gradient_passes = c.constitution.steps as f64
+            + c.pressure.steps as f64 * passes(c.pressure.ppo.as_ref())
+            + c.followup.steps as f64 * passes(followup_ppo);
         let eval_flops = 2.0 * 4.0 * c.eval.tasks as f64 * params / c.eval.every.max(1) as f64;
+        let (rm_seconds, rm_bytes) = reward_model(c);
         seed_steps += steps;
-        seconds += steps * (STEP_SECONDS + (6.0 * batch * params + eval_flops) / FLOPS);
+        seconds +=
+            steps * (STEP_SECONDS + eval_flops / FLOPS) + gradient_passes * 6.0 * batch * params / FLOPS + rm_seconds;
+        bytes += rm_bytes;
         let activations: f64 = c.policy.hidden.iter().sum::<usize>() as f64 + (c.world.latent_dim + OUTPUTS) as f64;
         let tasks = batch.max(c.eval.tasks as f64);
         // Weights, gradients and Adam's two moments; activations kept for the backward pass.
@@ -74,13 +135,18 @@ pub fn machine_memory_gib() -> Option<f64> {
     Some(kib / f64::from(1u32 << 20))
 }
 
+/// The estimate in words.
+pub fn describe(e: &Estimate) -> String {
+    format!(
+        "the runs to train need about {:.3e} seed-steps (~{:.1} hours here) and ~{:.2} GiB of memory",
+        e.seed_steps, e.hours, e.memory_gib
+    )
+}
+
 /// Refuses an estimate over the budget: more than [`MAX_HOURS`], or more than
 /// [`MAX_MEMORY_SHARE`] of `memory_gib` (the machine's memory). The message gives the estimate.
 pub fn check(e: &Estimate, memory_gib: f64) -> Result<(), String> {
-    let what = format!(
-        "the runs to train need about {:.3e} seed-steps (~{:.1} hours here) and ~{:.2} GiB of memory",
-        e.seed_steps, e.hours, e.memory_gib
-    );
+    let what = describe(e);
     let memory_limit = MAX_MEMORY_SHARE * memory_gib;
     if e.memory_gib > memory_limit {
         return Err(format!(

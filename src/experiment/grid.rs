@@ -40,6 +40,29 @@ impl Experiment {
     /// the key, not the file.
     pub fn set_refine(&mut self, file: RefineFile) -> Result<(), String> {
         let refine = Refine::check(file, self.sweep.len())?;
+        // The metric must be one some arm records, or no point could ever straddle the threshold.
+        let metric = &refine.metric;
+        let shown = format!("[sweep.refine]: key `metric` = \"{}:{}\"", metric.scope, metric.metric);
+        let configs = || self.arms.iter().map(|a| &a.config);
+        if metric.scope == crate::metric::RM
+            && !configs().any(|c| matches!(c.reward, crate::reward::RewardConfig::Learned(_)))
+        {
+            return Err(format!(
+                "{shown}: no arm fits a learned reward model (reward.kind = \"learned\"), so none records scope rm"
+            ));
+        }
+        if metric.is_evaluated()
+            && !configs().any(|c| {
+                crate::metric::Scope::present(&c.world)
+                    .iter()
+                    .any(|s| s.name() == metric.scope)
+            })
+        {
+            return Err(format!(
+                "{shown}: the scope `{}` is empty in every arm (heldout needs a domain outside world.train_domains; framed needs world.frame)",
+                metric.scope
+            ));
+        }
         for axis in &self.sweep {
             if let Some(v) = axis.values.iter().find(|v| !(v.is_float() || v.is_integer())) {
                 return Err(format!(

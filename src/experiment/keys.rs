@@ -24,6 +24,11 @@ impl Axis {
         let key = key.trim().to_string();
         check_key(&key).map_err(|why| bad(&why))?;
         let raw = raw.trim();
+        if raw.contains(['\n', '\r']) {
+            return Err(bad(
+                "the values hold a line break, and what follows it would be dropped; give KEY=V1,V2,... on one line",
+            ));
+        }
         let values = match format!("v = [{raw}]")
             .parse::<Table>()
             .ok()
@@ -73,6 +78,11 @@ impl Override {
             )));
         }
         let raw = raw.trim();
+        if raw.contains(['\n', '\r']) {
+            return Err(SpecError(format!(
+                "--set {key}: the value holds a line break, and what follows it would be dropped; give one KEY=VALUE on one line per --set"
+            )));
+        }
         let parsed = format!("v = {raw}")
             .parse::<Table>()
             .ok()

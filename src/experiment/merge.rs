@@ -64,7 +64,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
     let configs: Vec<String> = shards
         .iter()
         .map(|d| {
-            std::fs::read_to_string(d.join("config.toml"))
+            records::read_limited(&d.join("config.toml"), super::spec::MAX_FILE_BYTES)
                 .with_context(|| format!("{}: not a run folder (no config.toml)", d.display()))
         })
         .collect::<anyhow::Result<_>>()?;
@@ -78,7 +78,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
     }
     let experiment = Experiment::parse(&configs[0], &shards[0].join("config.toml"), &[])?;
     let runs = expand(&experiment);
-    if let Ok(existing) = std::fs::read_to_string(out.join("config.toml")) {
+    if let Ok(existing) = records::read_limited(&out.join("config.toml"), super::spec::MAX_FILE_BYTES) {
         anyhow::ensure!(
             existing == configs[0],
             "{}: already holds another experiment or other settings; merge into an empty folder",
@@ -89,9 +89,25 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
     // What the shards recorded of how they were made (a shard may have none: an older version).
     let shard_manifests: Vec<Manifest> = shards
         .iter()
-        .filter_map(|d| std::fs::read(d.join("manifest.json")).ok())
-        .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+        .filter_map(|d| records::read_limited(&d.join("manifest.json"), records::MAX_MANIFEST_BYTES).ok())
+        .filter_map(|text| serde_json::from_str(&text).ok())
         .collect();
+
+    // A record that is not its run's (edited, or copied from another run) makes its shard
+    // untrustworthy: refuse it before anything is written.
+    for d in shards {
+        for run in &runs {
+            if let Ok(Some(s)) = records::status_of(&records::run_dir(d, &run.id))
+                && let Some(why) = run.identity_mismatch(&s)
+            {
+                anyhow::bail!(
+                    "{}: run {}: {why}; this shard folder cannot be merged: train it again with `pressure run --shard`",
+                    d.display(),
+                    run.id
+                );
+            }
+        }
+    }
 
     let _lock = FolderLock::acquire(out)?;
     let mut run_records = Vec::with_capacity(runs.len());

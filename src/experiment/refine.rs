@@ -198,6 +198,13 @@ pub struct Refine {
     pub file: RefineFile,
 }
 
+/// The most extra sweep points refinement may add: each is a point of every arm × seed, so this
+/// already multiplies a run list by hundreds (the budget estimate covers the rest).
+pub const MAX_BUDGET: usize = 1_000;
+
+/// The most refinement rounds: each waits for the one before it.
+pub const MAX_ROUNDS: usize = 100;
+
 /// The word that asks for the largest-change rule.
 pub const LARGEST_CHANGE: &str = "largest_change";
 
@@ -237,10 +244,18 @@ impl Refine {
                 ));
             }
         };
-        for (key, n) in [("budget", file.budget), ("rounds", file.rounds)] {
-            if n == 0 {
-                return Err(format!("[sweep.refine]: key `{key}` = 0: must be at least 1"));
+        for (key, n, max) in [("budget", file.budget, MAX_BUDGET), ("rounds", file.rounds, MAX_ROUNDS)] {
+            if !(1..=max).contains(&n) {
+                return Err(format!(
+                    "[sweep.refine]: key `{key}` = {n}: must be an integer in 1..={max}"
+                ));
             }
+        }
+        if file.rounds > file.budget {
+            return Err(format!(
+                "[sweep.refine]: key `rounds` = {}: must be at most `budget` = {} (a round adds at least one point)",
+                file.rounds, file.budget
+            ));
         }
         if let Some(p) = file.points.iter().find(|p| p.len() != axes) {
             return Err(format!(
@@ -409,6 +424,24 @@ mod tests {
                 },
                 1,
                 "key `rounds` = 0",
+            ),
+            (
+                RefineFile {
+                    budget: 1_000_000_000,
+                    rounds: 1_000_000_000,
+                    ..RefineFile::default()
+                },
+                1,
+                "key `budget` = 1000000000: must be an integer in 1..=1000",
+            ),
+            (
+                RefineFile {
+                    budget: 4,
+                    rounds: 5,
+                    ..RefineFile::default()
+                },
+                1,
+                "key `rounds` = 5: must be at most `budget` = 4",
             ),
         ];
         for (file, axes, needle) in cases {

@@ -82,7 +82,8 @@ pub fn defaults(backend: Backend) -> Vec<Perturbation> {
 /// Reads a perturbations file; every key is checked before anything trains.
 pub fn load(path: &Path) -> Result<Vec<Perturbation>, SpecError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| SpecError(format!("{file}: cannot read: {e}")))?;
+    let text = crate::records::read_limited(path, super::spec::MAX_FILE_BYTES)
+        .map_err(|e| SpecError(format!("{file}: cannot read: {e}")))?;
     let parsed: PerturbationsFile = toml::from_str(&text).map_err(|e| SpecError(format!("{file}: {}", e.message())))?;
     let mut out: Vec<Perturbation> = Vec::new();
     for (i, p) in parsed.perturbations.into_iter().enumerate() {
@@ -116,6 +117,19 @@ pub fn load(path: &Path) -> Result<Vec<Perturbation>, SpecError> {
         return Err(SpecError(format!("{file}: `perturbations` is empty")));
     }
     Ok(out)
+}
+
+/// What to do about a perturbation that changes nothing.
+pub const IDLE_ADVICE: &str = "remove it or choose a value the experiment does not have";
+
+/// Whether a settings perturbation changes no run of the experiment `text` would train (its
+/// values are the experiment's own, or every arm or the sweep sets its keys).
+pub fn changes_nothing(text: &str, path: &Path, p: &Perturbation) -> Result<bool, SpecError> {
+    match combined(text, path, std::slice::from_ref(p), BASELINE, "check", 1, Backend::Flex) {
+        Ok(_) => Ok(false),
+        Err(e) if e.0.contains(IDLE_ADVICE) => Ok(true),
+        Err(e) => Err(e),
+    }
 }
 
 /// The label of an arm under a perturbation.
@@ -180,6 +194,7 @@ pub fn combined(
         table.remove(key);
     }
     let mut all_arms = Vec::new();
+    let mut unperturbed_configs: Option<Vec<crate::run::RunConfig>> = None;
     let baseline = Perturbation {
         name: unperturbed.into(),
         set: Vec::new(),
@@ -211,8 +226,20 @@ pub fn combined(
             "arms".into(),
             Value::Array(perturbed.iter().cloned().map(Value::Table).collect()),
         );
-        Experiment::parse(&toml::to_string(&alone).expect("a table serializes"), path, &[])
+        let checked = Experiment::parse(&toml::to_string(&alone).expect("a table serializes"), path, &[])
             .map_err(|e| SpecError(format!("perturbation `{}`: {}", p.name, e.0)))?;
+        // A perturbation that trains the very runs of the baseline would read as "robust".
+        let configs: Vec<_> = super::runs::expand(&checked).into_iter().map(|r| r.config).collect();
+        match &unperturbed_configs {
+            None => unperturbed_configs = Some(configs),
+            Some(same) if *same == configs => {
+                return Err(SpecError(format!(
+                    "perturbation `{}`: changes nothing in the runs it would train (each value is the one they have, or every arm or the sweep sets the key itself); {IDLE_ADVICE}",
+                    p.name
+                )));
+            }
+            Some(_) => {}
+        }
         all_arms.extend(perturbed);
     }
     table.insert("name".into(), Value::String(name.into()));

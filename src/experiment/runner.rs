@@ -75,14 +75,27 @@ pub fn is_completed(out: &Path, run: &RunSpec) -> bool {
 /// rows and SHA-256 the status recorded. An error says why a stored run cannot be trusted
 /// (damaged status, or data that does not match it); such a run is trained again.
 pub fn stored_state(out: &Path, run: &RunSpec) -> Result<bool, String> {
+    Ok(trusted_record(out, run)?.is_some_and(|s| s.status == Status::Completed))
+}
+
+/// A run's stored record, checked before it is believed: it is this run's (id, arm, sweep point,
+/// seed and configuration, [`RunSpec::identity_mismatch`]), and a completed run's data matches
+/// the rows and SHA-256 it recorded. `Ok(None)` when there is none; an error says why it cannot
+/// be trusted.
+pub fn trusted_record(out: &Path, run: &RunSpec) -> Result<Option<RunRecord>, String> {
     let dir = records::run_dir(out, &run.id);
-    match records::status_of(&dir)? {
-        Some(s) if s.status == Status::Completed => match records::completed_data_mismatch(&dir, &s) {
-            Some(why) => Err(why),
-            None => Ok(true),
-        },
-        _ => Ok(false),
+    let Some(s) = records::status_of(&dir)? else {
+        return Ok(None);
+    };
+    if let Some(why) = run.identity_mismatch(&s) {
+        return Err(why);
     }
+    if s.status == Status::Completed
+        && let Some(why) = records::completed_data_mismatch(&dir, &s)
+    {
+        return Err(why);
+    }
+    Ok(Some(s))
 }
 
 /// The runs of the current list (or shard) and whether each is already completed in `out`.
@@ -251,10 +264,11 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let _lock = FolderLock::acquire(out)?;
     let config_text = experiment.to_toml();
     let config_path = out.join("config.toml");
-    let settings_changed = std::fs::read_to_string(&config_path).is_ok_and(|old| old != config_text);
-    let older_version = std::fs::read(out.join("manifest.json"))
+    let settings_changed =
+        records::read_limited(&config_path, super::spec::MAX_FILE_BYTES).is_ok_and(|old| old != config_text);
+    let older_version = records::read_limited(&out.join("manifest.json"), records::MAX_MANIFEST_BYTES)
         .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|m| m["version"].as_str().map(str::to_string))
         .filter(|v| v != env!("CARGO_PKG_VERSION"));
     if settings_changed {
@@ -376,10 +390,11 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let run_records: Vec<RunRecord> = runs
         .iter()
         .map(|run| {
-            let found = trained.iter().find(|r| r.id == run.id).cloned().or_else(|| {
-                let dir = records::run_dir(out, &run.id);
-                records::read_status(&dir).filter(|s| records::completed_data_mismatch(&dir, s).is_none())
-            });
+            let found = trained
+                .iter()
+                .find(|r| r.id == run.id)
+                .cloned()
+                .or_else(|| trusted_record(out, run).ok().flatten());
             // A reused run whose files changed under us while the others trained.
             found.unwrap_or_else(|| {
                 not_trained(

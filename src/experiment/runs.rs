@@ -39,6 +39,36 @@ impl RunSpec {
             .collect::<Vec<_>>()
             .join(", ")
     }
+
+    /// Why a stored record is not this run's: the first of its id, arm, sweep point, seed and
+    /// resolved configuration that differs (a status file edited, or copied from another run).
+    /// `None` when it is this run's record.
+    pub fn identity_mismatch(&self, record: &crate::records::RunRecord) -> Option<String> {
+        let differs = |what: &str, stored: &str, here: &str| {
+            Some(format!(
+                "status.json records {what} {}, but this run's is {}",
+                stored.escape_debug(),
+                here.escape_debug()
+            ))
+        };
+        if record.id != self.id {
+            differs("the id", &record.id, &self.id)
+        } else if record.arm != self.arm {
+            differs("the arm", &format!("\"{}\"", record.arm), &format!("\"{}\"", self.arm))
+        } else if record.sweep != self.sweep_label() {
+            differs(
+                "the sweep point",
+                &format!("\"{}\"", record.sweep),
+                &format!("\"{}\"", self.sweep_label()),
+            )
+        } else if record.seed != self.seed {
+            differs("the seed", &record.seed.to_string(), &self.seed.to_string())
+        } else if record.config != self.config {
+            Some("status.json records another configuration than this run's".to_string())
+        } else {
+            None
+        }
+    }
 }
 
 /// A run's identity: the first 12 hex digits of SHA-256 over a canonical JSON form (object keys

@@ -185,18 +185,6 @@ pub fn check_name(name: &str) -> Result<(), String> {
 /// The largest experiment file read: far above any real one, far below what could exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
-/// Reads a text file of at most `limit` bytes; a larger one (or a device such as `/dev/zero`) is
-/// an error, not an allocation without end.
-fn read_limited(path: &Path, limit: u64) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)?.take(limit + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > limit {
-        return Err(std::io::Error::other(format!("larger than the limit of {limit} bytes")));
-    }
-    Ok(text)
-}
-
 impl Experiment {
     /// Loads an experiment file and applies `overrides` on top of every arm.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Experiment, SpecError> {
@@ -206,7 +194,7 @@ impl Experiment {
     /// Loads an experiment file, applies `overrides` on top of every arm, and adds or replaces
     /// the sweep axes in `sweeps`.
     pub fn load_with(path: &Path, overrides: &[Override], sweeps: &[Axis]) -> Result<Experiment, SpecError> {
-        let text = read_limited(path, MAX_FILE_BYTES)
+        let text = crate::records::read_limited(path, MAX_FILE_BYTES)
             .map_err(|e| SpecError(format!("{}: cannot read the experiment: {e}", path.display())))?;
         Experiment::parse_with(&text, path, overrides, sweeps)
     }
@@ -371,10 +359,19 @@ impl Experiment {
                 .set_refine(refine_file)
                 .map_err(|e| SpecError(format!("{file}: {e}")))?;
         }
+        // An axis is blamed where it was given: `--sweep KEY`, or the file's `[sweep]`.
+        let axis_source = |key: &str| {
+            if sweeps.iter().any(|a| a.key == key) {
+                format!("--sweep {key}")
+            } else {
+                format!("{file}: [sweep]: key `{key}`")
+            }
+        };
         for arm in &experiment.arms {
             if let Some(key) = arm.sets.iter().find(|k| experiment.sweep.iter().any(|a| &a.key == *k)) {
                 return Err(SpecError(format!(
-                    "{file}: [sweep]: key `{key}` is also set by arm \"{}\"; sweep it or set it per arm, not both",
+                    "{}: is also set by arm \"{}\" in {file}; sweep it or set it per arm, not both",
+                    axis_source(key),
                     arm.name
                 )));
             }
@@ -393,8 +390,16 @@ impl Experiment {
                 })?;
                 if let Some((_, other)) = seen.iter().find(|(c, _)| *c == config) {
                     let show = |p: &[Value]| p.iter().map(value_label).collect::<Vec<_>>().join(", ");
+                    // The first axis whose values differ between the two points.
+                    let axis = experiment
+                        .sweep
+                        .iter()
+                        .zip(other.iter().zip(&values))
+                        .find(|(_, (a, b))| a != b)
+                        .map_or_else(String::new, |(a, _)| a.key.clone());
                     return Err(SpecError(format!(
-                        "{file}: [sweep]: the points ({}) and ({}) give the same configuration; sweep values must differ",
+                        "{}: the points ({}) and ({}) give the same configuration; sweep values must differ",
+                        axis_source(&axis),
                         show(other),
                         show(&values)
                     )));
@@ -428,7 +433,7 @@ impl Experiment {
             .filter(|c| {
                 let kept = c.statement.within(&groups);
                 if !kept {
-                    eprintln!(
+                    crate::note!(
                         "claim \"{}\": not checked: it names a group this sweep does not run",
                         c.spec.name
                     );

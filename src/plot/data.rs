@@ -256,6 +256,18 @@ impl RunData {
             .unwrap_or(0)
     }
 
+    /// Every scope the folder recorded a value in: the evaluation scopes in the standard order,
+    /// then the others (`train`, `constitution`, `rm`, ...) by name.
+    pub fn recorded_scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = self.scopes().iter().map(|s| s.to_string()).collect();
+        for (_, scope, _) in self.series.keys() {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+        scopes
+    }
+
     /// The scopes recorded for an arm, in the standard order.
     pub fn scopes(&self) -> Vec<&'static str> {
         Scope::ALL

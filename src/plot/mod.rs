@@ -298,7 +298,7 @@ pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> a
         return Err(Undrawable(skipped.join("; ")).into());
     }
     for why in skipped {
-        eprintln!("figures: {why}; drawing the others only");
+        crate::note!("figures: {why}; drawing the others only");
     }
     Ok(written)
 }

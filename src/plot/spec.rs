@@ -52,6 +52,21 @@ pub struct PanelSpec {
     pub metrics: Vec<String>,
 }
 
+/// The names of the figures drawn for every experiment that fits them; a user's figure may not
+/// take one (it would replace the built-in one's files).
+pub const BUILT_IN_FIGURES: [&str; 7] = [
+    "headline",
+    "outcomes",
+    "diagnostics",
+    "finals",
+    "sweep",
+    "robustness_claims",
+    "robustness_outcomes",
+];
+
+/// The name prefixes of the built-in figures drawn once per metric.
+pub const BUILT_IN_PREFIXES: [&str; 3] = ["heatmap_", "edge_steps_", "edge_position_"];
+
 impl FigureSpec {
     /// Checks the figure against the experiment's arms (their names and configurations).
     pub fn validate(&self, arms: &[(&str, &RunConfig)]) -> Result<(), String> {
@@ -60,13 +75,14 @@ impl FigureSpec {
                 .name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && !["headline", "outcomes", "diagnostics", "sweep"].contains(&self.name.as_str())
-            && !self.name.starts_with("heatmap_");
+            && !BUILT_IN_FIGURES.contains(&self.name.as_str())
+            && !BUILT_IN_PREFIXES.iter().any(|p| self.name.starts_with(p));
         if !name_ok {
             return Err(format!(
-                "`name` = \"{}\": must be letters, digits, `_` or `-`, and not a built-in figure's name \
-                 (headline, outcomes, diagnostics, sweep, heatmap_*)",
-                self.name
+                "`name` = \"{}\": must be letters, digits, `_` or `-`, and not a built-in figure's name ({}, {})",
+                self.name,
+                BUILT_IN_FIGURES.join(", "),
+                BUILT_IN_PREFIXES.map(|p| format!("{p}*")).join(", ")
             ));
         }
         let titles = std::iter::once(&self.title).chain(self.panels.iter().map(|p| &p.title));

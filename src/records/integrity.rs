@@ -30,6 +30,11 @@ impl Fingerprint {
         let name = path
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        // A regular file's size bounds the read; a device (`/dev/zero`) put in its place does not.
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => return Some(format!("{name} is not a regular file")),
+            _ => {}
+        }
         match std::fs::read(path) {
             Err(e) => Some(format!("{name} cannot be read ({e})")),
             Ok(bytes) => {

@@ -1,7 +1,8 @@
-//! One writer per output folder. `run` and `merge` hold an exclusive OS lock on `<out>/.lock` for
-//! as long as they write; the lock dies with the process, so `kill -9` never leaves a stale one.
-//! The file holds the writer's pid, so a second writer and a reader of a half-written folder can
-//! name it.
+//! One writer per output folder. `run` and `merge` hold an exclusive OS lock on the folder itself
+//! for as long as they write; the lock dies with the process, so `kill -9` never leaves a stale
+//! one, and removing a file cannot release it (a lock on `<out>/.lock` alone was released for a
+//! second writer by deleting that file). `<out>/.lock` holds the writer's pid, so a second writer
+//! and a reader of a half-written folder can name it.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -15,6 +16,7 @@ pub fn lock_path(dir: &Path) -> PathBuf {
 /// A folder held for writing; released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct FolderLock {
+    _folder: File,
     _file: File,
 }
 
@@ -33,6 +35,10 @@ impl FolderLock {
     pub fn acquire(dir: &Path) -> anyhow::Result<FolderLock> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("{}: cannot create the output folder: {e}", dir.display()))?;
+        // The folder's own lock decides; a folder cannot be opened for locking on every system,
+        // and there the pid file's lock stands alone.
+        let folder =
+            File::open(dir).map_err(|e| anyhow::anyhow!("{}: cannot open the output folder: {e}", dir.display()))?;
         let path = lock_path(dir);
         let mut file = OpenOptions::new()
             .read(true)
@@ -41,7 +47,7 @@ impl FolderLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| anyhow::anyhow!("{}: cannot open the lock file: {e}", path.display()))?;
-        match file.try_lock() {
+        match folder.try_lock().and_then(|()| file.try_lock()) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(Busy {
@@ -59,16 +65,19 @@ impl FolderLock {
             .and_then(|()| file.write_all(pid.as_bytes()))
             .and_then(|()| file.flush());
         written.map_err(|e| anyhow::anyhow!("{}: cannot write the lock file: {e}", path.display()))?;
-        Ok(FolderLock { _file: file })
+        Ok(FolderLock {
+            _folder: folder,
+            _file: file,
+        })
     }
 }
 
 /// The pid of the process that writes to `dir` now, if one does (its lock is held).
 pub fn writer(dir: &Path) -> Option<Option<u32>> {
-    let mut file = File::options().read(true).open(lock_path(dir)).ok()?;
-    match file.try_lock_shared() {
+    let folder = File::open(dir).ok()?;
+    match folder.try_lock_shared() {
         Ok(()) => None, // released with the file
-        Err(_) => Some(read_pid(&mut file)),
+        Err(_) => Some(File::open(lock_path(dir)).ok().and_then(|mut f| read_pid(&mut f))),
     }
 }
 
@@ -98,6 +107,10 @@ mod tests {
         assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
         assert!(err.is::<Busy>());
         assert_eq!(writer(dir.path()), Some(Some(std::process::id())));
+        // Removing the pid file releases nothing: the folder itself is locked.
+        std::fs::remove_file(lock_path(dir.path())).unwrap();
+        assert!(FolderLock::acquire(dir.path()).unwrap_err().is::<Busy>());
+        assert_eq!(writer(dir.path()), Some(None));
         drop(held);
         assert_eq!(writer(dir.path()), None);
         FolderLock::acquire(dir.path()).unwrap();

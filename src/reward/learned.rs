@@ -158,7 +158,15 @@ impl RmConfig {
         within("rm.batch", self.batch, 1, 65_536)?;
         within("rm.ensemble", self.ensemble, 1, 32)?;
         non_negative("rm.pessimism", self.pessimism)?;
-        finite("rm.pessimism", self.pessimism)
+        finite("rm.pessimism", self.pessimism)?;
+        if self.ensemble == 1 && self.pessimism != 0.0 {
+            return Err(crate::settings::idle(
+                "rm.pessimism",
+                self.pessimism,
+                "with rm.ensemble = 1 (it weighs the spread of an ensemble's rewards)",
+            ));
+        }
+        Ok(())
     }
 
     /// Comparisons held out to measure the model (the last ones drawn).

@@ -135,6 +135,24 @@ impl RunConfig {
             )?;
         }
         self.eval.validate()?;
+        // A window chosen wider than the evaluations there are would average fewer values than
+        // it says (the default is taken as "up to 3").
+        let evaluations = self.evaluations_after_start();
+        if evaluations > 0
+            && self.eval.final_window > evaluations
+            && self.eval.final_window != EvalConfig::default().final_window
+        {
+            return Err(crate::settings::check(
+                "eval.final_window",
+                self.eval.final_window,
+                false,
+                &format!(
+                    "must be at most the {evaluations} evaluations after step 0 (pressure.steps = {}, followup.steps = {}, eval.every = {}); a larger window would average fewer values than it says",
+                    p.steps, f.steps, self.eval.every
+                ),
+            )
+            .unwrap_err());
+        }
         let learned = matches!(self.reward, RewardConfig::Learned(_))
             || (f.steps > 0 && matches!(f.reward, RewardConfig::Learned(_)));
         for (key, given) in [("raters", self.raters.is_some()), ("rm", self.rm.is_some())] {
@@ -210,6 +228,23 @@ impl RunConfig {
             }
         }
         Ok(())
+    }
+
+    /// How many evaluations a run records after step 0: every `eval.every` global RL steps, and
+    /// at each RL phase's last step.
+    pub fn evaluations_after_start(&self) -> usize {
+        let every = self.eval.every.max(1);
+        let mut count = 0;
+        let mut start = 0;
+        for steps in [self.pressure.steps, self.followup.steps] {
+            let end = start + steps;
+            if steps > 0 {
+                // Multiples of `every` in (start, end], plus the phase's end when it is not one.
+                count += end / every - start / every + usize::from(!end.is_multiple_of(every));
+            }
+            start = end;
+        }
+        count
     }
 
     /// The configuration validated, with what one setting takes from another written out.

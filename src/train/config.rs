@@ -167,6 +167,22 @@ fn check_ppo(prefix: &str, algorithm: Algorithm, ppo: &Option<PpoConfig>) -> Res
 
 impl PressureConfig {
     pub fn validate(&self) -> Result<(), InvalidValue> {
+        if self.steps == 0 {
+            // No pressure step is trained: every other setting of the phase could not change the run.
+            let idle_default = PressureConfig {
+                steps: 0,
+                ..PressureConfig::default()
+            };
+            let table = toml::Table::try_from(self).expect("settings serialize");
+            let defaults = toml::Table::try_from(&idle_default).expect("settings serialize");
+            if let Some((key, value)) = table.iter().find(|(k, v)| defaults.get(*k) != Some(*v)) {
+                return Err(idle(
+                    &format!("pressure.{key}"),
+                    value,
+                    "with pressure.steps = 0 (no pressure step is trained)",
+                ));
+            }
+        }
         positive("pressure.lr", self.lr)?;
         within("pressure.batch", self.batch, 4, MAX_BATCH)?;
         non_negative("pressure.kl", self.kl)?;

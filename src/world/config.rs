@@ -76,6 +76,14 @@ impl WorldConfig {
             "must not repeat a domain",
         )?;
         unit("world.monitored_rate", self.monitored_rate)?;
+        if !self.cue_visible && self.monitored_rate != WorldConfig::default().monitored_rate {
+            // The rate decides only whether the policy sees the monitored cue.
+            return Err(crate::settings::idle(
+                "world.monitored_rate",
+                self.monitored_rate,
+                "with world.cue_visible = false (it sets how often the policy sees the monitored cue)",
+            ));
+        }
         unit("world.frame_rate", self.frame_rate)
     }
 }

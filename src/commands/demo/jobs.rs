@@ -126,7 +126,7 @@ impl Trainer {
     fn work(&self, warm: Option<Experiment>) {
         if let Some(experiment) = warm {
             if let Err(e) = keep_constitutions(&experiment, self.jobs, &self.constitutions) {
-                eprintln!("pressure demo: the constitutions could not be trained ahead: {e:#}");
+                crate::note!("pressure demo: the constitutions could not be trained ahead: {e:#}");
             }
             self.done(&PathBuf::new());
         }

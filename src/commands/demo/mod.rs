@@ -110,7 +110,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             SocketAddr::V4(a) => format!("http://{a}/"),
         };
         println!("pressure demo: {url}");
-        eprintln!(
+        crate::note!(
             "pressure demo: runs are kept in {}; at most {} seeds and {} steps a run, {} training(s) at once, {} waiting; Ctrl-C stops",
             args.runs.display(),
             limits.seeds,
@@ -119,7 +119,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             limits.waiting
         );
         if !ip.is_loopback() {
-            eprintln!(
+            crate::note!(
                 "warning: --host {ip}: anyone who can reach this machine can open the page and train on it \
                  (within the limits above); the default, 127.0.0.1, serves this machine only"
             );
@@ -133,7 +133,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         tokio::select! {
             served = serve => served.context("the server stopped"),
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("pressure demo: stopped");
+                crate::note!("pressure demo: stopped");
                 Ok(())
             }
         }
@@ -153,6 +153,6 @@ fn open(url: &str) {
         ("xdg-open", vec![url])
     };
     if std::process::Command::new(program).args(&args).spawn().is_err() {
-        eprintln!("pressure demo: --open: cannot run {program}; open {url} yourself");
+        crate::note!("pressure demo: --open: cannot run {program}; open {url} yourself");
     }
 }

@@ -32,14 +32,22 @@ pub struct ReportArgs {
 
 /// `pressure report`: writes the report and says where.
 pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let out = args.out.clone().unwrap_or_else(|| args.run_dir.join("report.html"));
+    // Inside a run folder a report may only be an HTML file at its top, beside its data.
+    records::target::output_file(&out, "--out", |_, name| {
+        name.ends_with(".html") && !name.starts_with('.')
+    })
+    .map_err(anyhow::Error::msg)?;
     let data = folder::load_data(&args.run_dir)?;
     let manifest = records::verify_folder(&args.run_dir)?;
-    let config = std::fs::read_to_string(args.run_dir.join("config.toml"))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.run_dir.join("config.toml").display()))?;
+    let config = records::read_limited(
+        &args.run_dir.join("config.toml"),
+        crate::experiment::spec::MAX_FILE_BYTES,
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", args.run_dir.join("config.toml").display()))?;
     let html = page(&data, &manifest, &config, &args.run_dir)?;
-    let out = args.out.clone().unwrap_or_else(|| args.run_dir.join("report.html"));
     records::write_atomic(&out, html.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
-    eprintln!(
+    crate::note!(
         "{}: report written to {} ({} kB)",
         manifest.experiment,
         out.display(),
