@@ -1,7 +1,8 @@
 //! The demo's API without a browser: a run requested over HTTP streams the numbers `pressure
 //! run` writes for the same command line, byte for byte; bad parameters get a 4xx with the line
 //! the command line prints; one training at a time, three waiting, the next refused, and a
-//! stored configuration answered at once whatever the queue.
+//! stored configuration answered at once whatever the queue; a request from another name or
+//! page refused.
 
 mod common;
 mod demo_server;
@@ -326,4 +327,120 @@ fn the_limits_are_the_servers_flags() {
         assert_eq!(o.status.code(), Some(2), "{flag}");
         assert_eq!(stderr(&o).trim(), format!("error: {flag} 0: must be 1 or more"));
     }
+}
+
+#[test]
+fn a_request_from_another_name_or_another_page_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let server = Server::start(dir.path(), &cache, &["--cold"]);
+    let port = server.addr.rsplit_once(':').unwrap().1;
+    let train = "/api/train?scene=pressure&arm=no%20pressure&seeds=1&pressure.steps=50";
+    let evil_with_port = format!("evil.example:{port}");
+    let localhost = format!("localhost:{port}");
+    let own_page = format!("http://{}", server.addr);
+    // (method, path, Host, Origin, what the refusal names)
+    let refused: [(&str, &str, &str, Option<&str>, &str); 8] = [
+        ("GET", "/", "evil.example", None, r#"Host "evil.example""#),
+        // As observed: a cross-origin POST with `Host: evil.example` and `Origin: evil.example`.
+        (
+            "POST",
+            train,
+            "evil.example",
+            Some("evil.example"),
+            r#"Host "evil.example""#,
+        ),
+        // A name rebound to this machine, with the server's port.
+        (
+            "GET",
+            "/api/catalogue",
+            &evil_with_port,
+            None,
+            &format!(r#"Host "evil.example:{port}""#),
+        ),
+        ("GET", "/", "demo.local", None, r#"Host "demo.local""#),
+        ("GET", "/", "localhost:1", None, r#"Host "localhost:1""#),
+        // The server's own name, from another page.
+        (
+            "POST",
+            train,
+            &server.addr,
+            Some("http://evil.example"),
+            r#"Origin "http://evil.example""#,
+        ),
+        ("POST", train, &localhost, Some("null"), r#"Origin "null""#),
+        (
+            "POST",
+            train,
+            &server.addr,
+            Some(&format!("https://{}", server.addr)),
+            &format!(r#"Origin "https://{}""#, server.addr),
+        ),
+    ];
+    for (method, path, host, origin, names) in refused {
+        let mut headers = vec![("Host", host)];
+        headers.extend(origin.map(|o| ("Origin", o)));
+        let r = server.open_with(method, path, &headers);
+        assert!(
+            r.headers
+                .contains(&"content-type: text/plain; charset=utf-8".to_string())
+        );
+        let (status, body) = r.whole();
+        assert_eq!(status, 403, "{method} {path} {headers:?}: {body}");
+        let line = body.strip_suffix('\n').unwrap_or(&body);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.starts_with("error: ") && line.contains(names), "{line}");
+        assert!(line.contains("--allow-host NAME"), "{line}");
+    }
+    assert!(!cache.join("pressure").exists(), "nothing was trained");
+    assert_eq!(server.status()["training"], 0);
+
+    // The page's own requests: any of its names, and a POST with its Origin or without one.
+    let host_127 = format!("127.0.0.1:{port}");
+    let host_v6 = format!("[::1]:{port}");
+    for host in [
+        host_127.as_str(),
+        "127.0.0.1",
+        &localhost,
+        "localhost",
+        "LocalHost",
+        &host_v6,
+    ] {
+        let (status, body) = server.open_with("GET", "/", &[("Host", host)]).whole();
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    for headers in [
+        vec![("Origin", own_page.as_str())],
+        vec![("Host", localhost.as_str()), ("Origin", &format!("http://{localhost}"))],
+        vec![],
+    ] {
+        let mut r = server.open_with("POST", train, &headers);
+        assert_eq!(r.status, 200, "{headers:?}");
+        let mut last = None;
+        while let Some((name, _)) = r.next_event() {
+            last = Some(name);
+        }
+        assert_eq!(last.as_deref(), Some("done"), "{headers:?}");
+    }
+    drop(server);
+
+    // --allow-host adds a name, with the port or without it.
+    let server = Server::start(dir.path(), &cache, &["--cold", "--allow-host", "demo.local"]);
+    let port = server.addr.rsplit_once(':').unwrap().1;
+    for host in ["demo.local".to_string(), format!("demo.local:{port}")] {
+        let (status, body) = server.open_with("GET", "/", &[("Host", &host)]).whole();
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    let (status, _) = server.open_with("GET", "/", &[("Host", "evil.example")]).whole();
+    assert_eq!(status, 403);
+    let o = pressure(
+        &["demo", "--port", "0", "--allow-host", "http://demo.local"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: --allow-host http://demo.local: not a host name"),
+        "{}",
+        stderr(&o)
+    );
 }

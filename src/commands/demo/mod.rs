@@ -11,9 +11,11 @@
 //! - `request`: the page's address turned into the command line that trains it, with the
 //!   demo's limits;
 //! - `jobs`: one training at a time, a few waiting; `live`: what the page is sent as it trains;
-//! - `server`: the routes, the embedded assets (`web/`) and the catalogue.
+//! - `server`: the routes, the embedded assets (`web/`) and the catalogue; `hosts`: the names
+//!   it answers to, and the page a request that trains must come from.
 
 pub mod controls;
+pub mod hosts;
 pub mod jobs;
 pub mod live;
 pub mod request;
@@ -40,6 +42,11 @@ pub struct DemoArgs {
     /// the page (and its training) to the network.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// Answer to this name too (repeatable): the page is served only to addresses naming this
+    /// server as the bound address, localhost, 127.0.0.1 or [::1] (with or without the port),
+    /// e.g. `--allow-host 192.168.1.20` with `--host 0.0.0.0`. With `:PORT`, that port only.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_host: Vec<String>,
     /// Open the page in the default browser.
     #[arg(long)]
     pub open: bool,
@@ -77,6 +84,9 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     ] {
         anyhow::ensure!(value >= 1, "{flag} {value}: must be 1 or more");
     }
+    for name in &args.allow_host {
+        hosts::check_name(name).map_err(anyhow::Error::msg)?;
+    }
     let limits = request::Limits {
         seeds: args.max_seeds,
         steps: args.max_steps,
@@ -93,7 +103,6 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .expect("the first scene is valid")
     });
     let trainer = Trainer::start(threads, limits, warm);
-    let app = Arc::new(App::new(args.runs.clone(), trainer, limits));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -105,6 +114,12 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("--port {}: cannot listen on {ip}:{}", args.port, args.port))?;
         let addr = listener.local_addr()?;
+        let app = Arc::new(App::new(
+            args.runs.clone(),
+            trainer,
+            limits,
+            hosts::Hosts::new(addr, &args.allow_host),
+        ));
         let url = match addr {
             SocketAddr::V6(a) => format!("http://[{}]:{}/", a.ip(), a.port()),
             SocketAddr::V4(a) => format!("http://{a}/"),
@@ -121,7 +136,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         if !ip.is_loopback() {
             eprintln!(
                 "warning: --host {ip}: anyone who can reach this machine can open the page and train on it \
-                 (within the limits above); the default, 127.0.0.1, serves this machine only"
+                 (within the limits above), at an address it answers to (the one it listens on, or a name \
+                 given with --allow-host); the default, 127.0.0.1, serves this machine only"
             );
         }
         if args.open {

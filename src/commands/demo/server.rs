@@ -10,6 +10,9 @@
 //! GET  /api/status       trainings running or waiting, constitutions kept (JSON)
 //! ```
 //!
+//! Every request must name the server by a name it knows, and a POST come from its own page
+//! (`hosts`); otherwise it is refused (403) with one line of plain text.
+//!
 //! STATE is the page's address: `scene`, `arm`, `seeds`, `scope` and control keys. A refused
 //! request is answered with its status and `{"message", "key"}`: the line the command line
 //! prints for the same input, and the control it concerns.
@@ -18,8 +21,9 @@ use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request as HttpRequest, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +31,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::controls::{self, CONTROLS};
+use super::hosts::Hosts;
 use super::jobs::{Job, Trainer, answer_stored, stored_runs};
 use super::live::Message;
 use super::request::{Limits, Refusal, Request, scene_experiment};
@@ -47,16 +52,19 @@ pub struct App {
     pub trainer: Arc<Trainer>,
     /// What a request may ask.
     pub limits: Limits,
+    /// The names it answers to.
+    pub hosts: Hosts,
     /// The catalogue, computed once.
     catalogue: Value,
 }
 
 impl App {
-    pub fn new(runs: PathBuf, trainer: Arc<Trainer>, limits: Limits) -> App {
+    pub fn new(runs: PathBuf, trainer: Arc<Trainer>, limits: Limits, hosts: Hosts) -> App {
         App {
             runs,
             trainer,
             limits,
+            hosts,
             catalogue: catalogue(&limits),
         }
     }
@@ -82,7 +90,29 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/status",
             get(|State(app): State<Arc<App>>| async move { Json(app.trainer.status()) }),
         )
+        .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
+}
+
+/// Refuses a request not addressed to this server by a name it knows, or a POST from another
+/// page than its own (`hosts`).
+async fn guard(State(app): State<Arc<App>>, request: HttpRequest, next: Next) -> Response {
+    let headers = request.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .map(|v: &header::HeaderValue| v.to_str().unwrap_or("(not text)"))
+    };
+    let host = text(header::HOST).or_else(|| request.uri().authority().map(|a| a.as_str()));
+    if let Some(why) = app.hosts.refusal(request.method(), host, text(header::ORIGIN)) {
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{why}\n"),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {
