@@ -10,7 +10,7 @@ mod demo_server;
 use std::path::Path;
 
 use common::{pressure, stderr, stdout};
-use demo_server::{Server, args_with_out, named};
+use demo_server::{Server, args_with_out, named, pressure_within};
 use serde_json::Value;
 
 /// Every streamed row of a run, as one text.
@@ -443,4 +443,32 @@ fn a_request_from_another_name_or_another_page_is_refused() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn jobs_beyond_the_cores_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(cores < 3000, "this test needs a machine with fewer than 3,000 cores");
+    let runs = dir.path().join("cache");
+    // As observed: `--jobs 100000` aborted starting its threads, `--jobs 3000` started 3,003.
+    for jobs in ["100000", "3000"] {
+        let o = pressure_within(
+            &["demo", "--port", "0", "--runs", runs.to_str().unwrap(), "--jobs", jobs],
+            dir.path(),
+            std::time::Duration::from_secs(30),
+        );
+        assert_eq!(o.status.code(), Some(2), "--jobs {jobs}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            format!("error: --jobs {jobs}: must be 1 to {cores}, the cores of this machine\n")
+        );
+        assert_eq!(stdout(&o), "", "--jobs {jobs}: nothing is served");
+        assert!(!runs.exists(), "--jobs {jobs}: nothing is created");
+    }
+    // As many as the cores is allowed.
+    let server = Server::start(dir.path(), &runs, &["--cold", "--jobs", &cores.to_string()]);
+    let (_, body) = server.get("/api/catalogue");
+    let catalogue: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(catalogue["limits"]["trainings"], cores);
 }

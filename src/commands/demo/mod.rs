@@ -63,7 +63,7 @@ pub struct DemoArgs {
     /// The most seeds a page may ask.
     #[arg(long, value_name = "N", default_value_t = request::MAX_SEEDS)]
     pub max_seeds: u64,
-    /// Trainings at once; the machine's cores are shared among them.
+    /// Trainings at once, 1 to the number of cores; the cores are shared among them.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
     /// Requests that may wait their turn; one more is refused until a place frees.
@@ -84,6 +84,13 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     ] {
         anyhow::ensure!(value >= 1, "{flag} {value}: must be 1 or more");
     }
+    // Each training is a thread sharing the cores: more than the cores cannot be used.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    anyhow::ensure!(
+        args.jobs <= threads,
+        "--jobs {}: must be 1 to {threads}, the cores of this machine",
+        args.jobs
+    );
     for name in &args.allow_host {
         hosts::check_name(name).map_err(anyhow::Error::msg)?;
     }
@@ -95,7 +102,6 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&args.runs)
         .with_context(|| format!("--runs {}: cannot create the run cache", args.runs.display()))?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let warm = (!args.cold).then(|| {
         let first = &scenes::SCENES[0];
         request::Request::parse(&[("scene".into(), first.name.into())])
