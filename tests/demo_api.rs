@@ -1,8 +1,8 @@
 //! The demo's API without a browser: a run requested over HTTP streams the numbers `pressure
 //! run` writes for the same command line, byte for byte; bad parameters get a 4xx with the line
 //! the command line prints; one training at a time, three waiting, the next refused, and a
-//! stored configuration answered at once whatever the queue; a request from another name or
-//! page refused.
+//! stored configuration answered at once while a place is free; a request from another name or
+//! page refused; memory given back after bursts of requests.
 
 mod common;
 mod demo_server;
@@ -219,7 +219,7 @@ fn bad_parameters_get_a_4xx_with_the_line_the_command_line_prints() {
 }
 
 #[test]
-fn one_training_at_a_time_three_waiting_and_stored_runs_at_once() {
+fn one_training_at_a_time_three_waiting_and_stored_runs_at_once_while_a_place_is_free() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     // A configuration trained by the command line beforehand is in the demo's cache.
@@ -243,6 +243,26 @@ fn one_training_at_a_time_three_waiting_and_stored_runs_at_once() {
     assert!(o.status.success(), "{}", stderr(&o));
     let server = Server::start(dir.path(), &cache, &["--cold"]);
 
+    // Stored runs do not wait for a training: the command line's run is served from the cache
+    // at once.
+    for _ in 0..2 {
+        let clock = std::time::Instant::now();
+        let (status, events) = server.train(stored);
+        assert_eq!(status, 200, "{events:?}");
+        assert_eq!(named(&events, "queued").len(), 0);
+        assert_eq!(named(&events, "done")[0]["stored"], 1);
+        assert!(clock.elapsed().as_secs_f64() < 2.0, "{:?}", clock.elapsed());
+        let id = named(&events, "start")[0]["runs"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let written =
+            std::fs::read_to_string(Path::new(&cache).join("pressure/runs").join(&id).join("metrics.csv")).unwrap();
+        assert_eq!(format!("step,scope,metric,value\n{}", streamed(&events, &id)), written);
+    }
+    // Its answer is kept in memory for the next request that asks for it.
+    assert_eq!(server.status()["answers_kept"], 1);
+
     let mut first = server.open("POST", "/api/train?scene=pressure&seeds=8&pressure.steps=4000");
     assert_eq!(first.status, 200);
     let (name, queued) = first.next_event().unwrap();
@@ -261,33 +281,28 @@ fn one_training_at_a_time_three_waiting_and_stored_runs_at_once() {
         assert_eq!(data["ahead"], i + 1, "{data}");
         waiting.push(r);
     }
-    let (status, body) = server
-        .open(
-            "POST",
-            "/api/train?scene=pressure&seeds=1&pressure.steps=50&reward.refusal_penalty=2.5",
-        )
-        .whole();
-    assert_eq!(status, 503, "{body}");
-    let body: Value = serde_json::from_str(&body).unwrap();
+    // One training and three waiting fill the four places (--jobs 1, --queue 3): the next
+    // request is refused, a training or a stored answer alike, and so is a download.
+    for query in [
+        "scene=pressure&seeds=1&pressure.steps=50&reward.refusal_penalty=2.5",
+        stored,
+    ] {
+        let (status, body) = server.open("POST", &format!("/api/train?{query}")).whole();
+        assert_eq!(status, 503, "{query}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            body["message"],
+            "error: the demo is answering 4 requests, as many as it answers at once (--jobs and --queue); try again when one finishes",
+            "{query}"
+        );
+    }
+    let (status, _) = server.get(&format!("/api/csv?{stored}"));
+    assert_eq!(status, 503);
+    let status = server.status();
     assert_eq!(
-        body["message"],
-        "error: the demo is training and 3 requests are waiting (--queue); try again when one finishes"
+        (&status["answering"], &status["waiting"]),
+        (&Value::from(4), &Value::from(3))
     );
-
-    // Stored runs do not wait: the command line's run is served from the cache at once.
-    let clock = std::time::Instant::now();
-    let (status, events) = server.train(stored);
-    assert_eq!(status, 200, "{events:?}");
-    assert_eq!(named(&events, "queued").len(), 0);
-    assert_eq!(named(&events, "done")[0]["stored"], 1);
-    assert!(clock.elapsed().as_secs_f64() < 2.0, "{:?}", clock.elapsed());
-    let id = named(&events, "start")[0]["runs"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let written =
-        std::fs::read_to_string(Path::new(&cache).join("pressure/runs").join(&id).join("metrics.csv")).unwrap();
-    assert_eq!(format!("step,scope,metric,value\n{}", streamed(&events, &id)), written);
 }
 
 #[test]
@@ -471,4 +486,81 @@ fn jobs_beyond_the_cores_are_refused_before_anything_starts() {
     let (_, body) = server.get("/api/catalogue");
     let catalogue: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(catalogue["limits"]["trainings"], cores);
+}
+
+/// Requests in one burst of the memory test, all at once: more than the server answers at once.
+const BURST: usize = 24;
+
+/// Bursts of the memory test after the first.
+const LATER_BURSTS: usize = 6;
+
+/// How much the server's resident memory may grow over the later bursts of the memory test.
+const MEMORY_SLACK_MIB: f64 = 50.0;
+
+#[test]
+fn memory_comes_back_after_bursts_of_requests_for_a_stored_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let o = pressure(
+        &[
+            "run",
+            "pressure",
+            "--arm",
+            "objection penalized",
+            "--seeds",
+            "8",
+            "--set",
+            "pressure.steps=2000",
+            "--out",
+            cache.join("pressure").to_str().unwrap(),
+            "--no-plots",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let server = Server::start(dir.path(), &cache, &["--cold"]);
+    // Eight seeds of 2,000 steps. Before every answer took a place,
+    // bursts like these took the server from 160 to 232 MiB, 8 of 4,000 steps from 291 to 453.
+    let stored = "scene=pressure&arm=objection%20penalized&seeds=8&pressure.steps=2000";
+    let clock = std::time::Instant::now();
+    // One burst: BURST requests at once, each a stored answer, a check or a download; each is
+    // answered (200) or refused for want of a place (503), and the server answers none after.
+    let burst = || {
+        let statuses: Vec<(u16, bool)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..BURST)
+                .map(|i| {
+                    let server = &server;
+                    s.spawn(move || match i % 3 {
+                        0 | 1 => {
+                            let (status, events) = server.train(stored);
+                            let done = named(&events, "done");
+                            (status, status != 200 || (done.len() == 1 && done[0]["stored"] == 8))
+                        }
+                        _ => {
+                            let (status, body) = server.get(&format!("/api/csv?{stored}"));
+                            (status, status != 200 || body.lines().count() > 1)
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (status, whole) in &statuses {
+            assert!([200, 503].contains(status), "{statuses:?}");
+            assert!(whole, "an answer was cut short: {statuses:?}");
+        }
+        assert!(statuses.iter().any(|(s, _)| *s == 200), "{statuses:?}");
+        server.wait_answered(std::time::Duration::from_secs(10));
+        // The memory freed is returned by a thread of its own once the last answer is sent.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        server.memory_mib().expect("the server's memory is readable (Linux)")
+    };
+    let first = burst();
+    let later: Vec<f64> = (0..LATER_BURSTS).map(|_| burst()).collect();
+    eprintln!("the server's memory after each burst: {first:.1} MiB, then {later:.1?}");
+    assert!(
+        later.iter().all(|m| *m <= first + MEMORY_SLACK_MIB),
+        "the server held {first:.0} MiB after the first burst of {BURST} requests, then {later:.0?}"
+    );
+    assert!(clock.elapsed().as_secs() < 60, "the bursts took {:?}", clock.elapsed());
 }

@@ -65,6 +65,19 @@ impl Server {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// Waits until the server is sending no answer.
+    pub fn wait_answered(&self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let status = self.status();
+            if status["answering"] == 0 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the server stayed busy: {status}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Waits until the server is not training (its constitutions trained ahead, if any).
     pub fn wait_idle(&self, limit: std::time::Duration) {
         let deadline = std::time::Instant::now() + limit;

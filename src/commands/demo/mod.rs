@@ -66,10 +66,15 @@ pub struct DemoArgs {
     /// Trainings at once, 1 to the number of cores; the cores are shared among them.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
-    /// Requests that may wait their turn; one more is refused until a place frees.
+    /// Requests that may wait their turn; one more is refused until a place frees. At most
+    /// `--jobs` + `--queue` answers, stored or trained, are sent at once.
     #[arg(long, value_name = "N", default_value_t = request::WAITING)]
     pub queue: usize,
 }
+
+/// Threads that read requests and stored runs (not trainings): a burst of requests waits for
+/// them rather than starting a thread each.
+pub const BLOCKING_THREADS: usize = 4;
 
 /// `pressure demo`: serves the page until interrupted.
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -112,6 +117,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
