@@ -564,3 +564,35 @@ fn memory_comes_back_after_bursts_of_requests_for_a_stored_answer() {
     );
     assert!(clock.elapsed().as_secs() < 60, "the bursts took {:?}", clock.elapsed());
 }
+
+#[test]
+fn a_control_value_that_leaves_a_figure_without_data_is_trained_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold"]);
+    // As observed, each refused with `figures[0] ...: the scope ... is empty` and no key:
+    // inoculation without a frame has no framed scope, narrow_to_broad with all four domains
+    // trained has no heldout one.
+    for (query, empty) in [
+        ("scene=inoculation&world.frame=none", "framed"),
+        (
+            "scene=narrow_to_broad&world.train_domains=%5B%22harm%22%2C%22honesty%22%2C%22care%22%2C%22safety%22%5D",
+            "heldout",
+        ),
+    ] {
+        let (status, body) = server.get(&format!("/api/check?{query}"));
+        assert_eq!(status, 200, "{query}: {body}");
+        let check: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(check["runs"], 5, "{query}");
+        let (status, events) = server.train(&format!("{query}&seeds=1&pressure.steps=50"));
+        assert_eq!(status, 200, "{query}: {events:?}");
+        let done = named(&events, "done");
+        assert_eq!(done.len(), 1, "{query}: {events:?}");
+        assert_eq!(done[0]["problems"], Value::Array(vec![]), "{query}");
+        let last = named(&events, "point").last().copied().unwrap().clone();
+        assert!(last["values"]["trained:refusal"].is_array(), "{query}: {last}");
+        assert!(
+            last["values"].get(format!("{empty}:refusal")).is_none(),
+            "{query}: {last}"
+        );
+    }
+}
