@@ -596,3 +596,31 @@ fn a_control_value_that_leaves_a_figure_without_data_is_trained_without_it() {
         );
     }
 }
+
+#[test]
+fn a_flag_given_as_the_arm_is_refused_naming_arm_and_the_arms() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold"]);
+    let arms = "no pressure, objection tolerated, objection penalized, principles untaught";
+    // As observed: `arm=--out=...` was refused with `error: error: a value is required for --arm`.
+    for (query, arm) in [
+        ("scene=pressure&arm=--out=/tmp/elsewhere", "--out=/tmp/elsewhere"),
+        ("scene=pressure&arm=--out", "--out"),
+        ("scene=free&arm=-h", "-h"),
+    ] {
+        for (status, body) in [server.get(&format!("/api/check?{query}")), {
+            let (s, e) = server.train(query);
+            (s, e[0].1.to_string())
+        }] {
+            assert_eq!(status, 400, "{query}: {body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(body["key"], "arm", "{query}");
+            assert_eq!(
+                body["message"],
+                format!("error: --arm {arm}: not an arm of pressure; its arms: {arms}"),
+                "{query}"
+            );
+        }
+    }
+    assert!(!dir.path().join("cache/pressure").exists(), "nothing was trained");
+}

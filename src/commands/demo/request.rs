@@ -164,7 +164,13 @@ impl Request {
         let mut args = vec!["run".to_string(), self.scene.experiment.to_string()];
         if file.arms.len() > 1 {
             let arm = self.arm.clone().unwrap_or_else(|| self.scene.start.to_string());
-            args.extend(["--arm".to_string(), arm]);
+            // A name that looks like a flag stays the value of `--arm` (and is refused as a name
+            // that is not an arm's).
+            if arm.starts_with('-') {
+                args.push(format!("--arm={arm}"));
+            } else {
+                args.extend(["--arm".to_string(), arm]);
+            }
         }
         args.extend(["--seeds".to_string(), self.seeds.to_string()]);
         let start = self.scene.points.iter().find(|(n, _)| *n == self.scene.start);
@@ -214,7 +220,11 @@ impl Request {
     pub fn experiment(&self, runs: &Path) -> Result<Experiment, Refusal> {
         let args = self.args(runs);
         let line = RunLine::try_parse_from(std::iter::once("pressure run".to_string()).chain(args.into_iter().skip(1)))
-            .map_err(|e| Refusal::bad(format!("error: {}", e.to_string().lines().next().unwrap_or(""))))?;
+            .map_err(|e| {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("");
+                Refusal::bad(format!("error: {}", first.strip_prefix("error: ").unwrap_or(first)))
+            })?;
         match experiment(&line.args) {
             Ok(experiment) => Ok(experiment),
             Err(e) => match self.drawable(&line.args) {
