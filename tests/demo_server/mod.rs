@@ -58,6 +58,26 @@ impl Server {
         process_cpu_seconds(self.child.id())
     }
 
+    /// The server's `/api/status`.
+    pub fn status(&self) -> Value {
+        let (status, body) = self.get("/api/status");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Waits until the server is sending no answer.
+    pub fn wait_answered(&self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let status = self.status();
+            if status["answering"] == 0 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the server stayed busy: {status}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Waits until the server is not training (its constitutions trained ahead, if any).
     pub fn wait_idle(&self, limit: std::time::Duration) {
         let deadline = std::time::Instant::now() + limit;
@@ -74,8 +94,24 @@ impl Server {
 
     /// Opens a request; its status and headers are read, the body is left to read.
     pub fn open(&self, method: &str, path: &str) -> Response {
+        self.open_with(method, path, &[])
+    }
+
+    /// Opens a request with these headers; `Host` is the server's address unless given. A read
+    /// that waits longer than [`READ_LIMIT`] fails.
+    pub fn open_with(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
-        write!(stream, "{method} {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr).unwrap();
+        stream.set_read_timeout(Some(READ_LIMIT)).unwrap();
+        stream.set_write_timeout(Some(READ_LIMIT)).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.0\r\n");
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+            head.push_str(&format!("Host: {}\r\n", self.addr));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
         let mut reader = BufReader::new(stream);
         let mut status = String::new();
         reader.read_line(&mut status).unwrap();
@@ -127,6 +163,10 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The longest a test waits for one read of a response: a server that stops answering fails
+/// the test rather than holding it.
+pub const READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// An open response.
 pub struct Response {
@@ -222,4 +262,26 @@ pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// Runs `pressure ARGS` in `cwd` to its end, which must come within `limit` (it is killed
+/// otherwise, and the test fails).
+pub fn pressure_within(args: &[&str], cwd: &Path, limit: std::time::Duration) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pressure"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the pressure binary runs");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("pressure {args:?} still ran after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
 }

@@ -3,17 +3,23 @@
 //! scene's folder under the demo's run cache. Two trainings never share a folder at once: a
 //! request for a scene being trained waits for it.
 //! Runs already completed there are read back from disk instead of being trained again; a
-//! request whose runs are all there is answered at once, without waiting in the queue.
+//! request whose runs are all there is answered at once, without waiting for a training, and
+//! its answer is kept in memory for the next that asks (a few, most recently asked first).
+//!
+//! Every answer, stored or trained, takes one of `--jobs` + `--queue` places while it is sent;
+//! with none free a request is refused (503). After each training, and whenever the last
+//! answer being sent ends, the memory freed is returned to the system.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use axum::http::StatusCode;
 use serde_json::json;
 
-use super::live::{Live, Sender, Watcher, send};
+use super::live::{Live, Message, Sender, Watcher, send};
 use super::request::{Limits, Refusal};
 use crate::experiment::constitutions::keep_constitutions;
 use crate::experiment::runner::run_list;
@@ -129,6 +135,7 @@ impl Trainer {
                 crate::note!("pressure demo: the constitutions could not be trained ahead: {e:#}");
             }
             self.done(&PathBuf::new());
+            return_memory();
         }
         loop {
             let job = {
@@ -153,6 +160,7 @@ impl Trainer {
                 );
             }
             self.done(&out);
+            return_memory();
         }
     }
 
@@ -272,11 +280,16 @@ fn start(job: &Job, stored: &[(RunSpec, Option<Stored>)]) -> serde_json::Value {
     })
 }
 
-/// Answers a job whose runs are all stored, without the queue: every message at once.
-pub fn answer_stored(job: &Job, stored: Vec<(RunSpec, Option<Stored>)>) {
+/// A stored answer as it is sent: each message's name and its data as JSON text.
+pub type Answer = Vec<(&'static str, String)>;
+
+/// The answer to a job whose runs are all stored: every message a training of it would send,
+/// at once. Its `done` says how long reading the runs took.
+pub fn answer_stored(job: &Job, stored: Vec<(RunSpec, Option<Stored>)>) -> Answer {
     let clock = Instant::now();
-    send(&job.tx, "start", start(job, &stored));
-    let mut live = Live::new(&job.experiment, job.tx.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    send(&tx, "start", start(job, &stored));
+    let mut live = Live::new(&job.experiment, tx);
     for (run, rows) in &stored {
         if let Some((csv, rows)) = rows {
             live.measured(run.index, csv, rows);
@@ -288,4 +301,189 @@ pub fn answer_stored(job: &Job, stored: Vec<(RunSpec, Option<Stored>)>) {
         "trained": 0,
         "problems": Vec::<String>::new(),
     }));
+    drop(live);
+    let mut answer = Answer::new();
+    while let Ok(Message { name, data }) = rx.try_recv() {
+        answer.push((name, data.to_string()));
+    }
+    answer
+}
+
+/// The `done` of a stored answer sent again, saying how long it took since `clock` (when the
+/// request came).
+pub fn done_again(answer: &Answer, clock: Instant) -> Option<String> {
+    let (name, text) = answer.last()?;
+    let mut done: serde_json::Value = serde_json::from_str(text).ok().filter(|_| *name == "done")?;
+    done["seconds"] = json!(clock.elapsed().as_secs_f64());
+    Some(done.to_string())
+}
+
+/// The most stored answers kept in memory: asked again, one is sent without reading its runs
+/// back from disk. The least recently asked goes first.
+pub const KEPT_ANSWERS: usize = 32;
+
+/// The most bytes the stored answers kept in memory may hold together (their messages' text);
+/// an answer larger than this is sent but not kept.
+pub const KEPT_ANSWER_BYTES: usize = 16 << 20;
+
+/// Stored answers kept in memory, most recently asked first, each under the command line that
+/// trains it (it names the folder and every setting, hence the runs).
+#[derive(Default)]
+pub struct Answers {
+    kept: Mutex<VecDeque<Kept>>,
+}
+
+struct Kept {
+    command: String,
+    answer: Arc<Answer>,
+    bytes: usize,
+}
+
+impl Answers {
+    /// The answer kept for a command line, now the most recently asked.
+    pub fn get(&self, command: &str) -> Option<Arc<Answer>> {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let i = kept.iter().position(|k| k.command == command)?;
+        let k = kept.remove(i)?;
+        let answer = k.answer.clone();
+        kept.push_front(k);
+        Some(answer)
+    }
+
+    /// Keeps an answer, letting the least recently asked go until the limits hold.
+    pub fn keep(&self, command: &str, answer: Arc<Answer>) {
+        let bytes: usize = answer.iter().map(|(name, text)| name.len() + text.len()).sum();
+        if bytes > KEPT_ANSWER_BYTES {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|k| k.command != command);
+        kept.push_front(Kept {
+            command: command.to_string(),
+            answer,
+            bytes,
+        });
+        while kept.len() > KEPT_ANSWERS || kept.iter().map(|k| k.bytes).sum::<usize>() > KEPT_ANSWER_BYTES {
+            kept.pop_back();
+        }
+    }
+
+    /// How many answers are kept, and their bytes.
+    pub fn size(&self) -> (usize, usize) {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        (kept.len(), kept.iter().map(|k| k.bytes).sum())
+    }
+}
+
+/// The places of the answers being sent at once: `--jobs` + `--queue`, stored answers and
+/// trainings alike.
+pub struct Places {
+    taken: AtomicUsize,
+    limit: usize,
+}
+
+/// A place taken; given back when dropped, and when it was the last one taken, the memory the
+/// answers freed is returned to the system.
+pub struct Place(Arc<Places>);
+
+impl Places {
+    pub fn new(limits: &Limits) -> Arc<Places> {
+        Arc::new(Places {
+            taken: AtomicUsize::new(0),
+            limit: limits.trainings + limits.waiting,
+        })
+    }
+
+    /// A place, or the refusal of a request that finds none free.
+    pub fn take(self: &Arc<Self>) -> Result<Place, Refusal> {
+        self.taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.limit).then_some(n + 1)
+            })
+            .map(|_| Place(self.clone()))
+            .map_err(|taken| Refusal {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                key: None,
+                message: format!(
+                    "error: the demo is answering {taken} requests, as many as it answers at once \
+                     (--jobs and --queue); try again when one finishes"
+                ),
+            })
+    }
+
+    /// How many are taken.
+    pub fn taken(&self) -> usize {
+        self.taken.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if self.0.taken.fetch_sub(1, Ordering::SeqCst) == 1 {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(return_memory)),
+                Err(_) => return_memory(),
+            }
+        }
+    }
+}
+
+/// Returns the memory freed on the heap to the system (glibc, Linux; elsewhere nothing). glibc
+/// keeps what its threads free for them to use again, in an arena per thread that allocated at
+/// once with another: bursts of requests left the server hundreds of MiB larger.
+pub fn return_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(bytes: usize) -> Arc<Answer> {
+        Arc::new(vec![("rows", "x".repeat(bytes))])
+    }
+
+    #[test]
+    fn stored_answers_are_kept_within_their_count_and_bytes_least_recently_asked_first_out() {
+        let answers = Answers::default();
+        for i in 0..KEPT_ANSWERS {
+            answers.keep(&format!("run {i}"), answer(10));
+        }
+        assert!(answers.get("run 0").is_some());
+        answers.keep("one more", answer(10));
+        assert_eq!(answers.size().0, KEPT_ANSWERS);
+        // run 1 was asked least recently; run 0 was asked again.
+        assert!(answers.get("run 1").is_none());
+        assert!(answers.get("run 0").is_some() && answers.get("one more").is_some());
+
+        answers.keep("too large", answer(KEPT_ANSWER_BYTES));
+        assert!(answers.get("too large").is_none());
+        let half = KEPT_ANSWER_BYTES / 2;
+        answers.keep("half", answer(half));
+        answers.keep("another half", answer(half));
+        let (count, bytes) = answers.size();
+        assert!(bytes <= KEPT_ANSWER_BYTES, "{bytes}");
+        assert!(answers.get("half").is_none() && answers.get("another half").is_some());
+        assert!(count < KEPT_ANSWERS);
+    }
+
+    #[test]
+    fn places_are_jobs_and_queue_and_given_back_when_dropped() {
+        let places = Places::new(&Limits {
+            trainings: 2,
+            waiting: 1,
+            ..Limits::default()
+        });
+        let taken: Vec<Place> = (0..3).map(|_| places.take().ok().unwrap()).collect();
+        let refused = places.take().err().unwrap();
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(refused.message.contains("answering 3 requests"), "{}", refused.message);
+        drop(taken);
+        assert_eq!(places.taken(), 0);
+        assert!(places.take().is_ok());
+    }
 }

@@ -11,9 +11,11 @@
 //! - `request`: the page's address turned into the command line that trains it, with the
 //!   demo's limits;
 //! - `jobs`: one training at a time, a few waiting; `live`: what the page is sent as it trains;
-//! - `server`: the routes, the embedded assets (`web/`) and the catalogue.
+//! - `server`: the routes, the embedded assets (`web/`) and the catalogue; `hosts`: the names
+//!   it answers to, and the page a request that trains must come from.
 
 pub mod controls;
+pub mod hosts;
 pub mod jobs;
 pub mod live;
 pub mod request;
@@ -40,6 +42,11 @@ pub struct DemoArgs {
     /// the page (and its training) to the network.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// Answer to this name too (repeatable): the page is served only to addresses naming this
+    /// server as the bound address, localhost, 127.0.0.1 or [::1] (with or without the port),
+    /// e.g. `--allow-host 192.168.1.20` with `--host 0.0.0.0`. With `:PORT`, that port only.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_host: Vec<String>,
     /// Open the page in the default browser.
     #[arg(long)]
     pub open: bool,
@@ -56,13 +63,18 @@ pub struct DemoArgs {
     /// The most seeds a page may ask.
     #[arg(long, value_name = "N", default_value_t = request::MAX_SEEDS)]
     pub max_seeds: u64,
-    /// Trainings at once; the machine's cores are shared among them.
+    /// Trainings at once, 1 to the number of cores; the cores are shared among them.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
-    /// Requests that may wait their turn; one more is refused until a place frees.
+    /// Requests that may wait their turn; one more is refused until a place frees. At most
+    /// `--jobs` + `--queue` answers, stored or trained, are sent at once.
     #[arg(long, value_name = "N", default_value_t = request::WAITING)]
     pub queue: usize,
 }
+
+/// Threads that read requests and stored runs (not trainings): a burst of requests waits for
+/// them rather than starting a thread each.
+pub const BLOCKING_THREADS: usize = 4;
 
 /// `pressure demo`: serves the page until interrupted.
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -77,6 +89,16 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     ] {
         anyhow::ensure!(value >= 1, "{flag} {value}: must be 1 or more");
     }
+    // Each training is a thread sharing the cores: more than the cores cannot be used.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    anyhow::ensure!(
+        args.jobs <= threads,
+        "--jobs {}: must be 1 to {threads}, the cores of this machine",
+        args.jobs
+    );
+    for name in &args.allow_host {
+        hosts::check_name(name).map_err(anyhow::Error::msg)?;
+    }
     let limits = request::Limits {
         seeds: args.max_seeds,
         steps: args.max_steps,
@@ -85,7 +107,6 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&args.runs)
         .with_context(|| format!("--runs {}: cannot create the run cache", args.runs.display()))?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let warm = (!args.cold).then(|| {
         let first = &scenes::SCENES[0];
         request::Request::parse(&[("scene".into(), first.name.into())])
@@ -93,10 +114,10 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .expect("the first scene is valid")
     });
     let trainer = Trainer::start(threads, limits, warm);
-    let app = Arc::new(App::new(args.runs.clone(), trainer, limits));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
@@ -105,6 +126,12 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("--port {}: cannot listen on {ip}:{}", args.port, args.port))?;
         let addr = listener.local_addr()?;
+        let app = Arc::new(App::new(
+            args.runs.clone(),
+            trainer,
+            limits,
+            hosts::Hosts::new(addr, &args.allow_host),
+        ));
         let url = match addr {
             SocketAddr::V6(a) => format!("http://[{}]:{}/", a.ip(), a.port()),
             SocketAddr::V4(a) => format!("http://{a}/"),
@@ -121,7 +148,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         if !ip.is_loopback() {
             crate::note!(
                 "warning: --host {ip}: anyone who can reach this machine can open the page and train on it \
-                 (within the limits above); the default, 127.0.0.1, serves this machine only"
+                 (within the limits above), at an address it answers to (the one it listens on, or a name \
+                 given with --allow-host); the default, 127.0.0.1, serves this machine only"
             );
         }
         if args.open {

@@ -1,7 +1,9 @@
 //! What the page asks for — a scene, a preset, seeds and control values, all in its address —
 //! turned into the `pressure run` command line that trains it. The server reads that command
 //! line with the command's own parser, so the experiment, the run ids and every message about
-//! bad input are the command line's own.
+//! bad input are the command line's own. One difference: a figure of the experiment that the
+//! values asked leave without data (a scope empty in every arm) is left out of the demo's
+//! experiment, where the command line refuses the values.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +14,7 @@ use super::controls::{self, SEEDS};
 use super::scenes::{self, Scene};
 use crate::commands::one_line;
 use crate::commands::run::{RunArgs, experiment};
-use crate::experiment::Experiment;
+use crate::experiment::{Axis, Experiment, Override};
 
 /// The most seeds a request may train, unless `--max-seeds` says otherwise.
 pub const MAX_SEEDS: u64 = 8;
@@ -162,7 +164,13 @@ impl Request {
         let mut args = vec!["run".to_string(), self.scene.experiment.to_string()];
         if file.arms.len() > 1 {
             let arm = self.arm.clone().unwrap_or_else(|| self.scene.start.to_string());
-            args.extend(["--arm".to_string(), arm]);
+            // A name that looks like a flag stays the value of `--arm` (and is refused as a name
+            // that is not an arm's).
+            if arm.starts_with('-') {
+                args.push(format!("--arm={arm}"));
+            } else {
+                args.extend(["--arm".to_string(), arm]);
+            }
         }
         args.extend(["--seeds".to_string(), self.seeds.to_string()]);
         let start = self.scene.points.iter().find(|(n, _)| *n == self.scene.start);
@@ -207,12 +215,80 @@ impl Request {
         line
     }
 
-    /// The experiment the command line makes of it.
+    /// The experiment the command line makes of it, less the figures its values leave without
+    /// data.
     pub fn experiment(&self, runs: &Path) -> Result<Experiment, Refusal> {
         let args = self.args(runs);
         let line = RunLine::try_parse_from(std::iter::once("pressure run".to_string()).chain(args.into_iter().skip(1)))
-            .map_err(|e| Refusal::bad(format!("error: {}", e.to_string().lines().next().unwrap_or(""))))?;
-        experiment(&line.args).map_err(|e| Refusal::bad(format!("error: {}", one_line(&e))))
+            .map_err(|e| {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("");
+                Refusal::bad(format!("error: {}", first.strip_prefix("error: ").unwrap_or(first)))
+            })?;
+        match experiment(&line.args) {
+            Ok(experiment) => Ok(experiment),
+            Err(e) => match self.drawable(&line.args) {
+                Some(answer) => answer,
+                None => Err(self.refusal(&e)),
+            },
+        }
+    }
+
+    /// The command line's refusal, blaming the control it is about: the one of its flag, else
+    /// a control given whose key it names (`` `pressure.algorithm` = dpo: ... `` at a point of
+    /// a sweep).
+    fn refusal(&self, e: &anyhow::Error) -> Refusal {
+        let mut refusal = Refusal::bad(format!("error: {}", one_line(e)));
+        if refusal.key.is_none() {
+            refusal.key = self
+                .values
+                .iter()
+                .map(|(key, _)| *key)
+                .find(|key| refusal.message.contains(&format!("`{key}`")))
+                .map(str::to_string);
+        }
+        refusal
+    }
+
+    /// The experiment of `args` without the figures of its file that its values leave without
+    /// data, when those figures are why the command line refuses it; `None` otherwise.
+    fn drawable(&self, args: &RunArgs) -> Option<Result<Experiment, Refusal>> {
+        let file = scene_experiment(self.scene);
+        let text = crate::experiment::shipped::find(self.scene.experiment)?;
+        let mut table: toml::Table = text.parse().ok()?;
+        table.remove("figures")?;
+        let overrides = args
+            .set
+            .iter()
+            .map(|s| Override::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        let sweeps = args
+            .sweep
+            .iter()
+            .map(|s| Axis::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        let path = PathBuf::from(format!("experiments/{}.toml", self.scene.experiment));
+        let mut drawn = Experiment::parse_with(&table.to_string(), &path, &overrides, &sweeps).ok()?;
+        let arms: Vec<(&str, &crate::run::RunConfig)> =
+            drawn.arms.iter().map(|a| (a.name.as_str(), &a.config)).collect();
+        let figures: Vec<_> = file.figures.into_iter().filter(|f| f.validate(&arms).is_ok()).collect();
+        drop(arms);
+        // The arm and the seeds as the command line reads them, on the file as it is.
+        let plain = RunArgs {
+            set: Vec::new(),
+            sweep: Vec::new(),
+            ..args.clone()
+        };
+        let chosen = match experiment(&plain) {
+            Ok(chosen) => chosen,
+            Err(e) => return Some(Err(self.refusal(&e))),
+        };
+        drawn.figures = figures;
+        drawn.seeds = chosen.seeds;
+        drawn.arms.retain(|a| chosen.arms.iter().any(|c| c.name == a.name));
+        Some(Ok(drawn))
     }
 
     /// Refuses an experiment that asks more seeds or steps than the server's limits allow.
@@ -340,6 +416,65 @@ mod tests {
                 .message
                 .contains("not a parameter of the demo")
         );
+    }
+
+    #[test]
+    fn every_choice_of_every_scene_is_trained_or_refused_naming_its_control() {
+        use super::super::controls::{CONTROLS, Kind};
+        let mut trained = 0;
+        for scene in scenes::SCENES {
+            for control in CONTROLS {
+                let values: Vec<String> = match control.kind {
+                    Kind::Choice { options } => options.iter().map(|o| o.to_string()).collect(),
+                    Kind::Subset { options } => options
+                        .iter()
+                        .map(|o| format!("[\"{o}\"]"))
+                        .chain([format!("[\"{}\"]", options.join("\", \""))])
+                        .collect(),
+                    Kind::Switch => vec!["true".into(), "false".into()],
+                    Kind::Weight => vec!["0.0".into(), "1.0".into()],
+                    Kind::Number { .. } => continue,
+                };
+                for value in values {
+                    let asked = params(&[("scene", scene.name), (control.key, &value)]);
+                    match Request::parse(&asked).and_then(|r| r.experiment(Path::new("d"))) {
+                        Ok(e) => {
+                            assert!(!e.arms.is_empty(), "{asked:?}");
+                            trained += 1;
+                        }
+                        Err(r) => assert_eq!(r.key.as_deref(), Some(control.key), "{asked:?}: {}", r.message),
+                    }
+                }
+            }
+        }
+        assert!(trained > 100, "{trained}");
+    }
+
+    #[test]
+    fn a_figure_without_data_is_left_out_and_the_others_kept() {
+        let experiment = |pairs: &[(&str, &str)]| {
+            Request::parse(&params(pairs))
+                .and_then(|r| r.experiment(Path::new("d")))
+                .unwrap_or_else(|e| panic!("{pairs:?}: {}", e.message))
+        };
+        let framed = experiment(&[("scene", "inoculation"), ("arm", "sanctioning frame")]);
+        assert_eq!(framed.figures.len(), 1);
+        let unframed = experiment(&[("scene", "inoculation"), ("world.frame", "none")]);
+        assert_eq!(unframed.figures.len(), 0);
+        assert_eq!(unframed.arms.len(), 1);
+        assert_eq!(unframed.arms[0].name, "no frame");
+        assert_eq!(unframed.seeds, framed.seeds);
+        let seeded = experiment(&[("scene", "inoculation"), ("world.frame", "none"), ("seeds", "2")]);
+        assert_eq!(seeded.seeds, [0, 1]);
+        // The arm and the seeds are still the command line's to refuse.
+        let r = Request::parse(&params(&[
+            ("scene", "inoculation"),
+            ("world.frame", "none"),
+            ("arm", "x"),
+        ]))
+        .and_then(|r| r.experiment(Path::new("d")))
+        .unwrap_err();
+        assert_eq!(r.key.as_deref(), Some("arm"), "{}", r.message);
     }
 
     #[test]

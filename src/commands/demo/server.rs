@@ -7,8 +7,12 @@
 //! GET  /api/check?STATE  the command line of STATE and whether its runs are stored (JSON), or 4xx
 //! POST /api/train?STATE  its training as server-sent events: queued, start, rows, point, done
 //! GET  /api/csv?STATE    its metrics.csv as `pressure run` writes it, once trained
-//! GET  /api/status       trainings running or waiting, constitutions kept (JSON)
+//! GET  /api/status       trainings running or waiting, answers being sent, constitutions and
+//!                        stored answers kept (JSON)
 //! ```
+//!
+//! Every request must name the server by a name it knows, and a POST come from its own page
+//! (`hosts`); otherwise it is refused (403) with one line of plain text.
 //!
 //! STATE is the page's address: `scene`, `arm`, `seeds`, `scope` and control keys. A refused
 //! request is answered with its status and `{"message", "key"}`: the line the command line
@@ -18,8 +22,9 @@ use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request as HttpRequest, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,7 +32,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::controls::{self, CONTROLS};
-use super::jobs::{Job, Trainer, answer_stored, stored_runs};
+use super::hosts::Hosts;
+use super::jobs::{Answer, Answers, Job, Places, Trainer, answer_stored, done_again, stored_runs};
 use super::live::Message;
 use super::request::{Limits, Refusal, Request, scene_experiment};
 use super::scenes::{SCENES, Scene};
@@ -47,18 +53,37 @@ pub struct App {
     pub trainer: Arc<Trainer>,
     /// What a request may ask.
     pub limits: Limits,
+    /// The names it answers to.
+    pub hosts: Hosts,
+    /// The answers being sent at once.
+    places: Arc<Places>,
+    /// Stored answers kept in memory.
+    answers: Answers,
     /// The catalogue, computed once.
     catalogue: Value,
 }
 
 impl App {
-    pub fn new(runs: PathBuf, trainer: Arc<Trainer>, limits: Limits) -> App {
+    pub fn new(runs: PathBuf, trainer: Arc<Trainer>, limits: Limits, hosts: Hosts) -> App {
         App {
             runs,
             trainer,
             limits,
+            hosts,
+            places: Places::new(&limits),
+            answers: Answers::default(),
             catalogue: catalogue(&limits),
         }
+    }
+
+    /// Whether it is training, what waits, what is being sent, and what it keeps.
+    fn status(&self) -> Value {
+        let mut status = self.trainer.status();
+        let (kept, bytes) = self.answers.size();
+        status["answering"] = json!(self.places.taken());
+        status["answers_kept"] = json!(kept);
+        status["answer_bytes_kept"] = json!(bytes);
+        status
     }
 }
 
@@ -80,9 +105,31 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/csv", get(csv))
         .route(
             "/api/status",
-            get(|State(app): State<Arc<App>>| async move { Json(app.trainer.status()) }),
+            get(|State(app): State<Arc<App>>| async move { Json(app.status()) }),
         )
+        .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
+}
+
+/// Refuses a request not addressed to this server by a name it knows, or a POST from another
+/// page than its own (`hosts`).
+async fn guard(State(app): State<Arc<App>>, request: HttpRequest, next: Next) -> Response {
+    let headers = request.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .map(|v: &header::HeaderValue| v.to_str().unwrap_or("(not text)"))
+    };
+    let host = text(header::HOST).or_else(|| request.uri().authority().map(|a| a.as_str()));
+    if let Some(why) = app.hosts.refusal(request.method(), host, text(header::ORIGIN)) {
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{why}\n"),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {
@@ -126,6 +173,12 @@ async fn check(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, St
 }
 
 async fn train(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    // The place is held until the answer has been sent, or the page has gone.
+    let place = match app.places.take() {
+        Ok(place) => place,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let clock = std::time::Instant::now();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
     let accepted = tokio::task::spawn_blocking(move || {
         let (request, experiment) = read(&app, &params)?;
@@ -136,29 +189,77 @@ async fn train(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, St
             out,
             tx,
         };
-        let stored = stored_runs(&job.experiment, &job.out);
-        if stored.iter().all(|(_, rows)| rows.is_some()) {
-            answer_stored(&job, stored);
-            Ok(())
-        } else {
-            app.trainer.submit(job).map(|_| ())
+        let list = run_list(&job.experiment, &job.out, None);
+        if list.iter().all(|(_, done)| *done) {
+            if let Some(answer) = app.answers.get(&job.command) {
+                return Ok(Some(answer));
+            }
+            let stored = stored_runs(&job.experiment, &job.out);
+            if stored.iter().all(|(_, rows)| rows.is_some()) {
+                let answer = Arc::new(answer_stored(&job, stored));
+                app.answers.keep(&job.command, answer.clone());
+                return Ok(Some(answer));
+            }
         }
+        app.trainer.submit(job).map(|_| None)
     })
     .await
     .expect("submitting does not panic");
-    if let Err(refusal) = accepted {
-        return refusal.into_response();
-    }
-    let events = futures_util::stream::unfold(rx, |mut rx| async move {
-        let m = rx.recv().await?;
-        let event = Event::default().event(m.name).data(m.data.to_string());
-        Some((Ok::<_, Infallible>(event), rx))
+    let source = match accepted {
+        Ok(Some(answer)) => Source::Stored {
+            done: done_again(&answer, clock),
+            answer,
+            next: 0,
+        },
+        Ok(None) => Source::Live(rx),
+        Err(refusal) => return refusal.into_response(),
+    };
+    let events = futures_util::stream::unfold((source, place), |(mut source, place)| async move {
+        let event = source.next().await?;
+        Some((Ok::<_, Infallible>(event), (source, place)))
     });
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }
 
+/// Where the events of an answer come from.
+enum Source {
+    /// A training's messages, as they come.
+    Live(tokio::sync::mpsc::UnboundedReceiver<Message>),
+    /// A stored answer, with its `done` as sent this time.
+    Stored {
+        answer: Arc<Answer>,
+        done: Option<String>,
+        next: usize,
+    },
+}
+
+impl Source {
+    async fn next(&mut self) -> Option<Event> {
+        match self {
+            Source::Live(rx) => {
+                let m = rx.recv().await?;
+                Some(Event::default().event(m.name).data(m.data.to_string()))
+            }
+            Source::Stored { answer, done, next } => {
+                let (name, text) = answer.get(*next)?;
+                *next += 1;
+                let text = match done {
+                    Some(done) if *next == answer.len() => done,
+                    _ => text,
+                };
+                Some(Event::default().event(*name).data(text))
+            }
+        }
+    }
+}
+
 async fn csv(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let place = match app.places.take() {
+        Ok(place) => place,
+        Err(refusal) => return refusal.into_response(),
+    };
     let answer = tokio::task::spawn_blocking(move || {
+        let _place = place;
         let (request, experiment) = read(&app, &params)?;
         let out = request.folder(&app.runs);
         let list = run_list(&experiment, &out, None);
