@@ -336,7 +336,8 @@ fn a_status_edited_by_hand_is_named_and_retrained_never_reused_and_merge_refuses
     let whole = std::fs::read(dir.path().join("whole/metrics.csv")).unwrap();
     let manifest = std::fs::read_to_string(dir.path().join("whole/manifest.json")).unwrap();
 
-    let edits: [(&str, fn(&mut serde_json::Value)); 5] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 5] = [
         ("the id", |j| j["id"] = "000000000000".into()),
         ("the arm", |j| j["arm"] = "another arm".into()),
         ("the seed", |j| j["seed"] = 7.into()),

@@ -224,3 +224,40 @@ fn settings_that_would_change_nothing_are_refused_before_training() {
     assert_one_line_errors(dir.path(), cases);
     assert!(!dir.path().join("runs").exists(), "nothing trained");
 }
+
+#[test]
+fn a_figure_that_settings_leave_without_data_is_left_out_not_a_reason_to_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    // As the demo's "copy the command" gives them: each figure of the file needs a scope these
+    // values empty (framed without a frame; heldout with every domain trained).
+    for (experiment, set) in [
+        ("inoculation", "world.frame=\"none\""),
+        (
+            "narrow_to_broad",
+            "world.train_domains=[\"harm\", \"honesty\", \"care\", \"safety\"]",
+        ),
+    ] {
+        let o = pressure(&["run", experiment, "--set", set, "--dry-run"], dir.path());
+        let err = stderr(&o);
+        assert!(o.status.success(), "{experiment} --set {set}: {err}");
+        assert!(
+            err.contains("left out") && err.contains("is empty in every arm"),
+            "{err}"
+        );
+    }
+    // A file's own figure that its own settings leave without data is still an error in it.
+    write(
+        dir.path(),
+        "own.toml",
+        &format!(
+            "{TINY}\n[[figures]]\nname = \"own\"\ntitle = \"t\"\npanels = [{{ title = \"p\", metrics = [\"framed:refusal\"] }}]\n"
+        ),
+    );
+    assert_one_line_errors(
+        dir.path(),
+        &[(
+            &["run", "own.toml", "--dry-run"],
+            &["figures[0] (\"own\")", "the scope `framed` is empty"],
+        )],
+    );
+}

@@ -411,6 +411,23 @@ impl Experiment {
         for (arm, config) in experiment.arms.iter_mut().zip(first_points) {
             arm.config = config;
         }
+        // A figure the file declares is checked against the file; one that a `--set` or `--sweep`
+        // leaves without data (world.frame = "none" under a figure of the framed scope) is left
+        // out, and said so, rather than refusing settings the user may well mean.
+        if !overrides.is_empty() || !sweeps.is_empty() {
+            let arms: Vec<(&str, &RunConfig)> = experiment.arms.iter().map(|a| (a.name.as_str(), &a.config)).collect();
+            let empty: Vec<(String, String)> = experiment
+                .figures
+                .iter()
+                .filter_map(|f| f.empty_scope(&arms).map(|why| (f.name.clone(), why)))
+                .collect();
+            for (name, why) in &empty {
+                crate::note!("figure \"{name}\": left out: {why} with these settings");
+            }
+            experiment
+                .figures
+                .retain(|f| !empty.iter().any(|(name, _)| *name == f.name));
+        }
         let arms: Vec<(&str, &RunConfig)> = experiment.arms.iter().map(|a| (a.name.as_str(), &a.config)).collect();
         for (i, f) in experiment.figures.iter().enumerate() {
             if let Some(j) = experiment.figures[..i].iter().position(|g| g.name == f.name) {

@@ -134,16 +134,26 @@ impl FigureSpec {
                 Vec::new()
             }
         };
-        for r in refs {
-            let m = MetricRef::parse(r, None)?;
-            let present = !m.is_evaluated()
-                || arms
-                    .iter()
-                    .any(|(_, config)| Scope::present(&config.world).iter().any(|s| s.name() == m.scope));
-            if !present {
-                return Err(format!("`{r}`: the scope `{}` is empty in every arm", m.scope));
-            }
+        for r in &refs {
+            MetricRef::parse(r, None)?;
         }
-        Ok(())
+        match self.empty_scope(arms) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    /// Why the figure would have no data: a metric whose scope is empty in every arm (`framed`
+    /// without a frame, `heldout` with every domain trained). `None` when each has some.
+    pub fn empty_scope(&self, arms: &[(&str, &RunConfig)]) -> Option<String> {
+        let refs = self.panels.iter().flat_map(|p| &p.metrics).chain(&self.metrics);
+        refs.filter_map(|r| MetricRef::parse(r, None).ok().map(|m| (r, m)))
+            .find(|(_, m)| {
+                m.is_evaluated()
+                    && !arms
+                        .iter()
+                        .any(|(_, config)| Scope::present(&config.world).iter().any(|s| s.name() == m.scope))
+            })
+            .map(|(r, m)| format!("`{r}`: the scope `{}` is empty in every arm", m.scope))
     }
 }

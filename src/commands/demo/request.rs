@@ -1,9 +1,8 @@
 //! What the page asks for — a scene, a preset, seeds and control values, all in its address —
 //! turned into the `pressure run` command line that trains it. The server reads that command
 //! line with the command's own parser, so the experiment, the run ids and every message about
-//! bad input are the command line's own. One difference: a figure of the experiment that the
-//! values asked leave without data (a scope empty in every arm) is left out of the demo's
-//! experiment, where the command line refuses the values.
+//! bad input are the command line's own, including leaving out a figure of the experiment that
+//! the values asked leave without data (a scope empty in every arm).
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +13,7 @@ use super::controls::{self, SEEDS};
 use super::scenes::{self, Scene};
 use crate::commands::one_line;
 use crate::commands::run::{RunArgs, experiment};
-use crate::experiment::{Axis, Experiment, Override};
+use crate::experiment::Experiment;
 
 /// The most seeds a request may train, unless `--max-seeds` says otherwise.
 pub const MAX_SEEDS: u64 = 8;
@@ -215,8 +214,8 @@ impl Request {
         line
     }
 
-    /// The experiment the command line makes of it, less the figures its values leave without
-    /// data.
+    /// The experiment the command line makes of it (less the figures its values leave without
+    /// data, as the command line leaves them out).
     pub fn experiment(&self, runs: &Path) -> Result<Experiment, Refusal> {
         let args = self.args(runs);
         let line = RunLine::try_parse_from(std::iter::once("pressure run".to_string()).chain(args.into_iter().skip(1)))
@@ -225,13 +224,7 @@ impl Request {
                 let first = text.lines().next().unwrap_or("");
                 Refusal::bad(format!("error: {}", first.strip_prefix("error: ").unwrap_or(first)))
             })?;
-        match experiment(&line.args) {
-            Ok(experiment) => Ok(experiment),
-            Err(e) => match self.drawable(&line.args) {
-                Some(answer) => answer,
-                None => Err(self.refusal(&e)),
-            },
-        }
+        experiment(&line.args).map_err(|e| self.refusal(&e))
     }
 
     /// The command line's refusal, blaming the control it is about: the one of its flag, else
@@ -248,47 +241,6 @@ impl Request {
                 .map(str::to_string);
         }
         refusal
-    }
-
-    /// The experiment of `args` without the figures of its file that its values leave without
-    /// data, when those figures are why the command line refuses it; `None` otherwise.
-    fn drawable(&self, args: &RunArgs) -> Option<Result<Experiment, Refusal>> {
-        let file = scene_experiment(self.scene);
-        let text = crate::experiment::shipped::find(self.scene.experiment)?;
-        let mut table: toml::Table = text.parse().ok()?;
-        table.remove("figures")?;
-        let overrides = args
-            .set
-            .iter()
-            .map(|s| Override::parse(s))
-            .collect::<Result<Vec<_>, _>>()
-            .ok()?;
-        let sweeps = args
-            .sweep
-            .iter()
-            .map(|s| Axis::parse(s))
-            .collect::<Result<Vec<_>, _>>()
-            .ok()?;
-        let path = PathBuf::from(format!("experiments/{}.toml", self.scene.experiment));
-        let mut drawn = Experiment::parse_with(&table.to_string(), &path, &overrides, &sweeps).ok()?;
-        let arms: Vec<(&str, &crate::run::RunConfig)> =
-            drawn.arms.iter().map(|a| (a.name.as_str(), &a.config)).collect();
-        let figures: Vec<_> = file.figures.into_iter().filter(|f| f.validate(&arms).is_ok()).collect();
-        drop(arms);
-        // The arm and the seeds as the command line reads them, on the file as it is.
-        let plain = RunArgs {
-            set: Vec::new(),
-            sweep: Vec::new(),
-            ..args.clone()
-        };
-        let chosen = match experiment(&plain) {
-            Ok(chosen) => chosen,
-            Err(e) => return Some(Err(self.refusal(&e))),
-        };
-        drawn.figures = figures;
-        drawn.seeds = chosen.seeds;
-        drawn.arms.retain(|a| chosen.arms.iter().any(|c| c.name == a.name));
-        Some(Ok(drawn))
     }
 
     /// Refuses an experiment that asks more seeds or steps than the server's limits allow.
