@@ -337,12 +337,11 @@ fn a_status_edited_by_hand_is_named_and_retrained_never_reused_and_merge_refuses
     let manifest = std::fs::read_to_string(dir.path().join("whole/manifest.json")).unwrap();
 
     type Edit = fn(&mut serde_json::Value);
-    let edits: [(&str, Edit); 5] = [
+    let edits: [(&str, Edit); 4] = [
         ("the id", |j| j["id"] = "000000000000".into()),
         ("the arm", |j| j["arm"] = "another arm".into()),
         ("the seed", |j| j["seed"] = 7.into()),
         ("another configuration", |j| j["config"]["pressure"]["steps"] = 5.into()),
-        ("the sweep point", |j| j["sweep"] = "x=1".into()),
     ];
     for (what, edit) in edits {
         let o = run("a");
@@ -426,4 +425,25 @@ fn merge_never_writes_into_a_shard_it_reads() {
         );
     }
     assert_eq!(snapshot(&dir.path().join("s1")), before);
+}
+
+#[test]
+fn a_sweep_value_written_another_way_reuses_the_runs_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let run = |values: &str, extra: &[&str]| {
+        let sweep = format!("world.obs_noise={values}");
+        let mut args = vec!["run", "tiny.toml", "--out", "o", "--no-plots", "--seeds", "1", "--sweep", &sweep];
+        args.extend_from_slice(extra);
+        pressure(&args, dir.path())
+    };
+    let o = run("0,1", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // `0.0` is the point `0` names: the same ids, all done, none trained again.
+    let o = run("0.0,1.0", &["--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("4 done in o, 0 to do"), "{}", stderr(&o));
+    let o = run("0.0,1.0", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("cannot be trusted"), "{}", stderr(&o));
 }

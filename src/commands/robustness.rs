@@ -135,6 +135,9 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| Path::new("runs").join(format!("{}_robustness", base.name)));
     crate::records::target::output_folder(&out, "--out", &[]).map_err(anyhow::Error::msg)?;
+    if let Some(plots) = &args.plots {
+        crate::records::target::output_folder(plots, "--plots", &[]).map_err(anyhow::Error::msg)?;
+    }
 
     // The settings perturbations in one experiment; each other backend in one of its own.
     let settings: Vec<Perturbation> = perturbations.iter().filter(|p| p.backend.is_none()).cloned().collect();
@@ -173,19 +176,30 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             )?,
         ));
     }
-    // One budget for the whole check: every folder's runs together, before any is written.
+    // One budget for the whole check, before any folder is written: the runs this call would
+    // train (its shard, less those done) in every folder; the folders train one after another,
+    // so their hours add up and their memory does not.
     if !args.allow_large && !args.dry_run {
-        use crate::experiment::budget;
-        let mut runs = Vec::new();
-        for (part, toml) in &parts {
-            let e = Experiment::parse(toml, &part.folder.with_extension("toml"), &[])?;
-            runs.extend(crate::experiment::expand(&e));
-        }
+        use crate::experiment::budget::{self, Estimate};
+        let shard = args.shard.as_deref().map(crate::experiment::Shard::parse).transpose()?;
         let jobs = args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let estimate = budget::estimate(&runs.iter().collect::<Vec<_>>(), jobs);
-        budget::check(&estimate, budget::machine_memory_gib().unwrap_or(8.0))
+        let mut total = Estimate {
+            seed_steps: 0.0,
+            hours: 0.0,
+            memory_gib: 0.0,
+        };
+        for (part, toml) in &parts {
+            let e = Experiment::parse(toml, &part.folder.with_extension("toml"), &[])?;
+            let list = crate::experiment::runner::run_list(&e, &part.folder, shard);
+            let todo: Vec<_> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
+            let part = budget::estimate(&todo, jobs);
+            total.seed_steps += part.seed_steps;
+            total.hours += part.hours;
+            total.memory_gib = total.memory_gib.max(part.memory_gib);
+        }
+        budget::check(&total, budget::machine_memory_gib().unwrap_or(8.0))
             .map_err(|e| anyhow::anyhow!("robustness of {}: {e}", base.name))?;
     }
     // A dry run writes nothing into the output folder: its experiment files go to a scratch

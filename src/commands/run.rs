@@ -196,7 +196,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         constitutions: None,
         command: Some(crate::records::command_line(std::env::args())),
     };
-    // What cannot fit is refused before anything is written.
+    // What cannot fit is refused before anything is written; a long estimate is said once.
+    let said = std::cell::Cell::new(false);
     let fits = |experiment: &Experiment| -> anyhow::Result<()> {
         let todo: Vec<_> = run_list(experiment, &out, shard)
             .into_iter()
@@ -214,7 +215,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             let memory = budget::machine_memory_gib().unwrap_or(8.0);
             budget::check(&estimate, memory).map_err(|e| anyhow::anyhow!("{}: {e}", experiment.name))?;
         }
-        if estimate.hours > budget::SAY_HOURS {
+        if estimate.hours > budget::SAY_HOURS && !said.replace(true) {
             crate::note!("{}: {}", experiment.name, budget::describe(&estimate));
         }
         Ok(())

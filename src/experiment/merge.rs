@@ -127,9 +127,9 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> anyhow::Result<Merged> {
                             problems.push(format!("{}: {why}", dir.display()));
                             None
                         }
-                        None => Some((dir, s)),
+                        None => Some((dir, run.adopt(s))),
                     },
-                    Ok(status) => status.map(|s| (dir, s)),
+                    Ok(status) => status.map(|s| (dir, run.adopt(s))),
                     Err(why) => {
                         problems.push(why);
                         None

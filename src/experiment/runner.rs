@@ -78,7 +78,7 @@ pub fn stored_state(out: &Path, run: &RunSpec) -> Result<bool, String> {
     Ok(trusted_record(out, run)?.is_some_and(|s| s.status == Status::Completed))
 }
 
-/// A run's stored record, checked before it is believed: it is this run's (id, arm, sweep point,
+/// A run's stored record, checked before it is believed: it is this run's (id, arm,
 /// seed and configuration, [`RunSpec::identity_mismatch`]), and a completed run's data matches
 /// the rows and SHA-256 it recorded. `Ok(None)` when there is none; an error says why it cannot
 /// be trusted.
@@ -95,7 +95,7 @@ pub fn trusted_record(out: &Path, run: &RunSpec) -> Result<Option<RunRecord>, St
     {
         return Err(why);
     }
-    Ok(Some(s))
+    Ok(Some(run.adopt(s)))
 }
 
 /// The runs of the current list (or shard) and whether each is already completed in `out`.

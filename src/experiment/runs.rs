@@ -40,9 +40,18 @@ impl RunSpec {
             .join(", ")
     }
 
-    /// Why a stored record is not this run's: the first of its id, arm, sweep point, seed and
-    /// resolved configuration that differs (a status file edited, or copied from another run).
-    /// `None` when it is this run's record.
+    /// A stored record of this run, its sweep label written as this run list writes it.
+    pub fn adopt(&self, record: crate::records::RunRecord) -> crate::records::RunRecord {
+        crate::records::RunRecord {
+            sweep: self.sweep_label(),
+            ..record
+        }
+    }
+
+    /// Why a stored record is not this run's: the first of its id, arm, seed and resolved
+    /// configuration that differs (a status file edited, or copied from another run). `None`
+    /// when it is this run's record. Its sweep label is not compared: it is derived from the
+    /// configuration, and one point may be written `0` or `0.0` ([`RunSpec::adopt`] rewrites it).
     pub fn identity_mismatch(&self, record: &crate::records::RunRecord) -> Option<String> {
         let differs = |what: &str, stored: &str, here: &str| {
             Some(format!(
@@ -55,12 +64,6 @@ impl RunSpec {
             differs("the id", &record.id, &self.id)
         } else if record.arm != self.arm {
             differs("the arm", &format!("\"{}\"", record.arm), &format!("\"{}\"", self.arm))
-        } else if record.sweep != self.sweep_label() {
-            differs(
-                "the sweep point",
-                &format!("\"{}\"", record.sweep),
-                &format!("\"{}\"", self.sweep_label()),
-            )
         } else if record.seed != self.seed {
             differs("the seed", &record.seed.to_string(), &self.seed.to_string())
         } else if record.config != self.config {

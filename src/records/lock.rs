@@ -35,8 +35,8 @@ impl FolderLock {
     pub fn acquire(dir: &Path) -> anyhow::Result<FolderLock> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("{}: cannot create the output folder: {e}", dir.display()))?;
-        // The folder's own lock decides; a folder cannot be opened for locking on every system,
-        // and there the pid file's lock stands alone.
+        // The folder's own lock decides (a folder opens for reading on the systems this runs
+        // on; where one does not, the command stops here rather than lock less).
         let folder =
             File::open(dir).map_err(|e| anyhow::anyhow!("{}: cannot open the output folder: {e}", dir.display()))?;
         let path = lock_path(dir);

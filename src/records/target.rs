@@ -6,45 +6,48 @@
 
 use std::path::{Component, Path, PathBuf};
 
-/// `path` made absolute, with `.` and `..` resolved and every link of its longest existing
-/// prefix followed, so that two spellings of one place compare equal.
+/// `path` made absolute, one component at a time: `.` dropped, `..` stepping back, and every
+/// link of a part that exists followed, so that two spellings of one place compare equal, also
+/// through a folder that does not exist yet (`new/../runs/r1` is `runs/r1`).
 pub fn resolved(path: &Path) -> PathBuf {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir().unwrap_or_default().join(path)
     };
-    let mut existing = absolute.clone();
-    let mut rest: Vec<std::ffi::OsString> = Vec::new();
-    while std::fs::canonicalize(&existing).is_err() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_os_string());
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
-    for name in rest.into_iter().rev() {
-        match Path::new(&name).components().next() {
-            Some(Component::ParentDir) => {
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
                 out.pop();
             }
-            Some(Component::CurDir) | None => {}
-            _ => out.push(name),
+            other => {
+                out.push(other);
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                }
+            }
         }
     }
     out
 }
 
-/// Whether `dir` is a run folder: written by `run` or `merge` (a manifest, or a lock while one
-/// writes), or holding a run's records.
+/// Whether `dir` is a run folder: one `run` or `merge` wrote or writes (its manifest, or its
+/// lock beside its configuration), or a run's own folder (its status). A file of the same name
+/// that is not one of these (a `manifest.json` of another program) does not make one.
 pub fn is_run_folder(dir: &Path) -> bool {
-    dir.join("manifest.json").is_file()
-        || dir.join(".lock").is_file()
-        || dir.join("status.json").is_file()
-        || (dir.join("config.toml").is_file() && dir.join("runs").is_dir())
+    let parses = |name: &str, limit: u64, check: fn(&str) -> bool| {
+        let path = dir.join(name);
+        path.is_file() && super::read_limited(&path, limit).is_ok_and(|text| check(&text))
+    };
+    (dir.join(".lock").is_file() && dir.join("config.toml").is_file())
+        || parses("manifest.json", super::MAX_MANIFEST_BYTES, |t| {
+            serde_json::from_str::<super::Manifest>(t).is_ok()
+        })
+        || parses("status.json", super::MAX_STATUS_BYTES, |t| {
+            serde_json::from_str::<super::RunRecord>(t).is_ok()
+        })
 }
 
 /// The run folder that holds `path` (not `path` itself), if one does.
@@ -65,7 +68,14 @@ fn check_kind(path: &Path, flag: &str, folder: bool) -> Result<(), String> {
             "{flag} {shown}: is under /dev; name a file in a folder of yours"
         ));
     }
-    match std::fs::symlink_metadata(path) {
+    // A folder may be reached through a link (runs/ on a bigger disk); a file may not be one,
+    // for a link could point at any run's data.
+    let meta = if folder {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
+    match meta {
         Ok(m) if folder && !m.is_dir() => Err(format!("{flag} {shown}: exists and is not a folder")),
         Ok(m) if !folder && !m.is_file() => Err(format!(
             "{flag} {shown}: exists and is not a regular file (a folder, link or device); name a new or regular file"
@@ -165,6 +175,28 @@ mod tests {
             );
         }
         assert_eq!(output_file(&run.join("report.html"), "--out", html), Ok(()));
+        // Through a folder that does not exist yet, `..` still lands inside the run folder.
+        let sneaky = dir.path().join("new/../r1/metrics.csv");
+        assert!(
+            output_file(&sneaky, "--out", html)
+                .unwrap_err()
+                .contains("inside the run folder")
+        );
+        assert!(output_folder(&dir.path().join("new/../r1/x"), "--out", &[]).is_err());
+
+        // Files of the same names that no run wrote make no run folder: a project folder that
+        // keeps its experiment as config.toml beside runs/, or another program's manifest.json.
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(project.join("runs")).unwrap();
+        std::fs::write(project.join("config.toml"), "seeds = 1\n").unwrap();
+        std::fs::write(project.join("manifest.json"), "{}").unwrap();
+        assert_eq!(output_folder(&project.join("runs/pressure"), "--out", &[]), Ok(()));
+        // An output folder reached through a link is a folder.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&project, dir.path().join("link")).unwrap();
+            assert_eq!(output_folder(&dir.path().join("link"), "--out", &[]), Ok(()));
+        }
         assert_eq!(output_file(&dir.path().join("elsewhere.html"), "--out", html), Ok(()));
         assert!(
             output_file(Path::new("/dev/full"), "--out", html)
