@@ -433,7 +433,17 @@ fn a_sweep_value_written_another_way_reuses_the_runs_it_names() {
     write(dir.path(), "tiny.toml", TINY);
     let run = |values: &str, extra: &[&str]| {
         let sweep = format!("world.obs_noise={values}");
-        let mut args = vec!["run", "tiny.toml", "--out", "o", "--no-plots", "--seeds", "1", "--sweep", &sweep];
+        let mut args = vec![
+            "run",
+            "tiny.toml",
+            "--out",
+            "o",
+            "--no-plots",
+            "--seeds",
+            "1",
+            "--sweep",
+            &sweep,
+        ];
         args.extend_from_slice(extra);
         pressure(&args, dir.path())
     };
