@@ -287,11 +287,7 @@ fn outputs_never_land_on_a_run_folder_s_records_and_reads_never_write() {
     assert_eq!(snapshot(&r1), before, "no refused command touched the folder");
 
     // A read command never writes: summary prints the claims and leaves the folder as it was.
-    write(
-        dir.path(),
-        "claimed.toml",
-        &format!("{TINY}\n[[claims]]\nname = \"rates\"\ntext = \"a rate\"\ncheck = \"refusal[tolerated] >= 0\"\n"),
-    );
+    write(dir.path(), "claimed.toml", &tiny_claimed());
     let o = pressure(
         &["run", "claimed.toml", "--out", "c", "--no-plots", "--seeds", "1"],
         dir.path(),
@@ -302,12 +298,12 @@ fn outputs_never_land_on_a_run_folder_s_records_and_reads_never_write() {
     let before = snapshot(&c);
     let o = pressure(&["summary", "c"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("✓ rates"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("✓ rate"), "{}", stdout(&o));
     assert_eq!(snapshot(&c), before, "summary wrote into the folder it read");
     let o = pressure(&["summary", "c", "--claims-out", "verdicts.json"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let json = std::fs::read_to_string(dir.path().join("verdicts.json")).unwrap();
-    assert!(json.contains("\"rates\""), "{json}");
+    assert!(json.contains("\"rate\""), "{json}");
     // The report's own output, beside the data, is allowed.
     let o = pressure(&["report", "runs/r1"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));

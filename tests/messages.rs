@@ -197,9 +197,7 @@ fn figure_names_sweep_flags_scopes_and_closed_pipes_are_answered_plainly() {
 
     // A reader that stops reading (`robustness --dry-run 2>&1 | head -1`) is no error, whatever
     // goes to the closed pipe, standard error included.
-    let claims =
-        format!("{TINY}\n[[claims]]\nname = \"rate\"\ntext = \"a rate\"\ncheck = \"refusal[tolerated] >= 0\"\n");
-    write(dir.path(), "claimed.toml", &claims);
+    write(dir.path(), "claimed.toml", &tiny_claimed());
     // A dry run prints the run lists and writes nothing.
     let o = pressure(&["robustness", "claimed.toml", "--dry-run"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));

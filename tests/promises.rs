@@ -115,11 +115,7 @@ panels = [{ title = "q", metrics = ["trained:refusal"] }]
 fn settings_that_would_change_nothing_are_refused_before_training() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "tiny.toml", TINY);
-    write(
-        dir.path(),
-        "learned.toml",
-        "seeds = 1\n[constitution]\nsteps = 40\n[pressure]\nsteps = 40\n[eval]\nevery = 20\ntasks = 8\n[reward]\nkind = \"learned\"\n",
-    );
+    write(dir.path(), "learned.toml", LEARNED);
     write(
         dir.path(),
         "edge.toml",

@@ -83,35 +83,12 @@ fn threads_are_capped_at_the_cores_and_said_so() {
     assert!(stderr(&o).contains("--jobs 100000: capped at "), "{}", stderr(&o));
 }
 
-/// A learned reward on act and judge queries, for the reward model's budget.
-const LEARNED: &str = r#"
-name = "learned"
-seeds = 1
-
-[constitution]
-steps = 40
-
-[pressure]
-steps = 40
-
-[eval]
-every = 20
-tasks = 8
-
-[reward]
-kind = "learned"
-"#;
-
 #[test]
 fn one_budget_covers_every_phase_the_reward_model_refinement_and_robustness() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "tiny.toml", TINY);
     write(dir.path(), "learned.toml", LEARNED);
-    write(
-        dir.path(),
-        "claimed.toml",
-        &format!("{TINY}\n[[claims]]\nname = \"rate\"\ntext = \"a rate\"\ncheck = \"refusal[tolerated] >= 0\"\n"),
-    );
+    write(dir.path(), "claimed.toml", &tiny_claimed());
     write(
         dir.path(),
         "ppo.toml",

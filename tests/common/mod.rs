@@ -53,6 +53,30 @@ name = "penalized, with a comma"
 reward = { objection_penalty = 1.0, judge_penalty = 1.0 }
 "#;
 
+/// The tiny experiment with one claim, for the commands that need one (`robustness`, claims).
+pub fn tiny_claimed() -> String {
+    format!("{TINY}\n[[claims]]\nname = \"rate\"\ntext = \"a rate\"\ncheck = \"refusal[tolerated] >= 0\"\n")
+}
+
+/// A tiny experiment on a learned reward, one arm and one seed.
+pub const LEARNED: &str = r#"
+name = "learned"
+seeds = 1
+
+[constitution]
+steps = 40
+
+[pressure]
+steps = 40
+
+[eval]
+every = 20
+tasks = 8
+
+[reward]
+kind = "learned"
+"#;
+
 use pressure::commands::load;
 use pressure::experiment::folder::load_data;
 use pressure::experiment::{Experiment, Override, RunOptions, run_experiment};
