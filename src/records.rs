@@ -14,6 +14,7 @@
 //! those of `config.toml` and `metrics.csv`: readers check them, so data that is damaged or
 //! belongs to other settings is never used.
 
+pub mod cache;
 mod integrity;
 mod io;
 mod lock;

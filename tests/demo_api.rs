@@ -624,3 +624,34 @@ fn a_flag_given_as_the_arm_is_refused_naming_arm_and_the_arms() {
     }
     assert!(!dir.path().join("cache/pressure").exists(), "nothing was trained");
 }
+
+#[test]
+fn a_second_scene_with_the_same_constitutions_trains_none_and_a_new_server_reads_them_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let scene = |steps: usize| format!("scene=pressure&arm=objection%20penalized&seeds=2&pressure.steps={steps}");
+    let trained = |server: &Server| server.status()["constitutions_trained"].as_u64().unwrap();
+    let loaded = |server: &Server| server.status()["constitutions_loaded"].as_u64().unwrap();
+
+    let server = Server::start(dir.path(), &runs, &["--cold"]);
+    let (status, events) = server.train(&scene(20));
+    assert_eq!(status, 200, "{events:?}");
+    assert_eq!(trained(&server), 2, "one constitution per seed");
+    // Other pressure settings, the same constitutions: the runs are trained, no constitution is.
+    let (_, events) = server.train(&scene(40));
+    assert_eq!(named(&events, "done")[0]["trained"], 2, "{events:?}");
+    assert_eq!(trained(&server), 2, "the second scene trained a constitution");
+    drop(server);
+
+    // A new server finds them in the constitution cache on disk.
+    let server = Server::start(dir.path(), &runs, &["--cold"]);
+    let (_, events) = server.train(&scene(60));
+    assert_eq!(named(&events, "done")[0]["trained"], 2, "{events:?}");
+    assert_eq!((trained(&server), loaded(&server)), (0, 2));
+    drop(server);
+
+    // Unless told not to use it.
+    let server = Server::start(dir.path(), &runs, &["--cold", "--no-cache"]);
+    server.train(&scene(80));
+    assert_eq!((trained(&server), loaded(&server)), (2, 0));
+}

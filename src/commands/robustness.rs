@@ -52,6 +52,10 @@ pub struct RobustnessArgs {
     /// half the machine's memory).
     #[arg(long)]
     pub allow_large: bool,
+    /// Train every constitution in every folder, neither reading nor writing the constitution
+    /// cache (by default the folders share the constitutions they have in common through it).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// The experiment's file text and the path it is known by.
@@ -242,6 +246,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             allow_large: args.allow_large,
             strict: false,
             refine: None,
+            no_cache: args.no_cache,
         })?;
         failed |= code != ExitCode::SUCCESS;
     }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -10,7 +11,7 @@ use super::{FigureArgs, check_heatmaps_apply, draw_after, load, print_out};
 use crate::experiment::keys::value_label;
 use crate::experiment::runner::run_list;
 use crate::experiment::spec::MAX_SEEDS;
-use crate::experiment::{Axis, Experiment, Override, RunOptions, RunReport, Shard, run_experiment};
+use crate::experiment::{Axis, Constitutions, Experiment, Override, RunOptions, RunReport, Shard, run_experiment};
 use crate::experiment::{budget, rounds};
 use crate::records::Status;
 use crate::run::Backend;
@@ -67,6 +68,10 @@ pub struct RunArgs {
     /// e.g. `--refine threshold=0.5,budget=8,rounds=2` (keys: metric, threshold, budget, rounds).
     #[arg(long, value_name = "KEY=VALUE,...", num_args = 0..=1, default_missing_value = "")]
     pub refine: Option<String>,
+    /// Train every constitution here, neither reading nor writing the constitution cache
+    /// (`$PRESSURE_CACHE`, else `~/.cache/pressure`), which holds each once by what it depends on.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// The experiment `pressure run` would train with these arguments: the file or shipped
@@ -193,7 +198,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         progress: true,
         shard,
         watch: None,
-        constitutions: None,
+        constitutions: Some(Arc::new(Constitutions::for_command(args.no_cache))),
         command: Some(crate::records::command_line(std::env::args())),
     };
     // What cannot fit is refused before anything is written; a long estimate is said once.

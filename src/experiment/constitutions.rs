@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use burn::tensor::Device;
@@ -13,47 +14,107 @@ use rayon::prelude::*;
 
 use super::runs::{RunSpec, expand, plan_by};
 use super::spec::Experiment;
+use crate::records::cache::ConstitutionCache;
 use crate::run::{self, Backend, Constitution, RunConfig, constitution_key};
 use crate::train::Population;
 
-/// Trained constitutions kept between calls of the runner. A constitution depends only on its
-/// seed and the settings of [`constitution_key`] (and the backend), and a member's results do
-/// not depend on which others it trains beside, so a kept one is bit for bit the one that would
-/// be trained.
+/// Trained constitutions kept between calls of the runner, in memory and, unless asked not to,
+/// in the on-disk [`ConstitutionCache`] that every command shares. A constitution depends only
+/// on its seed and the settings of [`constitution_key`] (and the backend and version), and a
+/// member's results do not depend on which others it trains beside, so a kept one is bit for
+/// bit the one that would be trained.
 #[derive(Debug, Default)]
 pub struct Constitutions {
     kept: Mutex<HashMap<String, Constitution>>,
+    disk: Option<ConstitutionCache>,
+    /// Constitutions trained and kept here (what a second request must not add to).
+    trained: AtomicUsize,
+    /// Constitutions found in the on-disk cache.
+    loaded: AtomicUsize,
 }
 
 impl Constitutions {
-    /// At most this many are kept (each a few tens of KiB); beyond it the store starts afresh.
+    /// At most this many are kept in memory (each a few tens of KiB); beyond it the memory
+    /// starts afresh (the disk keeps them).
     pub const CAPACITY: usize = 256;
 
+    /// A store that also keeps its constitutions in `cache` on disk.
+    pub fn on_disk(cache: ConstitutionCache) -> Constitutions {
+        Constitutions {
+            disk: Some(cache),
+            ..Constitutions::default()
+        }
+    }
+
+    /// The store a command uses: the user's cache folder unless `no_cache` (or no folder is
+    /// known), else memory only.
+    pub fn for_command(no_cache: bool) -> Constitutions {
+        match ConstitutionCache::default_dir() {
+            Some(dir) if !no_cache => Constitutions::on_disk(ConstitutionCache::open(&dir)),
+            _ => Constitutions::default(),
+        }
+    }
+
+    /// The key of a constitution: the version and build (whose training arithmetic made it:
+    /// a hash of the sources and locked dependencies), the backend, and what it depends on.
     fn key(backend: Backend, seed: u64, config: &RunConfig) -> String {
-        format!("{}|{}", backend.name(), constitution_key(seed, config))
+        format!(
+            "{}+{}|{}|{}",
+            env!("CARGO_PKG_VERSION"),
+            env!("PRESSURE_SOURCE_HASH"),
+            backend.name(),
+            constitution_key(seed, config)
+        )
     }
 
     /// The kept constitution of a run's seed and settings, if there is one.
     pub fn get(&self, backend: Backend, seed: u64, config: &RunConfig) -> Option<Constitution> {
-        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.get(&Self::key(backend, seed, config)).cloned()
+        let key = Self::key(backend, seed, config);
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = kept.get(&key) {
+            return Some(c.clone());
+        }
+        let c = self.disk.as_ref()?.load(&key)?;
+        self.loaded.fetch_add(1, Ordering::Relaxed);
+        Self::remember(&mut kept, key, c.clone());
+        Some(c)
     }
 
-    /// Keeps a trained constitution.
+    /// Keeps a constitution just trained.
     pub fn keep(&self, backend: Backend, seed: u64, config: &RunConfig, constitution: &Constitution) {
+        let key = Self::key(backend, seed, config);
+        self.trained.fetch_add(1, Ordering::Relaxed);
+        if let Some(disk) = &self.disk {
+            disk.store(&key, constitution);
+        }
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        Self::remember(&mut kept, key, constitution.clone());
+    }
+
+    fn remember(kept: &mut HashMap<String, Constitution>, key: String, c: Constitution) {
         if kept.len() >= Self::CAPACITY {
             kept.clear();
         }
-        kept.insert(Self::key(backend, seed, config), constitution.clone());
+        kept.insert(key, c);
     }
 
+    /// Constitutions in memory.
     pub fn len(&self) -> usize {
         self.kept.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Constitutions trained and kept by this store.
+    pub fn trained(&self) -> usize {
+        self.trained.load(Ordering::Relaxed)
+    }
+
+    /// Constitutions this store found in the on-disk cache.
+    pub fn loaded(&self) -> usize {
+        self.loaded.load(Ordering::Relaxed)
     }
 }
 

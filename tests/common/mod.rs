@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Runs `pressure ARGS` in `cwd`, with its constitution cache in `cwd/constitution-cache`.
 pub fn pressure(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pressure"))
+        .env("PRESSURE_CACHE", cwd.join("constitution-cache"))
         .args(args)
         .current_dir(cwd)
         .output()
@@ -148,28 +150,43 @@ pub fn assert_one_line_errors(dir: &Path, cases: &[(&[&str], &[&str])]) {
     }
 }
 
-/// Runs the experiment `text` once per variant of extra flags and checks every `metrics.csv`
-/// is byte-identical to the first; returns it.
+/// Runs the experiment `text` once per variant of extra flags, each training its own
+/// constitutions, and checks every `metrics.csv` is byte-identical to the first; then twice
+/// more with the constitution cache (storing, then loading), which must change nothing either.
+/// Returns the first.
 pub fn same_metrics_whatever(text: &str, variants: &[&[&str]]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let exp = write(dir.path(), "experiment.toml", text);
     let exp = exp.to_str().unwrap();
     let mut outputs = Vec::new();
-    for (i, extra) in variants.iter().enumerate() {
+    // Every variant trains its own constitutions; the first is then run twice with the cache.
+    let runs: Vec<(&[&str], bool)> = variants
+        .iter()
+        .map(|v| (*v, false))
+        .chain([(variants[0], true), (variants[0], true)])
+        .collect();
+    for (i, (extra, cache)) in runs.iter().enumerate() {
         let out = format!("out{i}");
         let mut args = vec!["run", exp, "--out", &out, "--no-plots"];
+        if !cache {
+            args.push("--no-cache");
+        }
         args.extend_from_slice(extra);
         let o = pressure(&args, dir.path());
         assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
         outputs.push(std::fs::read(dir.path().join(&out).join("metrics.csv")).unwrap());
     }
     for (i, o) in outputs.iter().enumerate().skip(1) {
+        let (extra, cache) = runs[i];
+        let how = if cache { " with the constitution cache" } else { "" };
         assert!(
             o == &outputs[0],
-            "metrics.csv of {:?} differs from {:?}",
-            variants[i],
+            "metrics.csv of {extra:?}{how} differs from {:?}",
             variants[0]
         );
     }
+    let cached =
+        std::fs::read_dir(dir.path().join("constitution-cache").join("constitutions")).map_or(0, |d| d.count());
+    assert!(cached > 0, "the runs with the cache stored their constitutions");
     String::from_utf8(outputs.swap_remove(0)).unwrap()
 }

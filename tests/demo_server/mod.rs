@@ -22,9 +22,10 @@ pub struct Server {
 
 impl Server {
     /// Starts `pressure demo --port 0 --runs RUNS` in `cwd` with `extra` flags, and reads the
-    /// address it prints.
+    /// address it prints. Its constitution cache is `cwd/constitution-cache`.
     pub fn start(cwd: &Path, runs: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pressure"))
+            .env("PRESSURE_CACHE", cwd.join("constitution-cache"))
             .args(["demo", "--port", "0", "--runs"])
             .arg(runs)
             .args(extra)

@@ -66,7 +66,12 @@ impl Trainer {
     /// `limits.trainings` trainer threads sharing `threads` threads among them; `warm`, if
     /// given, is the experiment whose constitutions the first trains before its first request
     /// (they are then shared by every request that needs them).
-    pub fn start(threads: usize, limits: Limits, warm: Option<Experiment>) -> Arc<Trainer> {
+    pub fn start(
+        threads: usize,
+        limits: Limits,
+        warm: Option<Experiment>,
+        constitutions: Constitutions,
+    ) -> Arc<Trainer> {
         let trainings = limits.trainings.max(1);
         let trainer = Arc::new(Trainer {
             queue: Mutex::new(Queue {
@@ -80,7 +85,7 @@ impl Trainer {
             wake: Condvar::new(),
             jobs: (threads / trainings).max(1),
             limits,
-            constitutions: Arc::new(Constitutions::default()),
+            constitutions: Arc::new(constitutions),
         });
         let mut warm = warm;
         for i in 0..trainings {
@@ -126,6 +131,8 @@ impl Trainer {
             "training": q.training.len(),
             "waiting": q.waiting.len(),
             "constitutions": self.constitutions.len(),
+            "constitutions_trained": self.constitutions.trained(),
+            "constitutions_loaded": self.constitutions.loaded(),
         })
     }
 

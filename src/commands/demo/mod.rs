@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::experiment::Constitutions;
 use jobs::Trainer;
 use server::{App, router};
 
@@ -57,6 +58,10 @@ pub struct DemoArgs {
     /// Do not train the first scene's constitutions before the first request.
     #[arg(long)]
     pub cold: bool,
+    /// Neither read nor write the constitution cache (`$PRESSURE_CACHE`, else
+    /// `~/.cache/pressure`); constitutions are then kept in memory only, while the server runs.
+    #[arg(long)]
+    pub no_cache: bool,
     /// The most RL steps of each run (pressure and followup together) a page may ask.
     #[arg(long, value_name = "N", default_value_t = request::MAX_STEPS)]
     pub max_steps: usize,
@@ -113,7 +118,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .and_then(|r| r.experiment(&args.runs))
             .expect("the first scene is valid")
     });
-    let trainer = Trainer::start(threads, limits, warm);
+    let trainer = Trainer::start(threads, limits, warm, Constitutions::for_command(args.no_cache));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
