@@ -3,8 +3,14 @@
 //! It measures (1) pressure-phase throughput in seed-steps per second at the default policy and
 //! batch, for populations of several sizes, on one thread; (2) the time of one evaluation pass
 //! per population size; (3) the wall time and peak memory of shipped experiments at their
-//! default budget, each run as its own process. It prints a table and can write JSON, to compare
-//! commits. It is a benchmark, not a test: nothing here asserts a speed.
+//! default budget, each run as its own process (without the constitution cache, so each trains
+//! everything it needs). Every throughput is also given as a ratio to the yardstick measured in
+//! the same run: a hand-written f32 step of the same network and batch, one seed, one thread
+//! (`reference.rs`); an experiment's ratio is its RL seed-steps per second over that of as many
+//! yardsticks as it had cores. It prints a table and can write JSON, to compare commits. It is a
+//! benchmark, not a test: nothing here asserts a speed.
+
+mod reference;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,6 +47,36 @@ pub struct Throughput {
     pub seed_steps_per_second: f64,
     /// Seconds of one evaluation pass over the population's evaluation set.
     pub eval_seconds: f64,
+    /// `seed_steps_per_second` over the hand-written single-seed step's steps per second.
+    pub ratio_to_reference: f64,
+}
+
+/// The hand-written f32 step of one seed (`reference.rs`), on one thread.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceThroughput {
+    pub steps: usize,
+    pub seconds: f64,
+    pub steps_per_second: f64,
+}
+
+/// Times `steps` hand-written single-seed steps after `warmup` untimed ones.
+pub fn reference_throughput(steps: usize, warmup: usize) -> ReferenceThroughput {
+    let mut step = reference::ReferenceStep::new(0);
+    for _ in 0..warmup {
+        step.step();
+    }
+    let clock = Instant::now();
+    let mut loss = 0.0;
+    for _ in 0..steps {
+        loss += step.step();
+    }
+    let seconds = clock.elapsed().as_secs_f64();
+    std::hint::black_box(loss);
+    ReferenceThroughput {
+        steps,
+        seconds,
+        steps_per_second: steps as f64 / seconds,
+    }
 }
 
 /// One shipped experiment at its default budget.
@@ -51,6 +87,10 @@ pub struct ExperimentTiming {
     pub wall_seconds: f64,
     pub peak_memory_mib: Option<f64>,
     pub jobs: usize,
+    /// RL seed-steps of its runs (pressure and followup).
+    pub rl_seed_steps: u64,
+    /// `rl_seed_steps / wall_seconds` over `jobs` hand-written single-seed steps per second.
+    pub ratio_to_reference: f64,
 }
 
 /// Everything one `pressure bench` measured.
@@ -61,6 +101,7 @@ pub struct Report {
     pub cores: usize,
     pub policy: String,
     pub batch: usize,
+    pub reference: ReferenceThroughput,
     pub throughput: Vec<Throughput>,
     pub reward_model: RewardModelCost,
     pub experiments: Vec<ExperimentTiming>,
@@ -107,7 +148,13 @@ pub fn reward_model_cost(backend: Backend) -> anyhow::Result<RewardModelCost> {
 
 /// Times `steps` pressure steps of a population of `size` default-config members on one thread,
 /// after `warmup` untimed steps, and one evaluation pass.
-pub fn throughput(size: usize, steps: usize, warmup: usize, backend: Backend) -> anyhow::Result<Throughput> {
+pub fn throughput(
+    size: usize,
+    steps: usize,
+    warmup: usize,
+    backend: Backend,
+    reference: &ReferenceThroughput,
+) -> anyhow::Result<Throughput> {
     let device = backend.device()?;
     let mut config = RunConfig::default();
     config.pressure.steps = warmup + steps;
@@ -133,17 +180,36 @@ pub fn throughput(size: usize, steps: usize, warmup: usize, backend: Backend) ->
         steps_per_second: steps as f64 / seconds,
         seed_steps_per_second: (size * steps) as f64 / seconds,
         eval_seconds,
+        ratio_to_reference: (size * steps) as f64 / seconds / reference.steps_per_second,
     })
 }
 
 /// Runs a shipped experiment at its default budget in a child process and reads its manifest.
-pub fn time_experiment(name: &str, backend: Backend, scratch: &Path) -> anyhow::Result<ExperimentTiming> {
+pub fn time_experiment(
+    name: &str,
+    backend: Backend,
+    scratch: &Path,
+    reference: &ReferenceThroughput,
+) -> anyhow::Result<ExperimentTiming> {
+    let experiment = super::load(name, &[], &[])?;
+    let rl_seed_steps: u64 = crate::experiment::expand(&experiment)
+        .iter()
+        .map(|r| (r.config.pressure.steps + r.config.followup.steps) as u64)
+        .sum();
     let out = scratch.join(name);
     let _ = std::fs::remove_dir_all(&out);
     let exe = std::env::current_exe().context("cannot find the pressure binary")?;
     let clock = Instant::now();
     let status = Command::new(exe)
-        .args(["run", name, "--no-plots", "--backend", backend.name(), "--out"])
+        .args([
+            "run",
+            name,
+            "--no-plots",
+            "--no-cache",
+            "--backend",
+            backend.name(),
+            "--out",
+        ])
         .arg(&out)
         .stderr(std::process::Stdio::null())
         .status()
@@ -157,6 +223,8 @@ pub fn time_experiment(name: &str, backend: Backend, scratch: &Path) -> anyhow::
         wall_seconds: wall,
         peak_memory_mib: manifest.peak_memory_mib,
         jobs: manifest.jobs,
+        rl_seed_steps,
+        ratio_to_reference: rl_seed_steps as f64 / wall / (manifest.jobs.max(1) as f64 * reference.steps_per_second),
     })
 }
 
@@ -183,6 +251,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         policy: format!("{}→{:?}→3+1", config.world.latent_dim + 8, config.policy.hidden),
         batch: config.pressure.batch,
+        reference: reference_throughput(options.steps.max(1), (options.steps / 10).max(5)),
         throughput: Vec::new(),
         reward_model: RewardModelCost {
             fit_seconds: 0.0,
@@ -195,13 +264,18 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         "pressure-phase throughput, one thread, {} backend, policy {}, batch {}:",
         report.backend, report.policy, report.batch
     ))?;
-    say("| population | seed-steps/s | population steps/s | eval pass (s) |".into())?;
-    say("|---|---|---|---|".into())?;
+    say(format!(
+        "(yardstick: a hand-written f32 step of the same network and batch, one seed: {:.0} steps/s)",
+        report.reference.steps_per_second
+    ))?;
+    say("| population | seed-steps/s | × yardstick | population steps/s | eval pass (s) |".into())?;
+    say("|---|---|---|---|---|".into())?;
     for &p in &options.populations {
-        let t = throughput(p, options.steps.max(1), (options.steps / 10).max(5), options.backend)?;
+        let warmup = (options.steps / 10).max(5);
+        let t = throughput(p, options.steps.max(1), warmup, options.backend, &report.reference)?;
         say(format!(
-            "| {} | {:.0} | {:.0} | {:.3} |",
-            t.population, t.seed_steps_per_second, t.steps_per_second, t.eval_seconds
+            "| {} | {:.0} | {:.2} | {:.0} | {:.3} |",
+            t.population, t.seed_steps_per_second, t.ratio_to_reference, t.steps_per_second, t.eval_seconds
         ))?;
         report.throughput.push(t);
     }
@@ -215,16 +289,19 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     ))?;
     if !options.experiments.is_empty() {
         let scratch = std::env::temp_dir().join(format!("pressure-bench-{}", std::process::id()));
-        say("\nshipped experiments at their default budget, all cores:".into())?;
-        say("| experiment | runs | wall (s) | peak memory (MiB) |".into())?;
-        say("|---|---|---|---|".into())?;
+        say("\nshipped experiments at their default budget, all cores, no constitution cache:".into())?;
+        say("| experiment | runs | wall (s) | RL seed-steps/s | × yardsticks | peak memory (MiB) |".into())?;
+        say("|---|---|---|---|---|---|".into())?;
         for name in &options.experiments {
-            let t = time_experiment(name, options.backend, &scratch)?;
+            let t = time_experiment(name, options.backend, &scratch, &report.reference)?;
             say(format!(
-                "| {} | {} | {:.1} | {} |",
+                "| {} | {} | {:.1} | {:.0} | {:.2} of {} | {} |",
                 t.experiment,
                 t.runs,
                 t.wall_seconds,
+                t.rl_seed_steps as f64 / t.wall_seconds,
+                t.ratio_to_reference,
+                t.jobs,
                 t.peak_memory_mib.map_or("—".into(), |m| format!("{m:.0}"))
             ))?;
             report.experiments.push(t);
