@@ -70,6 +70,15 @@ enum Command {
     /// final values with intervals, comparisons with the control, every figure, every seed,
     /// incomplete runs, the configuration and provenance.
     Report(ReportArgs),
+    /// Write an experiment as a Slurm array of shards and a dependent merge job; with
+    /// `--submit`, submit them (again: only the shards that are not done).
+    Slurm(commands::slurm::SlurmArgs),
+    /// Where each shard of a `pressure slurm` job stands: done, queued, failed or missing, and
+    /// the runs in each.
+    Status {
+        /// The job folder (`<out>.slurm/`), or the merged folder beside it.
+        dir: PathBuf,
+    },
     /// Name the shipped experiments with their one-line descriptions.
     List,
     /// Serve the teaching demo: one page that trains the scenes' runs and draws them live.
@@ -124,6 +133,8 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::compare(&args),
         Command::Robustness(args) => commands::robustness::robustness(&args),
         Command::Report(args) => commands::report::report(&args),
+        Command::Slurm(args) => commands::slurm::slurm(args),
+        Command::Status { dir } => commands::slurm::status(&dir),
         Command::List => commands::list::list(),
         Command::Demo(args) => commands::demo::demo(args),
         Command::Bench {

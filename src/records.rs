@@ -129,20 +129,20 @@ pub fn cpu_model() -> Option<String> {
     (!model.is_empty()).then(|| model.to_string())
 }
 
+/// An argument as a POSIX shell reads it back: bare when it is plain, else in single quotes.
+pub fn shell_word(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
 /// A command line as a shell would take it back: arguments with anything but plain characters
 /// in single quotes.
 pub fn command_line(args: impl IntoIterator<Item = String>) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
-    args.into_iter()
-        .map(|a| {
-            if !a.is_empty() && a.chars().all(plain) {
-                a
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    args.into_iter().map(|a| shell_word(&a)).collect::<Vec<_>>().join(" ")
 }
 
 /// The rows of one run as CSV, with the header.

@@ -13,6 +13,7 @@ pub mod plot;
 pub mod report;
 pub mod robustness;
 pub mod run;
+pub mod slurm;
 pub mod summary;
 
 use std::path::{Path, PathBuf};

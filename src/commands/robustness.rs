@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::run::RunArgs;
+use super::run::{ExperimentArgs, RunArgs};
 use super::{FigureArgs, print_out};
 use crate::experiment::claims::{Claim, Statement, Verdict, check};
 use crate::experiment::robustness::{self, BASELINE, Perturbation};
@@ -225,11 +225,10 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         };
         write_atomic(&file, toml.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         let code = super::run::run(RunArgs {
-            experiment: file.display().to_string(),
-            set: Vec::new(),
-            sweep: Vec::new(),
-            seeds: None,
-            arm: Vec::new(),
+            what: ExperimentArgs {
+                experiment: file.display().to_string(),
+                ..ExperimentArgs::default()
+            },
             jobs: args.jobs,
             population: None,
             out: Some(part.folder.clone()),
@@ -242,7 +241,6 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             },
             shard: args.shard.clone(),
             dry_run: args.dry_run,
-            backend: None,
             allow_large: args.allow_large,
             strict: false,
             refine: None,

@@ -16,9 +16,10 @@ use crate::experiment::{budget, rounds};
 use crate::records::Status;
 use crate::run::Backend;
 
-/// Arguments of `pressure run`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RunArgs {
+/// What to train: an experiment, its settings replaced, its seeds and arms chosen, on a backend
+/// (`run` and `slurm` take the same).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ExperimentArgs {
     /// An experiment file, or the name of a shipped experiment (see `pressure list`).
     pub experiment: String,
     /// Override a setting in every arm, as TOML: `--set pressure.steps=500`,
@@ -36,6 +37,16 @@ pub struct RunArgs {
     /// the ids they have in the whole experiment.
     #[arg(long = "arm", value_name = "NAME")]
     pub arm: Vec<String>,
+    /// Tensor backend (default: the experiment's `backend`, else flex).
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+}
+
+/// Options of `pressure run`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub what: ExperimentArgs,
     /// Populations trained in parallel (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -53,9 +64,6 @@ pub struct RunArgs {
     /// Print the run list (id, arm, sweep values, seed, done or not) without training.
     #[arg(long)]
     pub dry_run: bool,
-    /// Tensor backend (default: the experiment's `backend`, else flex).
-    #[arg(long, value_enum)]
-    pub backend: Option<Backend>,
     /// Train even when the estimated time or memory exceeds the budget (12 hours, half the
     /// machine's memory).
     #[arg(long)]
@@ -74,10 +82,20 @@ pub struct RunArgs {
     pub no_cache: bool,
 }
 
-/// The experiment `pressure run` would train with these arguments: the file or shipped
-/// experiment with its `--set` and `--sweep` values, its arms cut to `--arm`, its seeds to
-/// `--seeds`, on the backend of `--backend`. Bad input stops here with one line.
+/// The experiment `pressure run` would train with these arguments: [`selected`], with its
+/// sweep refined as `--refine` says.
 pub fn experiment(args: &RunArgs) -> anyhow::Result<Experiment> {
+    let mut experiment = selected(&args.what)?;
+    if let Some(text) = &args.refine {
+        experiment.refine_from_flag(text)?;
+    }
+    Ok(experiment)
+}
+
+/// The experiment these arguments select: the file or shipped experiment with its `--set` and
+/// `--sweep` values, its arms cut to `--arm`, its seeds to `--seeds`, on the backend of
+/// `--backend`. Bad input stops here with one line.
+pub fn selected(args: &ExperimentArgs) -> anyhow::Result<Experiment> {
     let overrides = args
         .set
         .iter()
@@ -116,9 +134,6 @@ pub fn experiment(args: &RunArgs) -> anyhow::Result<Experiment> {
     if let Some(backend) = args.backend {
         experiment.backend = backend;
     }
-    if let Some(text) = &args.refine {
-        experiment.refine_from_flag(text)?;
-    }
     Ok(experiment)
 }
 
@@ -135,7 +150,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(p >= 1, "--population {p}: must be at least 1");
     }
     check_heatmaps_apply(&experiment, &args.figures.metric)?;
-    for o in args.set.iter().filter_map(|s| Override::parse(s).ok()) {
+    for o in args.what.set.iter().filter_map(|s| Override::parse(s).ok()) {
         let arms: Vec<&str> = experiment
             .arms
             .iter()
@@ -169,7 +184,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         experiment.refined.clear();
         crate::note!(
             "--shard: trains a slice of the grid only; refinement rounds run after `pressure merge --out MERGED ...`, with `pressure run {} --out MERGED`",
-            args.experiment
+            args.what.experiment
         );
     }
     if args.dry_run {

@@ -18,6 +18,7 @@ pub mod rounds;
 pub mod runner;
 pub mod runs;
 pub mod shipped;
+pub mod slurm;
 pub mod spec;
 
 pub use constitutions::Constitutions;

@@ -209,7 +209,7 @@ impl Request {
         let mut line = String::from("pressure");
         for a in self.args(runs) {
             line.push(' ');
-            line.push_str(&shell_quote(&a));
+            line.push_str(&crate::records::shell_word(&a));
         }
         line
     }
@@ -273,19 +273,6 @@ impl Request {
 struct RunLine {
     #[command(flatten)]
     args: RunArgs,
-}
-
-/// An argument as a POSIX shell reads it back: bare when it is plain, else in single quotes.
-pub fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
-    if plain {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]
@@ -431,9 +418,9 @@ mod tests {
 
     #[test]
     fn arguments_are_quoted_only_when_a_shell_needs_it() {
-        assert_eq!(shell_quote("pressure.steps=500"), "pressure.steps=500");
-        assert_eq!(shell_quote("no pressure"), "'no pressure'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
+        assert_eq!(crate::records::shell_word("pressure.steps=500"), "pressure.steps=500");
+        assert_eq!(crate::records::shell_word("no pressure"), "'no pressure'");
+        assert_eq!(crate::records::shell_word("it's"), r"'it'\''s'");
+        assert_eq!(crate::records::shell_word(""), "''");
     }
 }

@@ -18,7 +18,7 @@ use crate::plot::RunData;
 use crate::records::{self, Manifest};
 use crate::stats::Estimator;
 pub use sections::{Control, control};
-use sections::{arms, comparisons, figures, incomplete, provenance, seeds, shell};
+use sections::{arms, comparisons, figures, incomplete, provenance, seeds};
 
 /// Arguments of `pressure report`.
 #[derive(Debug, Clone, clap::Args)]
@@ -109,7 +109,7 @@ fn page(data: &RunData, manifest: &Manifest, config: &str, run_dir: &Path) -> an
     body.push_str(&final_table(data, Scope::Trained.name(), &HEADLINE, Estimator::Mean).html());
     body.push_str(&format!(
         "<p class=\"note\">The same table: <code>pressure summary {}</code>.</p>\n",
-        html_escape(&shell(&run_dir.display().to_string()))
+        html_escape(&crate::records::shell_word(&run_dir.display().to_string()))
     ));
 
     section(&mut body, "comparisons");

@@ -40,11 +40,6 @@ pub fn control(description: &str, labels: &[String]) -> Option<Control> {
     }
 }
 
-/// An argument as a shell takes it.
-pub fn shell(arg: &str) -> String {
-    records::command_line([arg.to_string()])
-}
-
 /// A configuration as dotted keys and their values.
 fn flatten(value: &toml::Value, prefix: &str, out: &mut Vec<(String, String)>) {
     match value {
@@ -181,8 +176,8 @@ pub fn comparisons(data: &RunData, control: Option<&Control>, run_dir: &Path) ->
     let run = run_dir.display().to_string();
     let command = format!(
         "<p class=\"note\">The same table: <code>pressure compare {} --control {}</code>.</p>\n",
-        html_escape(&shell(&run)),
-        html_escape(&shell(&control.label))
+        html_escape(&records::shell_word(&run)),
+        html_escape(&records::shell_word(&control.label))
     );
     match compare::comparisons(data, &run, &request) {
         Ok(found) => compare::table(&found, &request, &run).html() + &skipped + &command,
