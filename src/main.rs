@@ -102,6 +102,13 @@ enum Command {
         /// Tensor backend.
         #[arg(long, value_enum, default_value_t = Backend::default())]
         backend: Backend,
+        /// Instead, time `robustness pressure`, refined `phase_diagram` and `pressure` as whole
+        /// jobs and print how busy they keep the threads: CPU ÷ (threads × wall).
+        #[arg(long)]
+        scaling: bool,
+        /// Threads of the `--scaling` jobs (default: the cores of this machine).
+        #[arg(long, value_name = "N", requires = "scaling")]
+        jobs: Option<usize>,
     },
 }
 
@@ -143,7 +150,16 @@ fn main() -> ExitCode {
             experiments,
             json,
             backend,
-        } => commands::bench::bench(populations, steps, experiments, json, backend),
+            scaling,
+            jobs,
+        } => commands::bench::bench(
+            populations,
+            steps,
+            experiments,
+            json,
+            backend,
+            scaling.then(|| jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))),
+        ),
     };
     match result {
         Ok(code) => code,

@@ -91,9 +91,25 @@ const FLOPS: f64 = 1e9;
 /// Hours above which an allowed run list still has its estimate said before it starts.
 pub const SAY_HOURS: f64 = 0.25;
 
+/// Seconds of one run trained alone, by phase: `(constitution, rl)` (the RL phases with their
+/// evaluations and learned reward models). The scheduler weighs its work with them.
+pub fn phase_seconds(c: &RunConfig) -> (f64, f64) {
+    let params = parameters(c);
+    let per_step = |batch: usize, passes: f64| STEP_SECONDS + passes * 6.0 * batch as f64 * params / FLOPS;
+    let constitution = c.constitution.steps as f64 * per_step(c.constitution.batch, 1.0);
+    // Evaluation passes over its tasks in every scope every `eval.every` steps.
+    let eval_flops = 2.0 * 4.0 * c.eval.tasks as f64 * params / c.eval.every.max(1) as f64;
+    let followup_ppo = c.followup.ppo.as_ref().or(c.pressure.ppo.as_ref());
+    let rl = c.pressure.steps as f64
+        * (per_step(c.pressure.batch, passes(c.pressure.ppo.as_ref())) + eval_flops / FLOPS)
+        + c.followup.steps as f64
+            * (per_step(c.followup.batch.unwrap_or(c.pressure.batch), passes(followup_ppo)) + eval_flops / FLOPS)
+        + reward_model(c).0;
+    (constitution, rl)
+}
+
 /// The estimate for training `runs` on `threads` threads.
 pub fn estimate(runs: &[&RunSpec], threads: usize) -> Estimate {
-    // Evaluation passes over its tasks in every scope every `eval.every` steps.
     let (mut seed_steps, mut seconds, mut bytes) = (0.0, 0.0, 0.0);
     for r in runs {
         let c = &r.config;
@@ -103,18 +119,10 @@ pub fn estimate(runs: &[&RunSpec], threads: usize) -> Estimate {
             .batch
             .max(c.constitution.batch)
             .max(c.followup.batch.unwrap_or(0)) as f64;
-        let steps = (c.constitution.steps + c.pressure.steps + c.followup.steps) as f64;
-        // Gradient passes: PPO's epochs multiply its phase's.
-        let followup_ppo = c.followup.ppo.as_ref().or(c.pressure.ppo.as_ref());
-        let gradient_passes = c.constitution.steps as f64
-            + c.pressure.steps as f64 * passes(c.pressure.ppo.as_ref())
-            + c.followup.steps as f64 * passes(followup_ppo);
-        let eval_flops = 2.0 * 4.0 * c.eval.tasks as f64 * params / c.eval.every.max(1) as f64;
-        let (rm_seconds, rm_bytes) = reward_model(c);
-        seed_steps += steps;
-        seconds +=
-            steps * (STEP_SECONDS + eval_flops / FLOPS) + gradient_passes * 6.0 * batch * params / FLOPS + rm_seconds;
-        bytes += rm_bytes;
+        seed_steps += (c.constitution.steps + c.pressure.steps + c.followup.steps) as f64;
+        let (constitution, rl) = phase_seconds(c);
+        seconds += constitution + rl;
+        bytes += reward_model(c).1;
         let activations: f64 = c.policy.hidden.iter().sum::<usize>() as f64 + (c.world.latent_dim + OUTPUTS) as f64;
         let tasks = batch.max(c.eval.tasks as f64);
         // Weights, gradients and Adam's two moments; activations kept for the backward pass.

@@ -7,12 +7,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Context;
 use burn::tensor::Device;
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 
-use super::runs::{RunSpec, expand, plan_by};
+use super::runs::{RunSpec, expand};
+use super::schedule::{self, Kind};
 use super::spec::Experiment;
 use crate::records::cache::ConstitutionCache;
 use crate::run::{self, Backend, Constitution, RunConfig, constitution_key};
@@ -118,21 +117,6 @@ impl Constitutions {
     }
 }
 
-/// Groups the runs that train distinct constitutions into populations of matching constitution
-/// shapes; returns indices into `firsts`.
-pub(super) fn plan_constitutions(firsts: &[&RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
-    let indexed: Vec<RunSpec> = firsts
-        .iter()
-        .enumerate()
-        .map(|(k, r)| RunSpec {
-            index: k,
-            ..(*r).clone()
-        })
-        .collect();
-    let refs: Vec<&RunSpec> = indexed.iter().collect();
-    plan_by(&refs, jobs, size, |r| run::constitution_shape(&r.config))
-}
-
 /// The message of a caught panic.
 pub(super) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     panic
@@ -194,21 +178,24 @@ pub fn keep_constitutions(experiment: &Experiment, jobs: usize, store: &Constitu
             firsts.push(r);
         }
     }
-    let plan = plan_constitutions(&firsts, jobs, None);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.min(plan.len()).max(1))
-        .build()
-        .context("cannot start the worker threads")?;
-    pool.install(|| {
-        plan.par_iter().for_each(|group| {
-            let specs: Vec<&RunSpec> = group.iter().map(|&k| firsts[k]).collect();
-            train_and_keep(
-                &specs,
-                &device,
-                &ProgressBar::hidden(),
-                Some((store, experiment.backend)),
-            );
-        })
+    // The constitution tasks of the schedule these runs would have.
+    let plan = schedule::plan(&firsts, jobs, None, |_| false);
+    let plan = schedule::Plan {
+        tasks: plan
+            .tasks
+            .into_iter()
+            .filter(|t| t.kind == Kind::Constitution)
+            .collect(),
+        ..plan
+    };
+    schedule::execute(&plan, jobs, |t| {
+        let specs: Vec<&RunSpec> = plan.tasks[t].members.iter().map(|&i| firsts[i]).collect();
+        train_and_keep(
+            &specs,
+            &device,
+            &ProgressBar::hidden(),
+            Some((store, experiment.backend)),
+        );
     });
     Ok(())
 }

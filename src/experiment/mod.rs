@@ -17,6 +17,7 @@ pub mod robustness;
 pub mod rounds;
 pub mod runner;
 pub mod runs;
+pub mod schedule;
 pub mod shipped;
 pub mod slurm;
 pub mod spec;

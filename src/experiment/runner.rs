@@ -13,11 +13,11 @@ use std::time::Instant;
 use anyhow::Context;
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 
-use super::constitutions::{Constitutions, panic_message, plan_constitutions, train_and_keep};
+use super::constitutions::{Constitutions, panic_message, train_and_keep};
 use super::recorder::{PopulationRecorder, Watch};
-use super::runs::{RunSpec, Shard, expand, plan};
+use super::runs::{RunSpec, Shard, expand};
+use super::schedule::{self, Kind};
 use super::spec::Experiment;
 use crate::records::{self, Fingerprint, FolderLock, Manifest, RunColumns, RunRecord, Status};
 use crate::run::{self, Constitution, RunConfig};
@@ -299,30 +299,31 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let runs: Vec<RunSpec> = list.iter().map(|(r, _)| r.clone()).collect();
     let todo: Vec<&RunSpec> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
     let reused = list.len() - todo.len();
-    let populations = plan(&todo, options.jobs, options.population);
-    let by_index: HashMap<usize, &RunSpec> = todo.iter().map(|r| (r.index, *r)).collect();
 
-    // Runs that share a constitution key share one trained constitution model: the first run
-    // with each key stands for it, unless one was kept from an earlier call.
-    let mut firsts: Vec<&RunSpec> = Vec::new();
-    let mut kept: Vec<(String, Result<Constitution, String>)> = Vec::new();
-    let mut seen = HashSet::new();
+    // Runs that share a constitution key share one trained constitution model, unless one was
+    // kept from an earlier call or is in the cache.
+    let mut kept: HashMap<String, Result<Constitution, String>> = HashMap::new();
     for r in &todo {
         let key = run::constitution_key(r.seed, &r.config);
-        if seen.insert(key.clone()) {
-            match options
+        if !kept.contains_key(&key)
+            && let Some(c) = options
                 .constitutions
                 .as_ref()
                 .and_then(|c| c.get(experiment.backend, r.seed, &r.config))
-            {
-                Some(c) => kept.push((key, Ok(c))),
-                None => firsts.push(r),
-            }
+        {
+            kept.insert(key, Ok(c));
         }
     }
-    let constitution_plan = plan_constitutions(&firsts, options.jobs, options.population);
+    let key = |i: usize| run::constitution_key(todo[i].seed, &todo[i].config);
+    let plan = schedule::plan(&todo, options.jobs, options.population, |i| kept.contains_key(&key(i)));
 
-    let total: u64 = firsts.iter().map(|r| r.config.constitution.steps as u64).sum::<u64>()
+    let total: u64 = plan
+        .tasks
+        .iter()
+        .filter(|t| t.kind == Kind::Constitution)
+        .flat_map(|t| &t.members)
+        .map(|&i| todo[i].config.constitution.steps as u64)
+        .sum::<u64>()
         + todo.iter().map(|r| rl_steps(&r.config)).sum::<u64>();
     let progress = if options.progress && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -340,51 +341,49 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
 
     let started = records::now();
     let clock = Instant::now();
-    // No more threads than there are populations to train at once.
-    let threads = options.jobs.min(populations.len().max(constitution_plan.len())).max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start the worker threads")?;
-    let trained: Vec<RunRecord> = pool.install(|| {
-        let constitutions: HashMap<String, Result<Constitution, String>> = constitution_plan
-            .par_iter()
-            .map(|group| {
-                let specs: Vec<&RunSpec> = group.iter().map(|&k| firsts[k]).collect();
-                let store = options.constitutions.as_deref().map(|s| (s, experiment.backend));
-                train_and_keep(&specs, &device, &progress, store)
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .flatten()
-            .chain(kept)
-            .collect();
-        // With one population per thread, the largest sets the wall time: threads with smaller
-        // ones give way to it when something else (a browser, say) wants a core.
-        let largest = populations.iter().map(Vec::len).max().unwrap_or(0);
-        let one_each = populations.len() == threads;
-        populations
-            .par_iter()
-            .map(|members| {
-                if one_each && members.len() < largest {
+    // No more threads than there are tasks.
+    let threads = options.jobs.min(plan.tasks.len()).max(1);
+    // With one population per thread, the largest sets the wall time: threads with smaller
+    // ones give way to it when something else (a browser, say) wants a core.
+    let sizes: Vec<usize> = plan
+        .tasks
+        .iter()
+        .filter(|t| t.kind == Kind::Pressure)
+        .map(|t| t.members.len())
+        .collect();
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    let one_each = sizes.len() <= threads;
+    let constitutions = std::sync::Mutex::new(kept);
+    let store = options.constitutions.as_deref().map(|s| (s, experiment.backend));
+    let trained: Vec<RunRecord> = schedule::execute(&plan, threads, |t| {
+        let task = &plan.tasks[t];
+        let specs: Vec<&RunSpec> = task.members.iter().map(|&i| todo[i]).collect();
+        match task.kind {
+            Kind::Constitution => {
+                let trained = train_and_keep(&specs, &device, &progress, store);
+                constitutions.lock().unwrap_or_else(|e| e.into_inner()).extend(trained);
+                Vec::new()
+            }
+            Kind::Pressure => {
+                if one_each && specs.len() < largest {
                     give_way();
                 }
-                let specs: Vec<&RunSpec> = members.iter().map(|i| by_index[i]).collect();
-                let trained: Vec<Result<&Constitution, String>> = specs
-                    .iter()
-                    .map(|r| {
-                        constitutions[&run::constitution_key(r.seed, &r.config)]
-                            .as_ref()
-                            .map_err(Clone::clone)
-                    })
-                    .collect();
-                train_population(&specs, &trained, &device, out, &progress, options.watch.as_deref())
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .flatten()
-            .collect()
-    });
+                let theirs: Vec<Result<Constitution, String>> = {
+                    let map = constitutions.lock().unwrap_or_else(|e| e.into_inner());
+                    specs
+                        .iter()
+                        .map(|r| map[&run::constitution_key(r.seed, &r.config)].clone())
+                        .collect()
+                };
+                let refs: Vec<Result<&Constitution, String>> =
+                    theirs.iter().map(|c| c.as_ref().map_err(Clone::clone)).collect();
+                train_population(&specs, &refs, &device, out, &progress, options.watch.as_deref())
+            }
+        }
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     progress.finish_and_clear();
 
     let run_records: Vec<RunRecord> = runs

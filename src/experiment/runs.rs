@@ -9,7 +9,7 @@ use toml::Value;
 
 use super::keys::value_label;
 use super::spec::{Experiment, SpecError};
-use crate::run::{Backend, RunConfig, shape_key};
+use crate::run::{Backend, RunConfig};
 
 /// One run: an arm, a sweep point, a seed, its resolved configuration and its identity.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,52 +157,6 @@ impl Shard {
     }
 }
 
-/// Largest population the runner builds unless told otherwise: throughput per seed stops
-/// improving beyond it on a CPU (the batched matmuls leave the caches).
-pub const MAX_AUTO_POPULATION: usize = 8;
-
-/// Groups runs into populations: runs with the same shapes (in run-list order) are split into
-/// near-equal chunks of at most `size` (default: enough chunks to keep `jobs` threads busy,
-/// at most [`MAX_AUTO_POPULATION`] members each). Returns the runs' `index` values.
-pub fn plan(runs: &[&RunSpec], jobs: usize, size: Option<usize>) -> Vec<Vec<usize>> {
-    plan_by(runs, jobs, size, |r| shape_key(&r.config))
-}
-
-/// [`plan`] with the grouping key given: runs with equal keys may share a population.
-pub fn plan_by(
-    runs: &[&RunSpec],
-    jobs: usize,
-    size: Option<usize>,
-    key: impl Fn(&RunSpec) -> String,
-) -> Vec<Vec<usize>> {
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for r in runs {
-        let key = key(r);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push(r.index),
-            None => groups.push((key, vec![r.index])),
-        }
-    }
-    let jobs = jobs.max(1);
-    let mut populations = Vec::new();
-    for (_, group) in groups {
-        let n = group.len();
-        let chunks = match size {
-            Some(s) => n.div_ceil(s.max(1)),
-            None => n.div_ceil(MAX_AUTO_POPULATION).div_ceil(jobs).max(1) * jobs,
-        }
-        .clamp(1, n);
-        let (base, extra) = (n / chunks, n % chunks);
-        let mut at = 0;
-        for c in 0..chunks {
-            let len = base + usize::from(c < extra);
-            populations.push(group[at..at + len].to_vec());
-            at += len;
-        }
-    }
-    populations
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,25 +212,5 @@ mod tests {
         for bad in ["3/3", "1", "a/2", "1/0", "-1/2"] {
             assert!(Shard::parse(bad).unwrap_err().0.contains("K/N"), "{bad}");
         }
-    }
-
-    #[test]
-    fn populations_share_shapes_and_cover_every_run_once() {
-        let runs = expand(&experiment());
-        let refs: Vec<&RunSpec> = runs.iter().collect();
-        for jobs in [1, 2, 3] {
-            let plan = plan(&refs, jobs, None);
-            let mut seen: Vec<usize> = plan.iter().flatten().copied().collect();
-            seen.sort();
-            assert_eq!(seen, (0..runs.len()).collect::<Vec<_>>());
-            for p in &plan {
-                assert!(p.len() <= MAX_AUTO_POPULATION);
-                let key = shape_key(&runs[p[0]].config);
-                assert!(p.iter().all(|&i| shape_key(&runs[i].config) == key));
-            }
-        }
-        // Arms a and b share shapes (only the reward differs); c does not.
-        let p = plan(&refs, 1, Some(20));
-        assert_eq!(p, vec![(0..10).collect::<Vec<_>>(), (10..15).collect()]);
     }
 }

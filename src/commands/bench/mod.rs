@@ -11,6 +11,7 @@
 //! benchmark, not a test: nothing here asserts a speed.
 
 mod reference;
+pub mod scaling;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -242,6 +243,32 @@ fn say(line: String) -> std::io::Result<()> {
     print_out(&(line + "\n"))
 }
 
+/// `--scaling`: times the scaling jobs on `threads` threads and prints their busy fractions.
+fn run_scaling(threads: usize, json: Option<&Path>) -> anyhow::Result<()> {
+    let scratch = std::env::temp_dir().join(format!("pressure-scaling-{}", std::process::id()));
+    say(format!(
+        "busy fraction of shipped jobs on {threads} threads (CPU ÷ (threads × wall)), no constitution cache:"
+    ))?;
+    say("| job | threads | wall (s) | CPU (s) | busy |".into())?;
+    say("|---|---|---|---|---|".into())?;
+    let mut all = Vec::new();
+    for (n, (name, args)) in scaling::JOBS.iter().enumerate() {
+        let t = scaling::time_job(name, args, threads, &scratch, n)?;
+        say(format!(
+            "| {} | {} | {:.1} | {:.1} | {:.2} |",
+            t.job, t.threads, t.wall_seconds, t.cpu_seconds, t.busy
+        ))?;
+        all.push(t);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    if let Some(path) = json {
+        crate::records::write_atomic(path, &serde_json::to_vec_pretty(&all)?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        say(format!("\nwrote {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs the benchmark, prints its table, and writes JSON if asked.
 pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let config = RunConfig::default();
@@ -339,7 +366,20 @@ pub fn bench(
     experiments: Vec<String>,
     json: Option<PathBuf>,
     backend: Backend,
+    scaling: Option<usize>,
 ) -> anyhow::Result<std::process::ExitCode> {
+    if let Some(threads) = scaling {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        anyhow::ensure!(
+            (1..=cores).contains(&threads),
+            "--jobs {threads}: must be between 1 and {cores}, the cores of this machine"
+        );
+        if let Some(path) = &json {
+            check_writable(path)?;
+        }
+        run_scaling(threads, json.as_deref())?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
     anyhow::ensure!(
         populations.iter().all(|&p| p >= 1),
         "--populations: every size must be at least 1"
