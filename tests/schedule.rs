@@ -86,3 +86,30 @@ fn every_robustness_run_list_is_planned_within_15_percent_of_its_bound() {
         check(&format!("{name} robustness"), &expand(&e));
     }
 }
+
+/// `robustness pressure` on 16 threads against 2: the plans' ends, in the cost model (a 16-core
+/// machine's memory and clocks are not in it). The aim was 6×; the plans give 5.0×: on 16
+/// threads the end is set by the chain of the `ppo` perturbation (four gradient passes a step)
+/// in a population of 4, which the rule that keeps batching's gain does not split further.
+/// This test keeps the gain from falling below what it is.
+#[test]
+fn robustness_of_pressure_plans_five_times_faster_on_16_threads_than_on_2() {
+    let (name, text) = SHIPPED[0];
+    assert_eq!(name.to_string(), "pressure");
+    let path = Path::new(name);
+    let backend = Backend::default();
+    let settings: Vec<_> = robustness::defaults(backend)
+        .into_iter()
+        .filter(|p| p.backend.is_none() && !robustness::changes_nothing(text, path, p).unwrap())
+        .collect();
+    let combined = robustness::combined(text, path, &settings, BASELINE, name, 3, backend).unwrap();
+    let runs = expand(&Experiment::parse(&combined, path, &[]).unwrap());
+    let refs: Vec<&RunSpec> = runs.iter().collect();
+    let two = plan(&refs, 2, None, |_| false).makespan;
+    let sixteen = plan(&refs, 16, None, |_| false).makespan;
+    eprintln!(
+        "robustness pressure: {two:.1} s on 2 threads, {sixteen:.1} s on 16: {:.2}×",
+        two / sixteen
+    );
+    assert!(two / sixteen >= 5.0, "{:.2}×", two / sixteen);
+}
