@@ -19,7 +19,7 @@ const THREADS: [usize; 4] = [2, 8, 16, 64];
 /// two rounds), and robustness lists whose longest chains hold a learned reward's fit on few runs.
 /// The target is 1.15 for every list; these miss it, and say so.
 const KNOWN_ABOVE: [(&str, usize, f64); 5] = [
-    ("inoculation", 2, 1.36),
+    ("inoculation", 2, 1.25),
     ("table_vs_learned", 2, 1.34),
     ("extra_rlhf", 2, 1.24),
     ("table_vs_learned robustness", 8, 1.24),

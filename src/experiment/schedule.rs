@@ -331,6 +331,44 @@ pub fn plan(runs: &[&RunSpec], threads: usize, size: Option<usize>, kept: impl F
             best = Some(candidate);
         }
     }
+    // And, while it helps, the costliest population gives a run to the cheapest of its shape
+    // (each staying within the sizes allowed): near-equal chunks are not always the best cut.
+    if size.is_none() {
+        let shape = |i: usize| shape_key(&runs[i].config);
+        let least = |n_group: usize| efficient_population().min(n_group);
+        for _ in 0..4 * runs.len() {
+            let Some(current) = best.clone() else { break };
+            let (_, _, constitutions, pressure, _) = &current;
+            let cost = |p: &Vec<usize>| p.iter().map(|&i| costs[i].1).sum::<f64>() / speedup(p.len());
+            let Some(donor) = (0..pressure.len()).max_by(|&a, &b| cost(&pressure[a]).total_cmp(&cost(&pressure[b])))
+            else {
+                break;
+            };
+            let group = pressure_groups
+                .iter()
+                .find(|g| g.contains(&pressure[donor][0]))
+                .map_or(0, Vec::len);
+            let Some(taker) = (0..pressure.len())
+                .filter(|&t| {
+                    t != donor
+                        && shape(pressure[t][0]) == shape(pressure[donor][0])
+                        && pressure[t].len() < MAX_POPULATION
+                        && pressure[donor].len() > least(group)
+                })
+                .min_by(|&a, &b| cost(&pressure[a]).total_cmp(&cost(&pressure[b])))
+            else {
+                break;
+            };
+            let mut moved = pressure.clone();
+            let run = moved[donor].pop().expect("a donor has runs");
+            moved[taker].push(run);
+            let candidate = evaluate(constitutions.clone(), moved);
+            if !better(&candidate, &current) {
+                break;
+            }
+            best = Some(candidate);
+        }
+    }
     let best = best.map(|(m, c, _, _, t)| (m, c, t));
     let (makespan, _, tasks) = best.unwrap_or((0.0, 0, Vec::new()));
 
