@@ -288,6 +288,24 @@ pub fn bounds(metric: &str) -> Option<(f64, f64)> {
         .and_then(|m| m.bounds)
 }
 
+/// The metrics of `scope` (for `best_of_n`, `metric` itself when it names one); `None` for an
+/// unknown scope.
+fn metrics_of(scope: &str, metric: &str) -> Option<Vec<String>> {
+    Some(match scope {
+        TRAIN => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
+        CONSTITUTION => constitution_metrics(),
+        RM => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
+        BEST_OF_N if parse_best_of_n(metric).is_some() => vec![metric.to_string()],
+        BEST_OF_N => BEST_OF_N_METRICS.iter().map(|m| best_of_n_name(m, 1)).collect(),
+        s if Scope::ALL.iter().any(|x| x.name() == s) => EVAL_METRICS
+            .iter()
+            .chain(&DERIVED_METRICS)
+            .map(|m| m.name.to_string())
+            .collect(),
+        _ => return None,
+    })
+}
+
 /// A metric in a scope, written `scope:metric`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricRef {
@@ -304,24 +322,12 @@ impl MetricRef {
             (None, Some(s)) => (s, text),
             (None, None) => return Err(format!("`{text}` must be `scope:metric`, e.g. `trained:refusal`")),
         };
-        let valid: Vec<String> = match scope {
-            TRAIN => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
-            CONSTITUTION => constitution_metrics(),
-            RM => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
-            BEST_OF_N if parse_best_of_n(metric).is_some() => vec![metric.to_string()],
-            BEST_OF_N => BEST_OF_N_METRICS.iter().map(|m| best_of_n_name(m, 1)).collect(),
-            s if Scope::ALL.iter().any(|x| x.name() == s) => EVAL_METRICS
-                .iter()
-                .chain(&DERIVED_METRICS)
-                .map(|m| m.name.to_string())
-                .collect(),
-            _ => {
-                let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
-                return Err(format!(
-                    "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}, {BEST_OF_N}",
-                    scopes.join(", ")
-                ));
-            }
+        let Some(valid) = metrics_of(scope, metric) else {
+            let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
+            return Err(format!(
+                "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}, {BEST_OF_N}",
+                scopes.join(", ")
+            ));
         };
         if !valid.iter().any(|m| m == metric) {
             let at = if matches!(scope, TRAIN | CONSTITUTION | RM | BEST_OF_N) {
@@ -329,8 +335,21 @@ impl MetricRef {
             } else {
                 String::new()
             };
+            // The scope that has it, if another does.
+            let elsewhere = [TRAIN, CONSTITUTION, RM, BEST_OF_N, Scope::ALL[0].name()]
+                .into_iter()
+                .filter(|&s| s != scope)
+                .find(|&s| metrics_of(s, metric).is_some_and(|v| v.iter().any(|m| m == metric)))
+                .map_or(String::new(), |s| {
+                    let which = if Scope::ALL.iter().any(|x| x.name() == s) {
+                        "an evaluation scope".to_string()
+                    } else {
+                        format!("scope `{s}`")
+                    };
+                    format!(" (it is a metric of {which}: `{s}:{metric}`)")
+                });
             return Err(format!(
-                "`{text}`: unknown metric `{metric}`{at}; valid: {}",
+                "`{text}`: unknown metric `{metric}`{at}{elsewhere}; valid: {}",
                 valid.join(", ")
             ));
         }

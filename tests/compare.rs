@@ -288,6 +288,34 @@ fn compare_and_summary_print_every_format() {
         table.starts_with("arm (scope trained, final; mean [95% interval, t])  N"),
         "{table}"
     );
+
+    // One vocabulary: `--metric` as compare spells it (`--metrics` is the same flag), and
+    // `scope:metric` as compare takes it, naming the table's scope.
+    assert_eq!(
+        run(&["summary", "o", "--metric", "kl,refusal"]),
+        run(&["summary", "o", "--metrics", "kl,refusal"])
+    );
+    assert_eq!(
+        run(&["summary", "o", "--metric", "unobserved:refusal", "--metric", "unobserved:kl"]),
+        run(&["summary", "o", "--scope", "unobserved", "--metric", "refusal,kl"])
+    );
+    assert_one_line_errors(
+        dir.path(),
+        &[
+            (
+                &["summary", "o", "--metric", "rm_accuracy"],
+                &["--metric rm_accuracy", "it is a metric of scope `rm`: `rm:rm_accuracy`"],
+            ),
+            (
+                &["compare", "o", "--control", "tolerated", "--metric", "loss"],
+                &["unknown metric `loss`", "scope `train`: `train:loss`"],
+            ),
+            (
+                &["summary", "o", "--metric", "trained:refusal,heldout:refusal"],
+                &["one scope at a time"],
+            ),
+        ],
+    );
 }
 
 #[test]

@@ -25,8 +25,9 @@ pub struct SummaryArgs {
     /// The scope: trained, heldout, unobserved, framed (or train, constitution, rm).
     #[arg(long, default_value = "trained")]
     pub scope: String,
-    /// Metrics to show, comma-separated (default: the four headline rates).
-    #[arg(long, value_delimiter = ',')]
+    /// Metrics to show, `metric` in `--scope` or `scope:metric`, comma-separated or repeated
+    /// (default: the four headline rates); `--metrics` is the same flag.
+    #[arg(long = "metric", alias = "metrics", value_name = "METRIC", value_delimiter = ',')]
     pub metrics: Vec<String>,
     /// Values at this evaluated step instead of the final values.
     #[arg(long, value_name = "STEP")]
@@ -55,15 +56,32 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
             .map_err(anyhow::Error::msg)?;
     }
     let data = crate::experiment::folder::load_data(&args.run_dir)?;
-    let scope = args.scope.as_str();
+    // A metric written `scope:metric` names its scope; a table shows one scope.
+    let named: Vec<&str> = args
+        .metrics
+        .iter()
+        .filter_map(|m| m.split_once(':').map(|(s, _)| s))
+        .collect();
+    let scope = match named.first() {
+        Some(&first) => {
+            anyhow::ensure!(
+                named.iter().all(|&s| s == first) && named.len() == args.metrics.len(),
+                "--metric {}: a summary shows one scope at a time; give every metric the same scope (or none, with --scope)",
+                args.metrics.join(",")
+            );
+            first
+        }
+        None => args.scope.as_str(),
+    };
     // The scope first, so that a bad scope is blamed on --scope, not on a metric.
     check_scope(scope)?;
-    let flag = if args.metrics.is_empty() {
-        "--scope"
-    } else {
-        "--metrics"
-    };
-    let metrics = chosen_metrics(scope, &args.metrics)?;
+    let flag = if args.metrics.is_empty() { "--scope" } else { "--metric" };
+    let bare: Vec<String> = args
+        .metrics
+        .iter()
+        .map(|m| m.split_once(':').map_or(m.as_str(), |(_, m)| m).to_string())
+        .collect();
+    let metrics = chosen_metrics(scope, &bare)?;
     for m in &metrics {
         MetricRef::parse(&format!("{scope}:{m}"), None).map_err(|e| anyhow::anyhow!("{flag} {m}: {e}"))?;
     }
