@@ -26,8 +26,8 @@ enum Command {
     Plot {
         /// A run folder written by `pressure run` (holds config.toml and metrics.csv).
         run_dir: PathBuf,
-        /// Where the figures go (default: plots/<experiment>/ for runs/<experiment>/, else
-        /// RUN_DIR/plots/).
+        /// Where the figures go (default: plots/<experiment>/ for a shipped experiment's
+        /// runs/<experiment>/, else RUN_DIR/plots/).
         #[arg(long, value_name = "DIR")]
         plots: Option<PathBuf>,
         /// The metric of a two-axis sweep's heatmap (default: hidden_objection). Repeatable.

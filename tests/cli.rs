@@ -54,9 +54,11 @@ fn a_run_writes_config_manifest_metrics_and_figures() {
         assert!(config.contains(key), "config.toml lacks {key}");
     }
 
+    // An experiment of the user's draws beside its data, never into the repository's plots/.
+    assert!(!dir.path().join("plots").exists());
     for fig in ["headline", "outcomes", "diagnostics"] {
         for ext in ["png", "svg"] {
-            let f = dir.path().join(format!("plots/tiny/{fig}.{ext}"));
+            let f = dir.path().join(format!("runs/tiny/plots/{fig}.{ext}"));
             assert!(
                 std::fs::metadata(&f).map(|m| m.len() > 10_000).unwrap_or(false),
                 "{} missing",
@@ -65,11 +67,11 @@ fn a_run_writes_config_manifest_metrics_and_figures() {
         }
     }
     // The SVG carries its text as text: the title names what was trained.
-    let svg = std::fs::read_to_string(dir.path().join("plots/tiny/headline.svg")).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("runs/tiny/plots/headline.svg")).unwrap();
     assert!(svg.contains("REINFORCE on the institutional reward for 40 steps"));
 
     // `plot` redraws from the stored data alone.
-    std::fs::remove_dir_all(dir.path().join("plots")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("runs/tiny/plots")).unwrap();
     let o = pressure(&["plot", "runs/tiny", "--plots", "again"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("again/outcomes.png").exists());
@@ -287,7 +289,10 @@ fn figures_follow_the_data_folder() {
     let o = pressure(&["run", exp, "--seeds", "1", "--out", "elsewhere"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("elsewhere/plots/headline.png").exists());
-    assert!(!dir.path().join("plots").exists(), "plots/tiny/ is for runs/tiny/ only");
+    assert!(
+        !dir.path().join("plots").exists(),
+        "plots/ is for the shipped experiments only"
+    );
     let o = pressure(&["plot", "elsewhere"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!dir.path().join("plots").exists());
@@ -308,28 +313,28 @@ fn figures_for_a_paper_or_a_slide_have_its_size_and_a_folder_of_their_own() {
     write(dir.path(), "tiny.toml", TINY);
     let o = pressure(&["run", "tiny.toml", "--seeds", "2"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
-    let screen = std::fs::read(dir.path().join("plots/tiny/headline.png")).unwrap();
-    assert_eq!(png_size(&dir.path().join("plots/tiny/headline.png")).0, 1400);
+    let screen = std::fs::read(dir.path().join("runs/tiny/plots/headline.png")).unwrap();
+    assert_eq!(png_size(&dir.path().join("runs/tiny/plots/headline.png")).0, 1400);
     for (size, width) in [("page", 2100), ("column", 1050), ("slide", 1920)] {
         let o = pressure(&["plot", "runs/tiny", "--figure-size", size], dir.path());
         assert!(o.status.success(), "{size}: {}", stderr(&o));
         for figure in ["headline", "outcomes", "diagnostics", "finals"] {
-            let (w, h) = png_size(&dir.path().join(format!("plots/tiny/{size}/{figure}.png")));
+            let (w, h) = png_size(&dir.path().join(format!("runs/tiny/plots/{size}/{figure}.png")));
             assert_eq!(w, width, "{size} {figure}");
             if size == "slide" {
                 assert_eq!(h, 1080, "a slide is 16:9");
             }
-            let svg = std::fs::read_to_string(dir.path().join(format!("plots/tiny/{size}/{figure}.svg"))).unwrap();
+            let svg = std::fs::read_to_string(dir.path().join(format!("runs/tiny/plots/{size}/{figure}.svg"))).unwrap();
             assert!(svg.contains(&format!("width=\"{width}\"")), "{size} {figure}.svg");
         }
     }
     // Text scales with the figure: the headline's title is 23 units, 2.1 pixels each on paper
     // (plotters writes an SVG font size as pixels / 1.24).
-    let svg = std::fs::read_to_string(dir.path().join("plots/tiny/page/headline.svg")).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("runs/tiny/plots/page/headline.svg")).unwrap();
     assert!(svg.contains("font-size=\"38.95"), "the title's size on a page");
     // The screen's figures are not replaced.
     assert_eq!(
-        std::fs::read(dir.path().join("plots/tiny/headline.png")).unwrap(),
+        std::fs::read(dir.path().join("runs/tiny/plots/headline.png")).unwrap(),
         screen
     );
     let o = pressure(

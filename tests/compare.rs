@@ -296,7 +296,14 @@ fn compare_and_summary_print_every_format() {
         run(&["summary", "o", "--metrics", "kl,refusal"])
     );
     assert_eq!(
-        run(&["summary", "o", "--metric", "unobserved:refusal", "--metric", "unobserved:kl"]),
+        run(&[
+            "summary",
+            "o",
+            "--metric",
+            "unobserved:refusal",
+            "--metric",
+            "unobserved:kl"
+        ]),
         run(&["summary", "o", "--scope", "unobserved", "--metric", "refusal,kl"])
     );
     assert_one_line_errors(

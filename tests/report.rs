@@ -32,7 +32,7 @@ fn a_report_holds_every_figure_and_table_and_fetches_nothing() {
     let html = std::fs::read_to_string(dir.path().join("runs/tiny/report.html")).unwrap();
 
     // Every figure `run` drew is inline, as SVG, and nothing is fetched from anywhere.
-    let figures: Vec<String> = std::fs::read_dir(dir.path().join("plots/tiny"))
+    let figures: Vec<String> = std::fs::read_dir(dir.path().join("runs/tiny/plots"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".svg"))

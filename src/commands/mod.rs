@@ -25,7 +25,8 @@ use crate::plot::{FigureSize, Sheet};
 /// Where and which figures to draw (`run` and `merge`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct FigureArgs {
-    /// Where the figures go (default: plots/<experiment>/ for data in runs/<experiment>/, else
+    /// Where the figures go (default: plots/<experiment>/ for a shipped experiment's data in
+    /// runs/<experiment>/, else
     /// the data folder's plots/).
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
@@ -117,15 +118,22 @@ pub fn load(experiment: &str, overrides: &[Override], sweeps: &[Axis]) -> anyhow
     Ok(Experiment::load_with(path, overrides, sweeps)?)
 }
 
-/// Where figures go without `--plots`: data in the default folder `runs/<name>/` draws into
-/// `plots/<name>/`, the figures the project shows; data anywhere else into its own `plots/`, so
-/// a quick run into another folder never replaces them.
+/// Where figures go without `--plots`: a shipped experiment's data in its default folder
+/// `runs/<name>/` draws into `plots/<name>/`, the figures the project shows; any other data
+/// (another folder, or an experiment of the user's) into its own `plots/`, so that a run never
+/// fills the repository's figure folders with figures of its own.
 pub fn default_plots(data: &Path, name: &str) -> PathBuf {
+    default_plots_beside(data, &Path::new("runs").join(name), name)
+}
+
+/// [`default_plots`] for data whose default folder is `home`: `plots/<name>/` when the data is
+/// there and `name` is a shipped experiment's, else `data/plots/`.
+pub fn default_plots_beside(data: &Path, home: &Path, name: &str) -> PathBuf {
     let data: PathBuf = data
         .components()
         .filter(|c| *c != std::path::Component::CurDir)
         .collect();
-    if data == Path::new("runs").join(name) {
+    if data == home && shipped::find(name).is_some() {
         Path::new("plots").join(name)
     } else {
         data.join("plots")

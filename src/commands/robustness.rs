@@ -35,8 +35,8 @@ pub struct RobustnessArgs {
     /// Where the data goes (default: runs/<experiment>_robustness/).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Where the figures go (default: plots/<experiment>/ for the default data folder, else the
-    /// data folder's plots/).
+    /// Where the figures go (default: plots/<experiment>/ for a shipped experiment's default
+    /// data folder, else the data folder's plots/).
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
     /// Populations trained in parallel (default: the number of cores).
@@ -308,13 +308,11 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
     write_atomic(&path_json, serde_json::to_string_pretty(&json)?.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: {e}", path_json.display()))?;
 
-    let plots = args.plots.clone().unwrap_or_else(|| {
-        if out == Path::new("runs").join(format!("{}_robustness", base.name)) {
-            Path::new("plots").join(&base.name)
-        } else {
-            out.join("plots")
-        }
-    });
+    let home = Path::new("runs").join(format!("{}_robustness", base.name));
+    let plots = args
+        .plots
+        .clone()
+        .unwrap_or_else(|| super::default_plots_beside(&out, &home, &base.name));
     let subtitle = format!(
         "`{}` at {} seeds per arm and perturbation; a perturbation changes the base configuration only, not what an arm or the sweep sets (robustness.md beside the data lists each)",
         base.name, args.seeds

@@ -23,7 +23,8 @@ use crate::run::{Backend, RunConfig, SECTIONS};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentFile {
-    /// Names the output folders `runs/<name>/` and `plots/<name>/`. Default: the file's stem.
+    /// Names the output folder `runs/<name>/` (and, for a shipped experiment, `plots/<name>/`).
+    /// Default: the file's stem.
     name: Option<String>,
     /// What the experiment asks, which arm is the control, what would count as no effect. Default: `""`.
     #[serde(default)]
