@@ -79,6 +79,13 @@ enum Command {
         /// The job folder (`<out>.slurm/`), or the merged folder beside it.
         dir: PathBuf,
     },
+    /// List the experiment folders under DIR: experiment, runs completed, being written,
+    /// damaged or done, size and last change.
+    Runs {
+        /// The folder to look in (default: runs/).
+        #[arg(default_value = "runs")]
+        dir: PathBuf,
+    },
     /// Name the shipped experiments with their one-line descriptions.
     List,
     /// Serve the teaching demo: one page that trains the scenes' runs and draws them live.
@@ -142,6 +149,7 @@ fn main() -> ExitCode {
         Command::Report(args) => commands::report::report(&args),
         Command::Slurm(args) => commands::slurm::slurm(args),
         Command::Status { dir } => commands::slurm::status(&dir),
+        Command::Runs { dir } => commands::runs::runs(&dir),
         Command::List => commands::list::list(),
         Command::Demo(args) => commands::demo::demo(args),
         Command::Bench {

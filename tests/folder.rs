@@ -453,3 +453,52 @@ fn a_sweep_value_written_another_way_reuses_the_runs_it_names() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("cannot be trusted"), "{}", stderr(&o));
 }
+
+#[test]
+fn runs_lists_every_experiment_folder_with_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "tiny.toml", "--seeds", "2", "--no-plots"];
+        all.extend_from_slice(args);
+        let o = pressure(&all, dir.path());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    run(&["--out", "runs/done"]);
+    run(&["--out", "runs/half", "--shard", "0/2"]);
+    run(&["--out", "runs/damaged"]);
+    truncate(&dir.path().join("runs/damaged/metrics.csv"));
+    // A folder the runs of another experiment fill partly: its list is longer than what is done.
+    run(&["--out", "runs/partial", "--arm", "tolerated"]);
+    write(
+        dir.path(),
+        "runs/partial/config.toml",
+        &std::fs::read_to_string(dir.path().join("runs/done/config.toml")).unwrap(),
+    );
+
+    let o = pressure(&["runs"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let row = |folder: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| runs/{folder} |")))
+            .unwrap_or_else(|| panic!("no row for {folder}: {table}"))
+            .to_string()
+    };
+    assert!(row("done").contains("| tiny | 4/4 | done |"), "{}", row("done"));
+    assert!(
+        row("half").contains("| 2/2 | done |"),
+        "a shard holds its slice: {}",
+        row("half")
+    );
+    assert!(row("damaged").contains("| damaged: "), "{}", row("damaged"));
+    assert!(row("partial").contains("| 2/4 |"), "{}", row("partial"));
+    assert_eq!(
+        table.lines().count(),
+        2 + 4,
+        "the runs/ inside each are not listed: {table}"
+    );
+
+    fails_with(dir.path(), &["runs", "nowhere"], 2, &["nowhere: not a folder"]);
+}

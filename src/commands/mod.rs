@@ -13,6 +13,7 @@ pub mod plot;
 pub mod report;
 pub mod robustness;
 pub mod run;
+pub mod runs;
 pub mod slurm;
 pub mod summary;
 
