@@ -7,6 +7,7 @@ pub mod budget;
 pub mod claims;
 pub mod constitutions;
 pub mod error;
+pub mod extends;
 pub mod folder;
 mod grid;
 pub mod keys;

@@ -23,6 +23,9 @@ use crate::run::{Backend, RunConfig, SECTIONS};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentFile {
+    /// The experiment this one composes on: a file's path relative to this one, or a shipped experiment's name. This file's tables override its keys one by one; any other value (the seeds, `[[arms]]`, `[[claims]]`, `[[figures]]`) replaces the base's whole; everything else but `name` is inherited. Default: none.
+    #[allow(dead_code)] // resolved and removed before this struct is read (`extends.rs`)
+    extends: Option<String>,
     /// Names the output folder `runs/<name>/` (and, for a shipped experiment, `plots/<name>/`).
     /// Default: the file's stem.
     name: Option<String>,
@@ -183,8 +186,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The largest experiment file read: far above any real one, far below what could exhaust memory.
-pub const MAX_FILE_BYTES: u64 = 1 << 20;
+pub use super::extends::MAX_FILE_BYTES;
 
 impl Experiment {
     /// Loads an experiment file and applies `overrides` on top of every arm.
@@ -214,6 +216,7 @@ impl Experiment {
     ) -> Result<Experiment, SpecError> {
         let file = path.display().to_string();
         let table: Table = text.parse().map_err(|e| parse_error(path, text, &e))?;
+        let table = super::extends::resolve(table, path)?;
         let spec: ExperimentFile = deserialize(table, &file)?;
         for (i, o) in overrides.iter().enumerate() {
             o.check_key()?;
