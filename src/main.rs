@@ -111,7 +111,7 @@ enum Command {
         backend: Backend,
         /// Instead, time `robustness pressure`, refined `phase_diagram` and `pressure` as whole
         /// jobs and print how busy they keep the threads: CPU ÷ (threads × wall).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["populations", "steps", "experiments", "backend"])]
         scaling: bool,
         /// Threads of the `--scaling` jobs (default: the cores of this machine).
         #[arg(long, value_name = "N", requires = "scaling")]

@@ -488,7 +488,7 @@ fn runs_lists_every_experiment_folder_with_its_state() {
     };
     assert!(row("done").contains("| tiny | 4/4 | done |"), "{}", row("done"));
     assert!(
-        row("half").contains("| 2/2 | done |"),
+        row("half").contains("| 2/2 | shard 0/2: done |"),
         "a shard holds its slice: {}",
         row("half")
     );
@@ -500,5 +500,5 @@ fn runs_lists_every_experiment_folder_with_its_state() {
         "the runs/ inside each are not listed: {table}"
     );
 
-    fails_with(dir.path(), &["runs", "nowhere"], 2, &["nowhere: not a folder"]);
+    fails_with(dir.path(), &["runs", "nowhere"], 2, &["nowhere: no such folder"]);
 }

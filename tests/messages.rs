@@ -179,7 +179,7 @@ fn figure_names_sweep_flags_scopes_and_closed_pipes_are_answered_plainly() {
             ),
             (
                 &["summary", "o", "--scope", "rm"],
-                &["--scope rm: o has no values in this scope; its scopes: trained"],
+                &["--scope rm: o has no values in scope `rm`; its scopes: trained"],
             ),
         ],
     );

@@ -160,6 +160,10 @@ fn a_cancelled_task_is_named_by_status_and_submitted_again_alone() {
         status.contains("holds 9 of 12 runs"),
         "the merge ran after the others: {status}"
     );
+    assert!(
+        status.contains("--tasks 4 --parallel 1 --cpus-per-task 1 --out ") && status.contains(" --submit"),
+        "the command it gives keeps the job's settings: {status}"
+    );
 
     // Submitted again: only shard 3, and the merged folder is whole.
     let o = pressure(&args, dir.path());

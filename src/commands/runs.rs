@@ -110,17 +110,21 @@ fn describe(dir: &Path) -> (String, String, String) {
     let runs = format!("{done}/{}", list.len());
     let state = writing.unwrap_or_else(|| match records::verify_folder(dir) {
         Err(damaged) => format!("damaged: {damaged}"),
-        Ok(m) if done == list.len() => {
+        Ok(m) => {
             let diverged = m.runs.iter().filter(|r| r.status == Status::Diverged).count();
-            if diverged > 0 {
-                format!("done ({diverged} diverged)")
-            } else {
-                "done".into()
+            let mut state = match done {
+                d if d == list.len() => "done".to_string(),
+                0 => "not trained".to_string(),
+                _ => "partial".to_string(),
+            };
+            if let Some(shard) = &m.shard {
+                state = format!("shard {shard}: {state}");
             }
+            if diverged > 0 {
+                state.push_str(&format!(" ({diverged} diverged)"));
+            }
+            state
         }
-        Ok(m) if m.shard.is_some() => format!("shard {}", m.shard.unwrap_or_default()),
-        Ok(_) if done == 0 => "not trained".into(),
-        Ok(_) => "partial".into(),
     });
     (experiment.name, runs, state)
 }
@@ -129,8 +133,9 @@ fn describe(dir: &Path) -> (String, String, String) {
 pub fn runs(dir: &Path) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         dir.is_dir(),
-        "{}: not a folder; `pressure runs` lists the experiment folders under one (default runs/)",
-        dir.display()
+        "{}: {}; `pressure runs` lists the experiment folders under a folder (default runs/)",
+        dir.display(),
+        if dir.exists() { "not a folder" } else { "no such folder" }
     );
     let mut found = Vec::new();
     experiment_folders(dir, DEPTH, &mut found);

@@ -228,6 +228,16 @@ pub fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         );
         job.submissions = old.submissions;
     }
+    if args.submit {
+        let (_, queued) = queue(&job);
+        anyhow::ensure!(
+            queued.is_empty(),
+            "{}: Slurm still holds job {} of this experiment; wait for it (`pressure status {}`) or cancel it with scancel",
+            dir.display(),
+            queued.join(", "),
+            dir.display()
+        );
+    }
     std::fs::create_dir_all(dir.join("logs")).with_context(|| format!("{}: cannot create", dir.display()))?;
     std::fs::create_dir_all(dir.join("shards"))?;
     let array = dir.join("array.sbatch");
@@ -260,14 +270,6 @@ pub fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let (_, queued) = queue(&job);
-    anyhow::ensure!(
-        queued.is_empty(),
-        "{}: Slurm still holds job {} of this experiment; wait for it (`pressure status {}`) or cancel it with scancel",
-        dir.display(),
-        queued.join(", "),
-        dir.display()
-    );
     let reports = shard_reports(&dir, &runs, job.resources.tasks, &Default::default());
     let todo: Vec<usize> = reports
         .iter()
@@ -384,11 +386,16 @@ pub fn status(dir: &Path) -> anyhow::Result<ExitCode> {
     if !queued.is_empty() {
         text.push_str(&format!("in the queue: job {}\n", queued.join(", ")));
     } else if done < reports.len() {
+        let mut command = job.selection.args();
+        command.extend(job.resources.flags());
+        command.extend([
+            "--out".to_string(),
+            job.out.display().to_string(),
+            "--submit".to_string(),
+        ]);
         text.push_str(&format!(
-            "to train what is not done: pressure slurm {} --tasks {} --out {} --submit\n",
-            records::command_line(job.selection.args()),
-            job.resources.tasks,
-            records::shell_word(&job.out.display().to_string())
+            "to train what is not done: pressure slurm {}\n",
+            records::command_line(command)
         ));
     }
     print_out(&text)?;

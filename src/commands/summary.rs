@@ -73,19 +73,39 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         }
         None => args.scope.as_str(),
     };
-    // The scope first, so that a bad scope is blamed on --scope, not on a metric.
-    check_scope(scope)?;
-    let flag = if args.metrics.is_empty() { "--scope" } else { "--metric" };
+    // The scope first, so that a bad scope is blamed on the flag that named it, not on a metric.
+    let scope_flag = match named.is_empty() {
+        true => format!("--scope {scope}"),
+        false => format!("--metric {}", args.metrics.join(",")),
+    };
+    let blame = |e: anyhow::Error| {
+        let text = e.to_string();
+        anyhow::anyhow!(
+            "{scope_flag}: {}",
+            text.split_once(": ").map_or(text.as_str(), |(_, rest)| rest)
+        )
+    };
+    check_scope(scope).map_err(blame)?;
     let bare: Vec<String> = args
         .metrics
         .iter()
         .map(|m| m.split_once(':').map_or(m.as_str(), |(_, m)| m).to_string())
         .collect();
     let metrics = chosen_metrics(scope, &bare)?;
-    for m in &metrics {
-        MetricRef::parse(&format!("{scope}:{m}"), None).map_err(|e| anyhow::anyhow!("{flag} {m}: {e}"))?;
+    for (i, m) in metrics.iter().enumerate() {
+        let (flag, given) = match args.metrics.get(i) {
+            Some(given) => ("--metric", given.as_str()),
+            None => ("--scope", scope),
+        };
+        MetricRef::parse(&format!("{scope}:{m}"), None).map_err(|e| anyhow::anyhow!("{flag} {given}: {e}"))?;
     }
-    check_recorded(&data, &args.run_dir.display().to_string(), scope, &metrics[0])?;
+    check_recorded(&data, &args.run_dir.display().to_string(), scope, &metrics[0]).map_err(|e| {
+        if e.to_string().starts_with("--scope") {
+            blame(e)
+        } else {
+            e
+        }
+    })?;
     if let Some(step) = args.step {
         let recorded: Vec<&Series> = data
             .labels
@@ -149,10 +169,15 @@ pub fn check_recorded(data: &RunData, run: &str, scope: &str, metric: &str) -> a
         data.labels.iter().any(|a| data.seeds_of(a) > 0),
         "{run}: no completed run to summarize (see manifest.json)"
     );
+    let scopes = data.recorded_scopes();
+    anyhow::ensure!(
+        scopes.iter().any(|s| s == scope),
+        "--scope {scope}: {run} has no values in scope `{scope}`; its scopes: {}",
+        scopes.join(", ")
+    );
     anyhow::ensure!(
         data.labels.iter().any(|a| data.series(a, scope, metric).is_some()),
-        "--scope {scope}: {run} has no values in this scope; its scopes: {}",
-        data.recorded_scopes().join(", ")
+        "--metric {metric}: {run} recorded no values of `{scope}:{metric}` (this experiment does not measure it)"
     );
     Ok(())
 }

@@ -49,6 +49,19 @@ pub struct Resources {
 }
 
 impl Resources {
+    /// The `pressure slurm` flags that give these settings.
+    pub fn flags(&self) -> Vec<String> {
+        let mut flags = vec!["--tasks".to_string(), self.tasks.to_string()];
+        if let Some(p) = self.parallel {
+            flags.extend(["--parallel".to_string(), p.to_string()]);
+        }
+        flags.extend(["--cpus-per-task".to_string(), self.cpus_per_task.to_string()]);
+        for (name, value) in &self.directives {
+            flags.extend([format!("--{name}"), value.clone()]);
+        }
+        flags
+    }
+
     /// Checks the settings; an error is one line naming the flag.
     pub fn validate(&self, runs: usize) -> Result<(), String> {
         if self.tasks == 0 || self.tasks > runs {

@@ -370,10 +370,14 @@ pub fn bench(
 ) -> anyhow::Result<std::process::ExitCode> {
     if let Some(threads) = scaling {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        anyhow::ensure!(
-            (1..=cores).contains(&threads),
-            "--jobs {threads}: must be between 1 and {cores}, the cores of this machine"
-        );
+        anyhow::ensure!(threads >= 1, "--jobs {threads}: must be at least 1");
+        // As `run` does: more threads than cores cannot be used.
+        let threads = if threads > cores {
+            crate::note!("--jobs {threads}: capped at {cores}, the cores of this machine");
+            cores
+        } else {
+            threads
+        };
         if let Some(path) = &json {
             check_writable(path)?;
         }
