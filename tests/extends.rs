@@ -54,6 +54,11 @@ fn a_missing_or_circular_base_gets_one_line() {
     write(dir.path(), "b.toml", "extends = \"a.toml\"\n");
     write(dir.path(), "lost.toml", "extends = \"nowhere.toml\"\n");
     write(dir.path(), "odd.toml", "extends = 3\n");
+    write(
+        dir.path(),
+        "arms.toml",
+        "extends = \"pressure\"\n[[arms]]\nname = \"only\"\n",
+    );
     assert_one_line_errors(
         dir.path(),
         &[
@@ -66,6 +71,14 @@ fn a_missing_or_circular_base_gets_one_line() {
                 &["extends = \"nowhere.toml\"", "nor a shipped experiment"],
             ),
             (&["run", "odd.toml", "--dry-run"], &["extends = 3", "must be a string"]),
+            (
+                &["run", "arms.toml", "--dry-run"],
+                &[
+                    "no arm `no pressure`",
+                    "claims inherited through extends = \"pressure\"",
+                    "`claims = []`",
+                ],
+            ),
         ],
     );
 }

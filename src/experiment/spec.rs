@@ -216,6 +216,14 @@ impl Experiment {
     ) -> Result<Experiment, SpecError> {
         let file = path.display().to_string();
         let table: Table = text.parse().map_err(|e| parse_error(path, text, &e))?;
+        // What a composed file inherits may name what it replaced: say where it came from.
+        let inherited = |what: &str| match table.get("extends") {
+            Some(base) if !table.contains_key(what) => {
+                format!(" ({what} inherited through extends = {base}; give `{what} = []` or your own)")
+            }
+            _ => String::new(),
+        };
+        let (claims_from, figures_from) = (inherited("claims"), inherited("figures"));
         let table = super::extends::resolve(table, path)?;
         let spec: ExperimentFile = deserialize(table, &file)?;
         for (i, o) in overrides.iter().enumerate() {
@@ -441,7 +449,7 @@ impl Experiment {
                 )));
             }
             f.validate(&arms)
-                .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}", f.name)))?;
+                .map_err(|e| SpecError(format!("{file}: figures[{i}] (\"{}\"): {e}{figures_from}", f.name)))?;
         }
         // A claim names groups of the file's own grid: one of a grid a `--sweep` replaced is set
         // aside (it can be checked only where its groups ran), otherwise an unknown group is an
@@ -449,7 +457,7 @@ impl Experiment {
         let groups = experiment.groups();
         let strict = sweeps.is_empty().then_some(&groups[..]);
         experiment.claims = claims::parse_all(&spec.claims, strict)
-            .map_err(|e| SpecError(format!("{file}: {e}")))?
+            .map_err(|e| SpecError(format!("{file}: {e}{claims_from}")))?
             .into_iter()
             .filter(|c| {
                 let kept = c.statement.within(&groups);
