@@ -456,3 +456,62 @@ fn a_metric_named_twice_is_compared_once_and_holm_counts_the_tests_made() {
         assert_eq!(run(twice), once, "--metric {twice}");
     }
 }
+
+#[test]
+fn several_folders_read_as_one_equal_their_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = pressure(args, dir.path());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    // Three shards cut across arms and seeds: each arm's seeds are pooled from two folders.
+    for k in 0..3 {
+        tiny_run(dir.path(), &format!("s{k}"), "3", &["--shard", &format!("{k}/3")]);
+    }
+    run(&["merge", "--out", "m", "s0", "s1", "s2", "--no-plots"]);
+    assert_eq!(run(&["summary", "s0", "s1", "s2"]), run(&["summary", "m"]));
+    let rest = |text: String| text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        rest(run(&["compare", "s0", "s1", "s2", "--control", "tolerated"])),
+        rest(run(&["compare", "m", "--control", "tolerated"]))
+    );
+
+    // Another configuration under the same arm name is its own group, named by its folder, and
+    // may be the control.
+    tiny_run(
+        dir.path(),
+        "longer",
+        "2",
+        &["--set", "pressure.steps=60", "--arm", "tolerated"],
+    );
+    let table = run(&["summary", "m", "longer"]);
+    assert!(table.contains("| longer:tolerated | 2 |"), "{table}");
+    assert!(table.contains("| tolerated | 3 |"), "{table}");
+    let compared = run(&[
+        "compare",
+        "m",
+        "longer",
+        "--control",
+        "longer:tolerated",
+        "--metric",
+        "refusal",
+    ]);
+    assert!(
+        compared.contains("against the control `longer:tolerated`"),
+        "{compared}"
+    );
+
+    // Another backend only with --mixed, which says so.
+    tiny_run(dir.path(), "nd", "1", &["--backend", "ndarray"]);
+    assert_one_line_errors(
+        dir.path(),
+        &[(
+            &["summary", "m", "nd"],
+            &["nd: written by pressure", "on ndarray", "--mixed"],
+        )],
+    );
+    let o = pressure(&["summary", "m", "nd", "--mixed"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(mixed: "), "{}", stderr(&o));
+}

@@ -25,8 +25,15 @@ use crate::stats::{Bootstrap, Estimator, Interval, finite};
 /// Arguments of `pressure compare`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CompareArgs {
-    /// A run folder written by `pressure run`.
-    pub run_dir: PathBuf,
+    /// Run folders written by `pressure run` (or `merge`): one, or several read as one (the
+    /// same configuration in two folders is one group; a label two folders give to different
+    /// configurations is `FOLDER:LABEL`, so the control may come from either).
+    #[arg(required = true, value_name = "RUN_DIR")]
+    pub run_dirs: Vec<PathBuf>,
+    /// Compare folders written by another version or on another backend (their numbers differ
+    /// in the last bits; the table says so).
+    #[arg(long)]
+    pub mixed: bool,
     /// The arm every other is compared with; in a sweep, an arm at a sweep point as `summary`
     /// names it (`world.contradiction_rate=0.0`, or `arm, key=value` with several arms).
     #[arg(long, value_name = "ARM")]
@@ -115,7 +122,13 @@ pub struct Comparison {
 
 /// `pressure compare`: prints every comparison of the arms with the control.
 pub fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let data = crate::experiment::folder::load_data(&args.run_dir)?;
+    let data = crate::experiment::folder::load_folders(&args.run_dirs, args.mixed)?;
+    if data.experiment.name.contains("(mixed: ") {
+        crate::note!(
+            "note: {}: folders of different versions or backends, read together (--mixed)",
+            data.experiment.name
+        );
+    }
     let request = Request {
         control: args.control.clone(),
         arms: args.arms.clone(),
@@ -125,7 +138,12 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         estimator: args.estimator,
         bootstrap: Bootstrap::default(),
     };
-    let run = args.run_dir.display().to_string();
+    let run = args
+        .run_dirs
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
     let comparisons = comparisons(&data, &run, &request)?;
     let text = match args.format {
         Format::Csv => csv(&comparisons)?,

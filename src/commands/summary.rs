@@ -20,8 +20,14 @@ use crate::stats::{Bootstrap, Estimate, Estimator};
 /// Arguments of `pressure summary`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SummaryArgs {
-    /// A run folder written by `pressure run`.
-    pub run_dir: PathBuf,
+    /// Run folders written by `pressure run` (or `merge`): one, or several read as one, the
+    /// same configuration in two folders being one group whose seeds are pooled.
+    #[arg(required = true, value_name = "RUN_DIR")]
+    pub run_dirs: Vec<PathBuf>,
+    /// Read folders written by another version or on another backend together (their numbers
+    /// differ in the last bits; the table's header says so).
+    #[arg(long)]
+    pub mixed: bool,
     /// The scope: trained, heldout, unobserved, framed (or train, constitution, rm).
     #[arg(long, default_value = "trained")]
     pub scope: String,
@@ -55,7 +61,19 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         crate::records::target::output_file(path, "--claims-out", |_, name| name == "claims.json")
             .map_err(anyhow::Error::msg)?;
     }
-    let data = crate::experiment::folder::load_data(&args.run_dir)?;
+    let data = crate::experiment::folder::load_folders(&args.run_dirs, args.mixed)?;
+    let run_label = args
+        .run_dirs
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    if data.experiment.name.contains("(mixed: ") {
+        crate::note!(
+            "note: {}: folders of different versions or backends, read together (--mixed)",
+            data.experiment.name
+        );
+    }
     // A metric written `scope:metric` names its scope; a table shows one scope.
     let named: Vec<&str> = args
         .metrics
@@ -99,7 +117,7 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         };
         MetricRef::parse(&format!("{scope}:{m}"), None).map_err(|e| anyhow::anyhow!("{flag} {given}: {e}"))?;
     }
-    check_recorded(&data, &args.run_dir.display().to_string(), scope, &metrics[0]).map_err(|e| {
+    check_recorded(&data, &run_label, scope, &metrics[0]).map_err(|e| {
         if e.to_string().starts_with("--scope") {
             blame(e)
         } else {
@@ -124,7 +142,11 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
     print_out(&text)?;
     // The claims after the table; beside CSV, JSON or LaTeX on stderr, which keeps stdout parseable.
     let readable = matches!(args.format, Format::Markdown | Format::Table);
-    let claimed = super::claims::report(&args.run_dir, readable, args.claims_out.as_deref())?;
+    // Claims belong to one experiment: checked when one folder is read.
+    let claimed = match &args.run_dirs[..] {
+        [one] => super::claims::report(one, readable, args.claims_out.as_deref())?,
+        _ => true,
+    };
     Ok(if claimed || !args.strict {
         ExitCode::SUCCESS
     } else {

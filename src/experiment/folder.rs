@@ -79,3 +79,91 @@ pub fn groups(experiment: &Experiment) -> Vec<Group> {
     }
     groups
 }
+
+/// Several run folders read as one: their groups are matched by resolved configuration (the
+/// seed aside), so the same configuration in two folders is one group whose seeds are the
+/// union (a seed held twice is one run, trained the same way); a label two folders give to
+/// different configurations is written `FOLDER:LABEL`. Folders written by another version or on
+/// another backend are refused unless `mixed`; the header's name then says so.
+pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<RunData> {
+    if let [one] = dirs {
+        return load_data(one);
+    }
+    let mut labels: Vec<String> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    // The folder each group was first seen in: groups of one folder stay apart, even alike.
+    let mut first_in: Vec<usize> = Vec::new();
+    let mut rows = Vec::new();
+    let mut origins: Vec<(String, String)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for (k, dir) in dirs.iter().enumerate() {
+        let data = load_data(dir)?;
+        let manifest = verify_folder(dir)?;
+        let origin = (manifest.version.clone(), manifest.backend.clone());
+        if !mixed && let Some(first) = origins.first().filter(|o| **o != origin) {
+            anyhow::bail!(
+                "{}: written by pressure {} on {}, but the first folder by {} on {}; its numbers differ in the last bits. Compare them anyway with --mixed",
+                dir.display(),
+                origin.0,
+                origin.1,
+                first.0,
+                first.1
+            );
+        }
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+        names.push(data.experiment.name.clone());
+        let folder = dir.display().to_string();
+        let experiment = experiment(dir)?;
+        let axes: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
+        let (_, folder_rows) = read_metrics(&dir.join("metrics.csv"))?;
+        for (label, group) in data.labels.iter().zip(&data.groups) {
+            // The same configuration already seen is the same group, whatever it was called.
+            let merged = match (0..groups.len()).find(|&i| first_in[i] != k && groups[i].config == group.config) {
+                Some(i) => labels[i].clone(),
+                None => {
+                    let clash = labels.contains(label);
+                    let name = if clash {
+                        format!("{folder}:{label}")
+                    } else {
+                        label.clone()
+                    };
+                    labels.push(name.clone());
+                    first_in.push(k);
+                    groups.push(Group {
+                        arm: name.clone(),
+                        sweep: Vec::new(),
+                        config: group.config.clone(),
+                    });
+                    name
+                }
+            };
+            for r in &folder_rows {
+                if crate::plot::group_label(&r.arm, &axes, &r.sweep, data.experiment.arms.len()) == *label {
+                    rows.push(crate::records::MetricRecord {
+                        arm: merged.clone(),
+                        sweep: Vec::new(),
+                        ..r.clone()
+                    });
+                }
+            }
+        }
+    }
+    names.dedup();
+    let mut name = names.join(" + ");
+    if origins.len() > 1 {
+        let mixed: Vec<String> = origins.iter().map(|(v, b)| format!("{v} on {b}")).collect();
+        name.push_str(&format!(" (mixed: {})", mixed.join(", ")));
+    }
+    let header = Header {
+        name,
+        backend: origins.iter().map(|o| o.1.clone()).collect::<Vec<_>>().join("+"),
+        arms: labels,
+        sweep: Vec::new(),
+        figures: Vec::new(),
+        heatmaps: Vec::new(),
+        refine: None,
+    };
+    Ok(RunData::new(header, groups, rows))
+}
