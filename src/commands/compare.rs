@@ -123,12 +123,6 @@ pub struct Comparison {
 /// `pressure compare`: prints every comparison of the arms with the control.
 pub fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     let data = crate::experiment::folder::load_folders(&args.run_dirs, args.mixed)?;
-    if data.experiment.name.contains("(mixed: ") {
-        crate::note!(
-            "note: {}: folders of different versions or backends, read together (--mixed)",
-            data.experiment.name
-        );
-    }
     let request = Request {
         control: args.control.clone(),
         arms: args.arms.clone(),

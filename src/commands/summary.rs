@@ -68,12 +68,6 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         .map(|d| d.display().to_string())
         .collect::<Vec<_>>()
         .join(" + ");
-    if data.experiment.name.contains("(mixed: ") {
-        crate::note!(
-            "note: {}: folders of different versions or backends, read together (--mixed)",
-            data.experiment.name
-        );
-    }
     // A metric written `scope:metric` names its scope; a table shows one scope.
     let named: Vec<&str> = args
         .metrics

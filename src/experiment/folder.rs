@@ -155,6 +155,7 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
     if origins.len() > 1 {
         let mixed: Vec<String> = origins.iter().map(|(v, b)| format!("{v} on {b}")).collect();
         name.push_str(&format!(" (mixed: {})", mixed.join(", ")));
+        crate::note!("note: {name}: folders of different versions or backends, read together (--mixed)");
     }
     let header = Header {
         name,
