@@ -255,11 +255,12 @@ pub fn plan(runs: &[&RunSpec], threads: usize, size: Option<usize>, kept: impl F
     }
     let constitution_groups = groups_by(firsts.iter().copied(), |i| constitution_shape(&runs[i].config));
 
-    let candidates = |n: usize, extra: &[usize]| -> Vec<usize> {
+    // Population counts to try: every count up to the threads, multiples of the threads, and
+    // the counts at the largest and the efficient sizes.
+    let candidates = |n: usize| -> Vec<usize> {
         let mut c: Vec<usize> = (1..=threads.min(n)).collect();
         c.extend((1..=8).map(|m| (threads * m).min(n)));
         c.extend([n.div_ceil(MAX_POPULATION), n.div_ceil(efficient_population()), n]);
-        c.extend_from_slice(extra);
         c.retain(|&k| (1..=n.max(1)).contains(&k));
         c.sort_unstable();
         c.dedup();
@@ -289,15 +290,11 @@ pub fn plan(runs: &[&RunSpec], threads: usize, size: Option<usize>, kept: impl F
     // Shorter first; among schedules within a thousandth, fewer (larger) populations.
     let better = |a: &Candidate, b: &Candidate| a.0 < b.0 * 0.999 || (a.0 <= b.0 * 1.001 && a.1 < b.1);
     let mut best: Option<Candidate> = None;
-    let pressure_targets = if size.is_some() {
-        vec![1]
-    } else {
-        candidates(n_runs, &[])
-    };
+    let pressure_targets = if size.is_some() { vec![1] } else { candidates(n_runs) };
     let constitution_targets = if size.is_some() || n_firsts == 0 {
         vec![1]
     } else {
-        candidates(n_firsts, &[])
+        candidates(n_firsts)
     };
     for &ct in &constitution_targets {
         // A constitution task may be small: it stands at the head of every chain.
