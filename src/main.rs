@@ -114,7 +114,7 @@ enum Command {
         #[arg(long, conflicts_with_all = ["populations", "steps", "experiments", "backend"])]
         scaling: bool,
         /// Threads of the `--scaling` jobs (default: the cores of this machine).
-        #[arg(long, value_name = "N", requires = "scaling")]
+        #[arg(long, value_name = "N")]
         jobs: Option<usize>,
     },
 }
@@ -160,14 +160,19 @@ fn main() -> ExitCode {
             backend,
             scaling,
             jobs,
-        } => commands::bench::bench(
-            populations,
-            steps,
-            experiments,
-            json,
-            backend,
-            scaling.then(|| jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))),
-        ),
+        } => match (scaling, jobs) {
+            (false, Some(j)) => Err(anyhow::anyhow!(
+                "--jobs {j}: sets the threads of the --scaling jobs; give --scaling too (the throughput table is always one thread)"
+            )),
+            _ => commands::bench::bench(
+                populations,
+                steps,
+                experiments,
+                json,
+                backend,
+                scaling.then(|| jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))),
+            ),
+        },
     };
     match result {
         Ok(code) => code,

@@ -276,6 +276,7 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             &["--plots ok.toml: exists and is not a folder"],
         ),
         (&["bench", "--steps", "0"], &["--steps 0", "at least 1"]),
+        (&["bench", "--jobs", "2"], &["--jobs 2", "give --scaling too"]),
     ];
     assert_one_line_errors(d, cases);
     assert!(!d.join("runs").exists(), "no error trains anything first");
