@@ -72,18 +72,23 @@ fn every_shipped_run_list_is_planned_within_15_percent_of_its_bound() {
     }
 }
 
+/// The run list of a shipped experiment's robustness check (its settings folder, at the
+/// default 3 seeds), as `pressure robustness` builds it.
+fn robustness_runs(name: &str, text: &str) -> Vec<RunSpec> {
+    let path = Path::new(name);
+    let backend = Backend::default();
+    let settings: Vec<_> = robustness::defaults(backend)
+        .into_iter()
+        .filter(|p| p.backend.is_none() && !robustness::changes_nothing(text, path, p).unwrap())
+        .collect();
+    let combined = robustness::combined(text, path, &settings, BASELINE, name, 3, backend).unwrap();
+    expand(&Experiment::parse(&combined, path, &[]).unwrap())
+}
+
 #[test]
 fn every_robustness_run_list_is_planned_within_15_percent_of_its_bound() {
     for (name, text) in SHIPPED {
-        let path = Path::new(name);
-        let backend = Backend::default();
-        let settings: Vec<_> = robustness::defaults(backend)
-            .into_iter()
-            .filter(|p| p.backend.is_none() && !robustness::changes_nothing(text, path, p).unwrap())
-            .collect();
-        let combined = robustness::combined(text, path, &settings, BASELINE, name, 3, backend).unwrap();
-        let e = Experiment::parse(&combined, path, &[]).unwrap();
-        check(&format!("{name} robustness"), &expand(&e));
+        check(&format!("{name} robustness"), &robustness_runs(name, text));
     }
 }
 
@@ -96,14 +101,7 @@ fn every_robustness_run_list_is_planned_within_15_percent_of_its_bound() {
 fn robustness_of_pressure_plans_five_times_faster_on_16_threads_than_on_2() {
     let (name, text) = SHIPPED[0];
     assert_eq!(name.to_string(), "pressure");
-    let path = Path::new(name);
-    let backend = Backend::default();
-    let settings: Vec<_> = robustness::defaults(backend)
-        .into_iter()
-        .filter(|p| p.backend.is_none() && !robustness::changes_nothing(text, path, p).unwrap())
-        .collect();
-    let combined = robustness::combined(text, path, &settings, BASELINE, name, 3, backend).unwrap();
-    let runs = expand(&Experiment::parse(&combined, path, &[]).unwrap());
+    let runs = robustness_runs(name, text);
     let refs: Vec<&RunSpec> = runs.iter().collect();
     let two = plan(&refs, 2, None, |_| false).makespan;
     let sixteen = plan(&refs, 16, None, |_| false).makespan;

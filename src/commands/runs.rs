@@ -100,15 +100,17 @@ fn describe(dir: &Path) -> (String, String, String) {
             return ("?".into(), "?".into(), writing.unwrap_or(format!("unreadable: {why}")));
         }
     };
+    let verified = records::verify_folder(dir);
     // A shard's folder holds its slice of the run list.
-    let shard = records::verify_folder(dir)
+    let shard = verified
+        .as_ref()
         .ok()
-        .and_then(|m| m.shard)
-        .and_then(|label| Shard::parse(&label).ok());
+        .and_then(|m| m.shard.as_deref())
+        .and_then(|label| Shard::parse(label).ok());
     let list = run_list(&experiment, dir, shard);
     let done = list.iter().filter(|(_, d)| *d).count();
     let runs = format!("{done}/{}", list.len());
-    let state = writing.unwrap_or_else(|| match records::verify_folder(dir) {
+    let state = writing.unwrap_or_else(|| match verified {
         Err(damaged) => format!("damaged: {damaged}"),
         Ok(m) => {
             let diverged = m.runs.iter().filter(|r| r.status == Status::Diverged).count();

@@ -69,13 +69,13 @@ impl Constitutions {
     /// The kept constitution of a run's seed and settings, if there is one.
     pub fn get(&self, backend: Backend, seed: u64, config: &RunConfig) -> Option<Constitution> {
         let key = Self::key(backend, seed, config);
-        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = kept.get(&key) {
+        if let Some(c) = self.kept.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Some(c.clone());
         }
+        // Read from disk without holding the memory's lock.
         let c = self.disk.as_ref()?.load(&key)?;
         self.loaded.fetch_add(1, Ordering::Relaxed);
-        Self::remember(&mut kept, key, c.clone());
+        Self::remember(&mut self.kept.lock().unwrap_or_else(|e| e.into_inner()), key, c.clone());
         Some(c)
     }
 

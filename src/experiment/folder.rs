@@ -9,7 +9,7 @@ use super::keys::value_label;
 use super::runs::expand;
 use super::spec::Experiment;
 use crate::plot::{Group, Header, RunData, SweepAxis};
-use crate::records::{read_metrics, verify_folder};
+use crate::records::{Manifest, MetricRecord, read_metrics, verify_folder};
 
 /// The experiment a run folder holds, from its `config.toml`.
 pub fn experiment(run_dir: &Path) -> anyhow::Result<Experiment> {
@@ -48,9 +48,17 @@ pub fn header(experiment: &Experiment) -> Header {
 /// Reads `config.toml` and `metrics.csv` from a run folder, after checking that they, the
 /// manifest and every completed run's data belong together ([`verify_folder`]).
 pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
-    if run_dir.join("config.toml").is_file() {
-        verify_folder(run_dir)?;
-    }
+    let (_, experiment, rows) = read_folder(run_dir)?;
+    Ok(RunData::new(header(&experiment), groups(&experiment), rows))
+}
+
+/// A run folder's manifest (when it has a `config.toml` to check it against), experiment and
+/// metrics rows, checked to belong together.
+fn read_folder(run_dir: &Path) -> anyhow::Result<(Option<Manifest>, Experiment, Vec<MetricRecord>)> {
+    let manifest = match run_dir.join("config.toml").is_file() {
+        true => Some(verify_folder(run_dir)?),
+        false => None,
+    };
     let experiment = experiment(run_dir)?;
     let (axes, rows) = read_metrics(&run_dir.join("metrics.csv"))?;
     let expected: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
@@ -61,7 +69,7 @@ pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
         axes.join(", "),
         expected.join(", ")
     );
-    Ok(RunData::new(header(&experiment), groups(&experiment), rows))
+    Ok((manifest, experiment, rows))
 }
 
 /// The lines of an experiment's figures: each arm at each sweep point, in run-list order.
@@ -90,16 +98,23 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         return load_data(one);
     }
     let mut labels: Vec<String> = Vec::new();
-    let mut groups: Vec<Group> = Vec::new();
+    let mut pooled: Vec<Group> = Vec::new();
     // The folder each group was first seen in: groups of one folder stay apart, even alike.
     let mut first_in: Vec<usize> = Vec::new();
     let mut rows = Vec::new();
     let mut origins: Vec<(String, String)> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for (k, dir) in dirs.iter().enumerate() {
-        let data = load_data(dir)?;
-        let manifest = verify_folder(dir)?;
-        let origin = (manifest.version.clone(), manifest.backend.clone());
+        let (manifest, experiment, folder_rows) = read_folder(dir)?;
+        let origin = manifest.map_or_else(
+            || {
+                (
+                    env!("CARGO_PKG_VERSION").to_string(),
+                    experiment.backend.name().to_string(),
+                )
+            },
+            |m| (m.version, m.backend),
+        );
         if !mixed && let Some(first) = origins.first().filter(|o| **o != origin) {
             anyhow::bail!(
                 "{}: written by pressure {} on {}, but the first folder by {} on {}; its numbers differ in the last bits. Compare them anyway with --mixed",
@@ -113,40 +128,43 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         if !origins.contains(&origin) {
             origins.push(origin);
         }
-        names.push(data.experiment.name.clone());
+        names.push(experiment.name.clone());
         let folder = dir.display().to_string();
-        let experiment = experiment(dir)?;
         let axes: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
-        let (_, folder_rows) = read_metrics(&dir.join("metrics.csv"))?;
-        for (label, group) in data.labels.iter().zip(&data.groups) {
+        let n_arms = experiment.arms.len();
+        // Each of this folder's labels, and the name of the group it joins.
+        let mut joins: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for group in groups(&experiment) {
+            let label = crate::plot::group_label(&group.arm, &axes, &group.sweep, n_arms);
             // The same configuration already seen is the same group, whatever it was called.
-            let merged = match (0..groups.len()).find(|&i| first_in[i] != k && groups[i].config == group.config) {
+            let name = match (0..pooled.len()).find(|&i| first_in[i] != k && pooled[i].config == group.config) {
                 Some(i) => labels[i].clone(),
                 None => {
-                    let clash = labels.contains(label);
-                    let name = if clash {
+                    let name = if labels.contains(&label) {
                         format!("{folder}:{label}")
                     } else {
                         label.clone()
                     };
                     labels.push(name.clone());
                     first_in.push(k);
-                    groups.push(Group {
+                    pooled.push(Group {
                         arm: name.clone(),
                         sweep: Vec::new(),
-                        config: group.config.clone(),
+                        config: group.config,
                     });
                     name
                 }
             };
-            for r in &folder_rows {
-                if crate::plot::group_label(&r.arm, &axes, &r.sweep, data.experiment.arms.len()) == *label {
-                    rows.push(crate::records::MetricRecord {
-                        arm: merged.clone(),
-                        sweep: Vec::new(),
-                        ..r.clone()
-                    });
-                }
+            joins.insert(label, name);
+        }
+        for r in folder_rows {
+            let label = crate::plot::group_label(&r.arm, &axes, &r.sweep, n_arms);
+            if let Some(name) = joins.get(&label) {
+                rows.push(MetricRecord {
+                    arm: name.clone(),
+                    sweep: Vec::new(),
+                    ..r
+                });
             }
         }
     }
@@ -166,5 +184,5 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         heatmaps: Vec::new(),
         refine: None,
     };
-    Ok(RunData::new(header, groups, rows))
+    Ok(RunData::new(header, pooled, rows))
 }

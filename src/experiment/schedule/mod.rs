@@ -15,8 +15,11 @@
 //! Results never depend on the schedule: a member's numbers do not depend on its population or
 //! on when it trains (tested), so the schedule decides only how fast.
 
-use std::collections::{BinaryHeap, HashMap};
-use std::sync::{Condvar, Mutex};
+use std::collections::HashMap;
+
+mod pool;
+
+pub use pool::execute;
 
 use super::budget::phase_seconds;
 use super::runs::RunSpec;
@@ -230,6 +233,40 @@ fn tasks_for(
     tasks
 }
 
+/// What no schedule that keeps batching can beat, from the runs' phase costs, the runs standing
+/// for the constitutions to train, the runs' shape groups and `kept`: see [`Plan::lower_bound`].
+fn lower_bound(
+    costs: &[(f64, f64)],
+    firsts: &[usize],
+    pressure_groups: &[Vec<usize>],
+    kept: &impl Fn(usize) -> bool,
+    threads: usize,
+) -> f64 {
+    let top = BATCHING.iter().map(|&(_, f)| f).fold(0.0, f64::max);
+    let work = firsts.iter().map(|&i| costs[i].0).sum::<f64>() / top + costs.iter().map(|c| c.1).sum::<f64>() / top;
+    // The smallest population a run can train in: its group cut into as many populations as
+    // keep each at the efficient size, the largest of them.
+    let smallest = |i: usize| {
+        let n = pressure_groups.iter().find(|g| g.contains(&i)).map_or(1, Vec::len);
+        let e = efficient_population();
+        let s = if n < e { n } else { n.div_ceil(n / e) };
+        s as f64 / speedup(s)
+    };
+    let chain = (0..costs.len())
+        .map(|i| if kept(i) { 0.0 } else { costs[i].0 } + costs[i].1 * smallest(i))
+        .fold(0.0, f64::max);
+    // No RL phase starts before the first constitution is trained (the quickest alone): the
+    // RL work is done after it.
+    let head = firsts.iter().map(|&i| costs[i].0).fold(f64::INFINITY, f64::min);
+    let rl_work = (0..costs.len()).filter(|&i| !kept(i)).map(|i| costs[i].1).sum::<f64>() / top;
+    let after_head = if firsts.is_empty() {
+        0.0
+    } else {
+        head + rl_work / threads as f64
+    };
+    (work / threads as f64).max(chain).max(after_head)
+}
+
 /// Plans `runs` on `threads` threads. `kept(i)` says that run `i`'s constitution exists already
 /// (kept from an earlier call, or in the cache); `size` fixes the population size
 /// (`--population`) instead of choosing it.
@@ -369,115 +406,23 @@ pub fn plan(runs: &[&RunSpec], threads: usize, size: Option<usize>, kept: impl F
     let best = best.map(|(m, c, _, _, t)| (m, c, t));
     let (makespan, _, tasks) = best.unwrap_or((0.0, 0, Vec::new()));
 
-    // What no schedule that keeps batching can beat.
-    let top = BATCHING.iter().map(|&(_, f)| f).fold(0.0, f64::max);
-    let work = firsts.iter().map(|&i| costs[i].0).sum::<f64>() / top + costs.iter().map(|c| c.1).sum::<f64>() / top;
-    // The smallest population a run can train in: its group cut into as many populations as
-    // keep each at the efficient size, the largest of them.
-    let smallest = |i: usize| {
-        let n = pressure_groups.iter().find(|g| g.contains(&i)).map_or(1, Vec::len);
-        let e = efficient_population();
-        let s = if n < e { n } else { n.div_ceil(n / e) };
-        s as f64 / speedup(s)
-    };
-    let chain = (0..runs.len())
-        .map(|i| if kept(i) { 0.0 } else { costs[i].0 } + costs[i].1 * smallest(i))
-        .fold(0.0, f64::max);
-    // No RL phase starts before the first constitution is trained (the quickest alone): the
-    // RL work is done after it.
-    let head = firsts.iter().map(|&i| costs[i].0).fold(f64::INFINITY, f64::min);
-    let rl_work = (0..runs.len()).filter(|&i| !kept(i)).map(|i| costs[i].1).sum::<f64>() / top;
-    let after_head = if firsts.is_empty() {
-        0.0
-    } else {
-        head + rl_work / threads as f64
-    };
     Plan {
         tasks,
         threads,
         makespan,
-        lower_bound: (work / threads as f64).max(chain).max(after_head),
+        lower_bound: lower_bound(&costs, &firsts, &pressure_groups, &kept, threads),
     }
-}
-
-/// Runs a plan's tasks on `threads` threads, each as soon as the tasks it waits for are done, a
-/// free thread taking the ready task of highest rank; `work(task)` does one. Returns each task's
-/// result, in task order.
-pub fn execute<T: Send>(plan: &Plan, threads: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    struct State<T> {
-        waiting: Vec<usize>,
-        ready: BinaryHeap<(u64, std::cmp::Reverse<usize>)>,
-        results: Vec<Option<T>>,
-        left: usize,
-    }
-    let tasks = &plan.tasks;
-    let mut dependents = vec![Vec::new(); tasks.len()];
-    for (i, t) in tasks.iter().enumerate() {
-        for &d in &t.after {
-            dependents[d].push(i);
-        }
-    }
-    // Ranks as ordered integers (they are finite and non-negative).
-    let priority = |i: usize| (tasks[i].rank * 1e6) as u64;
-    let state = Mutex::new(State {
-        waiting: tasks.iter().map(|t| t.after.len()).collect(),
-        ready: (0..tasks.len())
-            .filter(|&i| tasks[i].after.is_empty())
-            .map(|i| (priority(i), std::cmp::Reverse(i)))
-            .collect(),
-        results: (0..tasks.len()).map(|_| None).collect(),
-        left: tasks.len(),
-    });
-    let wake = Condvar::new();
-    std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, tasks.len().max(1)) {
-            s.spawn(|| {
-                loop {
-                    let task = {
-                        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-                        loop {
-                            if let Some((_, std::cmp::Reverse(t))) = st.ready.pop() {
-                                break Some(t);
-                            }
-                            if st.left == 0 {
-                                break None;
-                            }
-                            st = wake.wait(st).unwrap_or_else(|e| e.into_inner());
-                        }
-                    };
-                    let Some(task) = task else { return };
-                    let result = work(task);
-                    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-                    st.results[task] = Some(result);
-                    st.left -= 1;
-                    for &d in &dependents[task] {
-                        st.waiting[d] -= 1;
-                        if st.waiting[d] == 0 {
-                            st.ready.push((priority(d), std::cmp::Reverse(d)));
-                        }
-                    }
-                    wake.notify_all();
-                }
-            });
-        }
-    });
-    state
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .results
-        .into_iter()
-        .map(|r| r.expect("every task ran"))
-        .collect()
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::experiment::{Experiment, expand};
     use crate::run::shape_key;
     use std::path::Path;
 
-    fn runs() -> Vec<RunSpec> {
+    /// A run list of three arms: two of one shape (they differ in reward), one of another.
+    pub(crate) fn runs() -> Vec<RunSpec> {
         let text = "seeds = 5\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\nreward.kind = \"principled\"\n[[arms]]\nname = \"c\"\npolicy.hidden = [8]\n";
         expand(&Experiment::parse(text, Path::new("t.toml"), &[]).unwrap())
     }
@@ -523,27 +468,6 @@ mod tests {
         // Constitutions that exist are not trained again.
         let p = plan(&refs, 2, None, |_| true);
         assert!(p.tasks.iter().all(|t| t.kind == Kind::Pressure && t.after.is_empty()));
-    }
-
-    #[test]
-    fn the_pool_runs_each_task_once_after_the_tasks_it_waits_for() {
-        let runs = runs();
-        let refs: Vec<&RunSpec> = runs.iter().collect();
-        let plan = plan(&refs, 3, None, |_| false);
-        let done = Mutex::new(Vec::new());
-        let order = execute(&plan, 3, |t| {
-            let mut done = done.lock().unwrap();
-            for &a in &plan.tasks[t].after {
-                assert!(done.contains(&a), "task {t} ran before task {a}");
-            }
-            done.push(t);
-            t
-        });
-        assert_eq!(
-            order,
-            (0..plan.tasks.len()).collect::<Vec<_>>(),
-            "results in task order"
-        );
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! The pool that follows a [`Plan`]: each task runs as soon as the tasks it waits for are done,
+//! a free thread taking the ready task of highest rank.
+
+use std::collections::BinaryHeap;
+use std::sync::{Condvar, Mutex};
+
+use super::Plan;
+
+/// Runs a plan's tasks on `threads` threads, each as soon as the tasks it waits for are done, a
+/// free thread taking the ready task of highest rank; `work(task)` does one. Returns each task's
+/// result, in task order.
+pub fn execute<T: Send>(plan: &Plan, threads: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    struct State<T> {
+        waiting: Vec<usize>,
+        ready: BinaryHeap<(u64, std::cmp::Reverse<usize>)>,
+        results: Vec<Option<T>>,
+        left: usize,
+    }
+    let tasks = &plan.tasks;
+    let mut dependents = vec![Vec::new(); tasks.len()];
+    for (i, t) in tasks.iter().enumerate() {
+        for &d in &t.after {
+            dependents[d].push(i);
+        }
+    }
+    // Ranks as ordered integers (they are finite and non-negative).
+    let priority = |i: usize| (tasks[i].rank * 1e6) as u64;
+    let state = Mutex::new(State {
+        waiting: tasks.iter().map(|t| t.after.len()).collect(),
+        ready: (0..tasks.len())
+            .filter(|&i| tasks[i].after.is_empty())
+            .map(|i| (priority(i), std::cmp::Reverse(i)))
+            .collect(),
+        results: (0..tasks.len()).map(|_| None).collect(),
+        left: tasks.len(),
+    });
+    let wake = Condvar::new();
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, tasks.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let task = {
+                        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                        loop {
+                            if let Some((_, std::cmp::Reverse(t))) = st.ready.pop() {
+                                break Some(t);
+                            }
+                            if st.left == 0 {
+                                break None;
+                            }
+                            st = wake.wait(st).unwrap_or_else(|e| e.into_inner());
+                        }
+                    };
+                    let Some(task) = task else { return };
+                    let result = work(task);
+                    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                    st.results[task] = Some(result);
+                    st.left -= 1;
+                    for &d in &dependents[task] {
+                        st.waiting[d] -= 1;
+                        if st.waiting[d] == 0 {
+                            st.ready.push((priority(d), std::cmp::Reverse(d)));
+                        }
+                    }
+                    wake.notify_all();
+                }
+            });
+        }
+    });
+    state
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .results
+        .into_iter()
+        .map(|r| r.expect("every task ran"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::plan;
+    use super::super::tests::runs;
+    use super::*;
+    use crate::experiment::RunSpec;
+
+    #[test]
+    fn the_pool_runs_each_task_once_after_the_tasks_it_waits_for() {
+        let runs = runs();
+        let refs: Vec<&RunSpec> = runs.iter().collect();
+        let plan = plan(&refs, 3, None, |_| false);
+        let done = Mutex::new(Vec::new());
+        let order = execute(&plan, 3, |t| {
+            let mut done = done.lock().unwrap();
+            for &a in &plan.tasks[t].after {
+                assert!(done.contains(&a), "task {t} ran before task {a}");
+            }
+            done.push(t);
+            t
+        });
+        assert_eq!(
+            order,
+            (0..plan.tasks.len()).collect::<Vec<_>>(),
+            "results in task order"
+        );
+    }
+}
