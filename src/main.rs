@@ -79,6 +79,9 @@ enum Command {
         /// The job folder (`<out>.slurm/`), or the merged folder beside it.
         dir: PathBuf,
     },
+    /// Follow a run folder while it trains: the headline rates per arm, redrawn as they are
+    /// measured, until the run ends.
+    Watch(commands::watch::WatchArgs),
     /// List the experiment folders under DIR: experiment, runs completed, being written,
     /// damaged or done, size and last change.
     Runs {
@@ -150,6 +153,7 @@ fn main() -> ExitCode {
         Command::Slurm(args) => commands::slurm::slurm(args),
         Command::Status { dir } => commands::slurm::status(&dir),
         Command::Runs { dir } => commands::runs::runs(&dir),
+        Command::Watch(args) => commands::watch::watch(&args),
         Command::List => commands::list::list(),
         Command::Demo(args) => commands::demo::demo(args),
         Command::Bench {

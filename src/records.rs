@@ -7,6 +7,7 @@
 //! <out>/metrics.csv            arm,[sweep axes,]seed,step,scope,metric,value — completed runs, in run order
 //! <out>/runs/<id>/metrics.csv  one run's metrics: step,scope,metric,value (kept for diverged runs too)
 //! <out>/runs/<id>/status.json  one run's status and resolved configuration
+//! <out>/runs/<id>/live.csv     its rows so far, while it trains (removed when it ends)
 //! <out>/.lock                  held by the one process that writes to the folder
 //! ```
 //!
@@ -17,6 +18,7 @@
 pub mod cache;
 mod integrity;
 mod io;
+mod live;
 mod lock;
 pub mod target;
 
@@ -24,6 +26,7 @@ pub use integrity::{Damaged, Fingerprint};
 pub use io::{
     DISK_FULL_EXIT, MAX_MANIFEST_BYTES, MAX_STATUS_BYTES, disk_full, is_disk_full, read_limited, write_atomic,
 };
+pub use live::{LIVE_FILE, LiveWriter, RowReader};
 pub use lock::{Busy, FolderLock, pid_label, writer};
 
 use std::path::{Path, PathBuf};

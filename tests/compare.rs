@@ -34,6 +34,7 @@ fn synthetic(arms: &[(&str, f64)], sd: f64, seeds: u64, rng: &mut ChaCha8Rng) ->
         figures: Vec::new(),
         heatmaps: Vec::new(),
         refine: None,
+        training: false,
     };
     let groups = arms
         .iter()

@@ -24,6 +24,18 @@ fn each_message_blames_the_cause() {
                 &["--scope bogus: not a scope; valid: trained"],
             ),
             (
+                &["watch", "o", "--metric", "rm_accuracy"],
+                &["--metric `rm_accuracy`", "`rm:rm_accuracy`"],
+            ),
+            (
+                &["watch", "o", "--interval", "0"],
+                &["--interval 0: not a number of seconds"],
+            ),
+            (
+                &["watch", "tiny.toml"],
+                &["tiny.toml: not a run folder (no config.toml)"],
+            ),
+            (
                 &["run", "pressure", "--set", "pressure.judge_fraction=0", "--dry-run"],
                 &[
                     "error: --set pressure.judge_fraction=0: `pressure.honesty`",

@@ -193,10 +193,9 @@ pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Resu
         );
         anyhow::ensure!(!arms[..i].contains(arm), "--arms {arm}: named twice");
     }
-    anyhow::ensure!(
-        data.labels.iter().any(|a| data.seeds_of(a) > 0),
-        "{run}: no completed run to compare (see manifest.json)"
-    );
+    if let Some(why) = data.nothing_to("compare") {
+        anyhow::bail!("{run}: {why}");
+    }
     for (text, m) in given.iter().zip(&metrics) {
         // A scope the run has no values in is blamed on the flag that named it.
         let recorded = data

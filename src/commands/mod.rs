@@ -16,6 +16,7 @@ pub mod run;
 pub mod runs;
 pub mod slurm;
 pub mod summary;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 

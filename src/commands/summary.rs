@@ -181,10 +181,9 @@ pub fn chosen_metrics(scope: &str, metrics: &[String]) -> anyhow::Result<Vec<Str
 
 /// Refuses a folder with no completed run, and a scope the folder has no values in.
 pub fn check_recorded(data: &RunData, run: &str, scope: &str, metric: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        data.labels.iter().any(|a| data.seeds_of(a) > 0),
-        "{run}: no completed run to summarize (see manifest.json)"
-    );
+    if let Some(why) = data.nothing_to("summarize") {
+        anyhow::bail!("{run}: {why}");
+    }
     let scopes = data.recorded_scopes();
     anyhow::ensure!(
         scopes.iter().any(|s| s == scope),

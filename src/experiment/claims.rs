@@ -653,6 +653,7 @@ mod tests {
             figures: Vec::new(),
             heatmaps: Vec::new(),
             refine: None,
+            training: false,
         };
         let mut config = RunConfig::default();
         config.eval.final_window = 1;

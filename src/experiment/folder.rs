@@ -1,15 +1,17 @@
-//! Reading a finished run folder back: its experiment (`config.toml`) and its data
-//! (`metrics.csv`), as the figures and summaries need them.
+//! Reading a run folder back: its experiment (`config.toml`) and its data (`metrics.csv` once
+//! it is finished, its runs' rows so far while it is being written), as the figures and
+//! summaries need them.
 
 use std::path::Path;
 
 use anyhow::Context;
 
 use super::keys::value_label;
+use super::live::{LiveFolder, Progress};
 use super::runs::expand;
 use super::spec::Experiment;
 use crate::plot::{Group, Header, RunData, SweepAxis};
-use crate::records::{Manifest, MetricRecord, read_metrics, verify_folder};
+use crate::records::{self, Manifest, MetricRecord, read_metrics, verify_folder};
 
 /// The experiment a run folder holds, from its `config.toml`.
 pub fn experiment(run_dir: &Path) -> anyhow::Result<Experiment> {
@@ -42,19 +44,47 @@ pub fn header(experiment: &Experiment) -> Header {
                 .map(|p| p.iter().map(value_label).collect())
                 .collect(),
         }),
+        training: false,
     }
 }
 
 /// Reads `config.toml` and `metrics.csv` from a run folder, after checking that they, the
-/// manifest and every completed run's data belong together ([`verify_folder`]).
+/// manifest and every completed run's data belong together ([`verify_folder`]). A folder being
+/// written is read as it stands ([`LiveFolder`]); its name in the figures says so.
 pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
-    let (_, experiment, rows) = read_folder(run_dir)?;
-    Ok(RunData::new(header(&experiment), groups(&experiment), rows))
+    let (manifest, experiment, rows) = read_folder(run_dir)?;
+    let header = Header {
+        training: manifest.is_none() && records::writer(run_dir).is_some(),
+        ..header(&experiment)
+    };
+    Ok(RunData::new(header, groups(&experiment), rows))
+}
+
+/// The name of an experiment whose folder is still being written, for figures and tables.
+fn training_name(name: &str, progress: Progress) -> String {
+    format!(
+        "{name} (still training: {}/{} runs completed)",
+        progress.completed, progress.total
+    )
 }
 
 /// A run folder's manifest (when it has a `config.toml` to check it against), experiment and
-/// metrics rows, checked to belong together.
+/// metrics rows, checked to belong together. A folder being written has no manifest yet: its
+/// rows are those measured so far, and a note says so.
 fn read_folder(run_dir: &Path) -> anyhow::Result<(Option<Manifest>, Experiment, Vec<MetricRecord>)> {
+    if records::writer(run_dir).is_some() {
+        let mut live = LiveFolder::new(run_dir, experiment(run_dir)?);
+        live.refresh().map_err(anyhow::Error::msg)?;
+        let progress = live.progress();
+        crate::note!(
+            "note: {}: still training ({progress}); read as it stands",
+            run_dir.display()
+        );
+        let rows = live.records();
+        let mut experiment = live.experiment;
+        experiment.name = training_name(&experiment.name, progress);
+        return Ok((None, experiment, rows));
+    }
     let manifest = match run_dir.join("config.toml").is_file() {
         true => Some(verify_folder(run_dir)?),
         false => None,
@@ -104,8 +134,10 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
     let mut rows = Vec::new();
     let mut origins: Vec<(String, String)> = Vec::new();
     let mut names: Vec<String> = Vec::new();
+    let mut training = false;
     for (k, dir) in dirs.iter().enumerate() {
         let (manifest, experiment, folder_rows) = read_folder(dir)?;
+        training |= manifest.is_none() && records::writer(dir).is_some();
         let origin = manifest.map_or_else(
             || {
                 (
@@ -183,6 +215,7 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         figures: Vec::new(),
         heatmaps: Vec::new(),
         refine: None,
+        training,
     };
     Ok(RunData::new(header, pooled, rows))
 }

@@ -11,6 +11,7 @@ pub mod extends;
 pub mod folder;
 mod grid;
 pub mod keys;
+pub mod live;
 pub mod merge;
 pub mod recorder;
 pub mod refine;

@@ -1,10 +1,10 @@
-//! Where a population's measurements go while it trains: kept for its runs' files, counted
-//! for the progress bar, and handed to a [`Watch`] as they come (a live view).
+//! Where a population's measurements go while it trains: kept for its runs' files, appended to
+//! each run's live file, counted for the progress bar, and handed to a [`Watch`] as they come.
 
 use indicatif::ProgressBar;
 
 use super::runs::RunSpec;
-use crate::records::Row;
+use crate::records::{LiveWriter, Row};
 use crate::train::Recorder;
 
 /// Told of every run's measurements while it trains, in the order its `metrics.csv` will hold
@@ -28,19 +28,30 @@ pub(super) struct PopulationRecorder<'a> {
     pub(super) members: u64,
     pub(super) watch: Option<&'a dyn Watch>,
     pub(super) runs: &'a [&'a RunSpec],
-    /// How many of each member's rows the watch has been given.
+    /// Each member's live file; `None` once it could not be written (its `metrics.csv` is still
+    /// written when the run ends).
+    pub(super) live: Vec<Option<LiveWriter>>,
+    /// How many of each member's rows the watch and the live file have been given.
     pub(super) told: Vec<usize>,
 }
 
 impl PopulationRecorder<'_> {
-    /// Gives the watch the rows measured since it was last told.
+    /// Gives the live files and the watch the rows measured since they were last told.
     pub(super) fn tell(&mut self) {
-        let Some(watch) = self.watch else { return };
-        for (m, rows) in self.rows.iter().enumerate() {
-            if rows.len() > self.told[m] {
-                watch.measured(self.runs[m], &rows[self.told[m]..]);
-                self.told[m] = rows.len();
+        for m in 0..self.rows.len() {
+            let new = &self.rows[m][self.told[m]..];
+            if new.is_empty() {
+                continue;
             }
+            if let Some(live) = &mut self.live[m]
+                && live.append(new).is_err()
+            {
+                self.live[m] = None;
+            }
+            if let Some(watch) = self.watch {
+                watch.measured(self.runs[m], new);
+            }
+            self.told[m] = self.rows[m].len();
         }
     }
 }

@@ -131,6 +131,10 @@ fn train_population(
         members: runs.len() as u64,
         watch,
         runs,
+        live: runs
+            .iter()
+            .map(|r| records::LiveWriter::create(&records::run_dir(out, &r.id)).ok())
+            .collect(),
         told: vec![0; runs.len()],
     };
     let failure = match constitutions.iter().find_map(|c| c.as_ref().err()) {
@@ -150,9 +154,11 @@ fn train_population(
     let wall = clock.elapsed().as_secs_f64();
     let finished = records::now();
 
+    let live = std::mem::take(&mut recorder.live);
     runs.iter()
+        .zip(live)
         .enumerate()
-        .map(|(m, run)| {
+        .map(|(m, (run, live))| {
             let (status, step, message) = match (&failure, &recorder.diverged[m]) {
                 (Some(msg), _) => (Status::Failed, None, Some(msg.clone())),
                 // A diverged constitution stopped the run before its first RL step: its message
@@ -189,6 +195,10 @@ fn train_population(
                 let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
                 records::write_atomic(&dir.join("status.json"), &json)
             });
+            // Its rows are in metrics.csv now (or it is trained again on the next run).
+            if let Some(live) = live {
+                live.remove();
+            }
             match written {
                 Ok(()) => record,
                 Err(e) => RunRecord {
@@ -298,6 +308,10 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         .collect();
     let runs: Vec<RunSpec> = list.iter().map(|(r, _)| r.clone()).collect();
     let todo: Vec<&RunSpec> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
+    // Rows an interrupted run left: they would show as live until the run starts again.
+    for r in &todo {
+        let _ = std::fs::remove_file(records::run_dir(out, &r.id).join(records::LIVE_FILE));
+    }
     let reused = list.len() - todo.len();
 
     // Runs that share a constitution key share one trained constitution model, unless one was

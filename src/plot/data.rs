@@ -107,6 +107,8 @@ pub struct Header {
     pub heatmaps: Vec<String>,
     /// With `[sweep.refine]`: its threshold and the points it added.
     pub refine: Option<RefineHeader>,
+    /// The folder is still being written: its data is what was measured so far.
+    pub training: bool,
 }
 
 /// What the figures show of a sweep's refinement.
@@ -220,6 +222,19 @@ impl RunData {
     }
 
     /// The configuration of a group by its label.
+    /// Why there is nothing to `act` on (`summarize`, `draw`): no run has a value yet.
+    pub fn nothing_to(&self, act: &str) -> Option<String> {
+        if self.labels.iter().any(|a| self.seeds_of(a) > 0) {
+            return None;
+        }
+        Some(match self.experiment.training {
+            true => {
+                format!("nothing to {act} yet: no run has been evaluated; it is still training, try again in a moment")
+            }
+            false => format!("no completed run to {act} (see manifest.json)"),
+        })
+    }
+
     pub fn config_of(&self, label: &str) -> Option<&RunConfig> {
         self.labels
             .iter()

@@ -194,10 +194,9 @@ pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Ve
     for m in heatmaps {
         check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
-    anyhow::ensure!(
-        data.labels.iter().any(|a| data.seeds_of(a) > 0),
-        "no completed run to draw (see manifest.json)"
-    );
+    if let Some(why) = data.nothing_to("draw") {
+        anyhow::bail!(why);
+    }
     let mut drawn = Vec::new();
     let mut skipped = Vec::new();
     if data.labels.len() > MAX_LINES {
