@@ -478,8 +478,9 @@ fn several_folders_read_as_one_equal_their_merge() {
         rest(run(&["compare", "m", "--control", "tolerated"]))
     );
 
-    // Another configuration under the same arm name is its own group, named by its folder, and
-    // may be the control.
+    // Another configuration under the same arm name is its own group. Both experiments are
+    // called `tiny`: each group of that name is qualified by its folder, a bare name is
+    // ambiguous, and either may be the control.
     tiny_run(
         dir.path(),
         "longer",
@@ -488,7 +489,7 @@ fn several_folders_read_as_one_equal_their_merge() {
     );
     let table = run(&["summary", "m", "longer"]);
     assert!(table.contains("| longer:tolerated | 2 |"), "{table}");
-    assert!(table.contains("| tolerated | 3 |"), "{table}");
+    assert!(table.contains("| m:tolerated | 3 |"), "{table}");
     let compared = run(&[
         "compare",
         "m",
@@ -502,6 +503,53 @@ fn several_folders_read_as_one_equal_their_merge() {
         compared.contains("against the control `longer:tolerated`"),
         "{compared}"
     );
+    assert_one_line_errors(
+        dir.path(),
+        &[
+            (
+                &["compare", "m", "longer", "--control", "tolerated"],
+                &["--control tolerated: ambiguous", "`m:tolerated` and `longer:tolerated`"],
+            ),
+            (
+                &[
+                    "compare",
+                    "m",
+                    "longer",
+                    "--control",
+                    "m:tolerated",
+                    "--arms",
+                    "tolerated",
+                ],
+                &["--arms tolerated: ambiguous"],
+            ),
+        ],
+    );
+    // Experiments of different names: each group is qualified by its experiment.
+    let text = std::fs::read_to_string(dir.path().join("tiny.toml")).unwrap();
+    write(
+        dir.path(),
+        "other.toml",
+        &text.replace("name = \"tiny\"", "name = \"other\""),
+    );
+    let o = pressure(
+        &[
+            "run",
+            "other.toml",
+            "--out",
+            "other",
+            "--seeds",
+            "2",
+            "--no-plots",
+            "--set",
+            "pressure.steps=60",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = run(&["summary", "m", "other"]);
+    for label in ["tiny:tolerated", "other:tolerated", "tiny:penalized, with a comma"] {
+        assert!(table.contains(&format!("| {label} |")), "{label}: {table}");
+    }
 
     // Another backend only with --mixed, which says so.
     tiny_run(dir.path(), "nd", "1", &["--backend", "ndarray"]);

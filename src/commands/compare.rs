@@ -27,7 +27,8 @@ use crate::stats::{Bootstrap, Estimator, Interval, finite};
 pub struct CompareArgs {
     /// Run folders written by `pressure run` (or `merge`): one, or several read as one (the
     /// same configuration in two folders is one group; a label two folders give to different
-    /// configurations is `FOLDER:LABEL`, so the control may come from either).
+    /// configurations is `EXPERIMENT:LABEL` in each, or `FOLDER:LABEL` where the experiments
+    /// share a name, so the control may come from either).
     #[arg(required = true, value_name = "RUN_DIR")]
     pub run_dirs: Vec<PathBuf>,
     /// Compare folders written by another version or on another backend (their numbers differ
@@ -171,6 +172,9 @@ pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Resu
         quoted.join(", ")
     };
     let control = request.control.trim();
+    if let Some(why) = ambiguous(control, &data.labels) {
+        anyhow::bail!("--control {control}: {why}");
+    }
     anyhow::ensure!(
         data.labels.iter().any(|l| l == control),
         "--control {control}: not an arm of {run}; its arms: {}",
@@ -309,6 +313,25 @@ pub fn compare_values(
     }
 }
 
+/// Why `name` cannot be taken as it is: folders read together gave it to different
+/// configurations, so each is qualified (`EXPERIMENT:LABEL` or `FOLDER:LABEL`).
+fn ambiguous(name: &str, labels: &[String]) -> Option<String> {
+    if labels.iter().any(|l| l == name) {
+        return None;
+    }
+    let qualified: Vec<String> = labels
+        .iter()
+        .filter(|l| l.strip_suffix(name).is_some_and(|head| head.ends_with(':')))
+        .map(|l| format!("`{l}`"))
+        .collect();
+    (qualified.len() > 1).then(|| {
+        format!(
+            "ambiguous: the folders give it to different configurations, {}; name one of them",
+            qualified.join(" and ")
+        )
+    })
+}
+
 /// The labels that `--arms` values name. A value is one label, or several joined by commas;
 /// since a label may hold commas itself (a sweep point, an arm's name), the longest label that
 /// fits is taken first.
@@ -329,6 +352,9 @@ fn named_labels(values: &[String], labels: &[String], run: &str) -> anyhow::Resu
                     i = j;
                 }
                 None => {
+                    if let Some(why) = ambiguous(pieces[i].trim(), labels) {
+                        anyhow::bail!("--arms {}: {why}", pieces[i].trim());
+                    }
                     let quoted: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
                     anyhow::bail!(
                         "--arms {}: not an arm of {run}; its arms: {}",

@@ -52,12 +52,13 @@ pub fn header(experiment: &Experiment) -> Header {
 /// manifest and every completed run's data belong together ([`verify_folder`]). A folder being
 /// written is read as it stands ([`LiveFolder`]); its name in the figures says so.
 pub fn load_data(run_dir: &Path) -> anyhow::Result<RunData> {
-    let (manifest, experiment, rows) = read_folder(run_dir)?;
-    let header = Header {
-        training: manifest.is_none() && records::writer(run_dir).is_some(),
-        ..header(&experiment)
-    };
-    Ok(RunData::new(header, groups(&experiment), rows))
+    let read = read_folder(run_dir)?;
+    let mut header = header(&read.experiment);
+    if let Some(progress) = read.training {
+        header.name = training_name(&header.name, progress);
+        header.training = true;
+    }
+    Ok(RunData::new(header, groups(&read.experiment), read.rows))
 }
 
 /// The name of an experiment whose folder is still being written, for figures and tables.
@@ -68,10 +69,19 @@ fn training_name(name: &str, progress: Progress) -> String {
     )
 }
 
-/// A run folder's manifest (when it has a `config.toml` to check it against), experiment and
-/// metrics rows, checked to belong together. A folder being written has no manifest yet: its
-/// rows are those measured so far, and a note says so.
-fn read_folder(run_dir: &Path) -> anyhow::Result<(Option<Manifest>, Experiment, Vec<MetricRecord>)> {
+/// A run folder read back.
+struct Read {
+    /// Its manifest (when it has a `config.toml` to check it against; none while training).
+    manifest: Option<Manifest>,
+    experiment: Experiment,
+    rows: Vec<MetricRecord>,
+    /// How far it has come, while it is being written.
+    training: Option<Progress>,
+}
+
+/// A run folder's manifest, experiment and metrics rows, checked to belong together. A folder
+/// being written has no manifest yet: its rows are those measured so far, and a note says so.
+fn read_folder(run_dir: &Path) -> anyhow::Result<Read> {
     if records::writer(run_dir).is_some() {
         let mut live = LiveFolder::new(run_dir, experiment(run_dir)?);
         live.refresh().map_err(anyhow::Error::msg)?;
@@ -80,10 +90,12 @@ fn read_folder(run_dir: &Path) -> anyhow::Result<(Option<Manifest>, Experiment, 
             "note: {}: still training ({progress}); read as it stands",
             run_dir.display()
         );
-        let rows = live.records();
-        let mut experiment = live.experiment;
-        experiment.name = training_name(&experiment.name, progress);
-        return Ok((None, experiment, rows));
+        return Ok(Read {
+            manifest: None,
+            rows: live.records(),
+            experiment: live.experiment,
+            training: Some(progress),
+        });
     }
     let manifest = match run_dir.join("config.toml").is_file() {
         true => Some(verify_folder(run_dir)?),
@@ -99,7 +111,12 @@ fn read_folder(run_dir: &Path) -> anyhow::Result<(Option<Manifest>, Experiment, 
         axes.join(", "),
         expected.join(", ")
     );
-    Ok((manifest, experiment, rows))
+    Ok(Read {
+        manifest,
+        experiment,
+        rows,
+        training: None,
+    })
 }
 
 /// The lines of an experiment's figures: each arm at each sweep point, in run-list order.
@@ -120,32 +137,29 @@ pub fn groups(experiment: &Experiment) -> Vec<Group> {
 
 /// Several run folders read as one: their groups are matched by resolved configuration (the
 /// seed aside), so the same configuration in two folders is one group whose seeds are the
-/// union (a seed held twice is one run, trained the same way); a label two folders give to
-/// different configurations is written `FOLDER:LABEL`. Folders written by another version or on
+/// union (a seed held twice is one run, trained the same way). A label that names different
+/// configurations in different folders is written `EXPERIMENT:LABEL` for each of them, or
+/// `FOLDER:LABEL` where their experiments share a name. Folders written by another version or on
 /// another backend are refused unless `mixed`; the header's name then says so.
 pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<RunData> {
     if let [one] = dirs {
         return load_data(one);
     }
-    let mut labels: Vec<String> = Vec::new();
-    let mut pooled: Vec<Group> = Vec::new();
-    // The folder each group was first seen in: groups of one folder stay apart, even alike.
-    let mut first_in: Vec<usize> = Vec::new();
-    let mut rows = Vec::new();
     let mut origins: Vec<(String, String)> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut training = false;
-    for (k, dir) in dirs.iter().enumerate() {
-        let (manifest, experiment, folder_rows) = read_folder(dir)?;
-        training |= manifest.is_none() && records::writer(dir).is_some();
-        let origin = manifest.map_or_else(
+    let mut folders = Vec::new();
+    for dir in dirs {
+        let read = read_folder(dir)?;
+        training |= read.training.is_some();
+        let origin = read.manifest.as_ref().map_or_else(
             || {
                 (
                     env!("CARGO_PKG_VERSION").to_string(),
-                    experiment.backend.name().to_string(),
+                    read.experiment.backend.name().to_string(),
                 )
             },
-            |m| (m.version, m.backend),
+            |m| (m.version.clone(), m.backend.clone()),
         );
         if !mixed && let Some(first) = origins.first().filter(|o| **o != origin) {
             anyhow::bail!(
@@ -160,52 +174,83 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         if !origins.contains(&origin) {
             origins.push(origin);
         }
-        names.push(experiment.name.clone());
-        let folder = dir.display().to_string();
-        let axes: Vec<String> = experiment.sweep.iter().map(|a| a.key.clone()).collect();
-        let n_arms = experiment.arms.len();
-        // Each of this folder's labels, and the name of the group it joins.
-        let mut joins: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        for group in groups(&experiment) {
-            let label = crate::plot::group_label(&group.arm, &axes, &group.sweep, n_arms);
-            // The same configuration already seen is the same group, whatever it was called.
-            let name = match (0..pooled.len()).find(|&i| first_in[i] != k && pooled[i].config == group.config) {
-                Some(i) => labels[i].clone(),
+        names.push(read.experiment.name.clone());
+        folders.push(read);
+    }
+
+    // Each group joins the first group of another folder with its configuration, or starts one
+    // under its own label; `first_in` keeps the groups of one folder apart, even alike.
+    let mut pooled: Vec<(String, Group)> = Vec::new();
+    let mut first_in: Vec<usize> = Vec::new();
+    let mut joins: Vec<std::collections::HashMap<String, usize>> = Vec::new();
+    for (k, read) in folders.iter().enumerate() {
+        let axes: Vec<String> = read.experiment.sweep.iter().map(|a| a.key.clone()).collect();
+        let mut join = std::collections::HashMap::new();
+        for group in groups(&read.experiment) {
+            let label = crate::plot::group_label(&group.arm, &axes, &group.sweep, read.experiment.arms.len());
+            let i = match (0..pooled.len()).find(|&i| first_in[i] != k && pooled[i].1.config == group.config) {
+                Some(i) => i,
                 None => {
-                    let name = if labels.contains(&label) {
-                        format!("{folder}:{label}")
-                    } else {
-                        label.clone()
-                    };
-                    labels.push(name.clone());
+                    pooled.push((label.clone(), group));
                     first_in.push(k);
-                    pooled.push(Group {
-                        arm: name.clone(),
-                        sweep: Vec::new(),
-                        config: group.config,
-                    });
-                    name
+                    pooled.len() - 1
                 }
             };
-            joins.insert(label, name);
+            join.insert(label, i);
         }
-        for r in folder_rows {
-            let label = crate::plot::group_label(&r.arm, &axes, &r.sweep, n_arms);
-            if let Some(name) = joins.get(&label) {
+        joins.push(join);
+    }
+    // A label held by several pooled groups is qualified in each, by experiment where that tells
+    // them apart, else by folder.
+    let labels: Vec<String> = (0..pooled.len())
+        .map(|i| {
+            let label = &pooled[i].0;
+            let sharing: Vec<usize> = (0..pooled.len()).filter(|&j| pooled[j].0 == *label).collect();
+            if sharing.len() == 1 {
+                return label.clone();
+            }
+            let experiment = |j: usize| &folders[first_in[j]].experiment.name;
+            let distinct = sharing
+                .iter()
+                .all(|&j| sharing.iter().filter(|&&o| experiment(o) == experiment(j)).count() == 1);
+            match distinct {
+                true => format!("{}:{label}", experiment(i)),
+                false => format!("{}:{label}", dirs[first_in[i]].display()),
+            }
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for (read, join) in folders.into_iter().zip(&joins) {
+        let axes: Vec<String> = read.experiment.sweep.iter().map(|a| a.key.clone()).collect();
+        for r in read.rows {
+            let label = crate::plot::group_label(&r.arm, &axes, &r.sweep, read.experiment.arms.len());
+            if let Some(&i) = join.get(&label) {
                 rows.push(MetricRecord {
-                    arm: name.clone(),
+                    arm: labels[i].clone(),
                     sweep: Vec::new(),
                     ..r
                 });
             }
         }
     }
+    let pooled: Vec<Group> = pooled
+        .into_iter()
+        .zip(&labels)
+        .map(|((_, group), name)| Group {
+            arm: name.clone(),
+            sweep: Vec::new(),
+            config: group.config,
+        })
+        .collect();
     names.dedup();
     let mut name = names.join(" + ");
     if origins.len() > 1 {
         let mixed: Vec<String> = origins.iter().map(|(v, b)| format!("{v} on {b}")).collect();
         name.push_str(&format!(" (mixed: {})", mixed.join(", ")));
         crate::note!("note: {name}: folders of different versions or backends, read together (--mixed)");
+    }
+    if training {
+        name.push_str(" (still training)");
     }
     let header = Header {
         name,
