@@ -79,6 +79,15 @@ enum Command {
         /// The job folder (`<out>.slurm/`), or the merged folder beside it.
         dir: PathBuf,
     },
+    /// Serve the demo's page with the run folders under DIR listed, and draw any of them,
+    /// overlaid and live while they train (`pressure demo --browse DIR`).
+    Browse {
+        /// The folder to browse (default: runs/).
+        #[arg(default_value = "runs")]
+        dir: PathBuf,
+        #[command(flatten)]
+        demo: commands::demo::DemoArgs,
+    },
     /// Follow a run folder while it trains: the headline rates per arm, redrawn as they are
     /// measured, until the run ends.
     Watch(commands::watch::WatchArgs),
@@ -156,6 +165,12 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch::watch(&args),
         Command::List => commands::list::list(),
         Command::Demo(args) => commands::demo::demo(args),
+        Command::Browse { dir, demo } => commands::demo::demo(commands::demo::DemoArgs {
+            browse: Some(dir),
+            // A browser trains only when asked: the runs it shows may be training beside it.
+            cold: true,
+            ..demo
+        }),
         Command::Bench {
             populations,
             steps,

@@ -653,3 +653,122 @@ fn a_report_opens_from_disk_and_shows_every_figure() {
         client.close().await.unwrap();
     });
 }
+
+/// The number of points of the run the page shows now, and of the one before.
+async fn points_shown(client: &Client) -> (u64, u64) {
+    let v = js(
+        client,
+        "return [current ? current.points.length : 0, ghost ? ghost.points.length : 0]",
+    )
+    .await;
+    (v[0].as_u64().unwrap(), v[1].as_u64().unwrap())
+}
+
+/// Waits until `css` matches an element, and clicks it.
+async fn click_when_there(client: &Client, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(e) = client.find(Locator::Css(css)).await
+            && e.click().await.is_ok()
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{css} never appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn the_run_browser_draws_a_folder_as_it_trains_and_overlays_another() {
+    let Some((chromium, chromedriver)) = tools_or_skip("run_browser") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.toml", TINY);
+    // A finished folder, and one that trains long enough to be watched growing.
+    let o = pressure(&["run", "tiny.toml", "--out", "runs/before", "--no-plots"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut training = Command::new(env!("CARGO_BIN_EXE_pressure"))
+        .env("PRESSURE_CACHE", dir.path().join("constitution-cache"))
+        .args([
+            "run",
+            "tiny.toml",
+            "--out",
+            "runs/growing",
+            "--no-plots",
+            "--jobs",
+            "1",
+            "--seeds",
+            "2",
+        ])
+        .args(["--set", "pressure.steps=6000", "--set", "eval.every=100"])
+        .current_dir(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold", "--browse", "runs"]);
+    let driver = Driver::start(&chromedriver);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = browser(&driver, &chromium).await;
+        client.goto(&server.url).await.unwrap();
+        wait_state(&client, &["idle"], Duration::from_secs(10)).await;
+        // The folder still training: its first arm drawn, and drawn again as it grows.
+        click_when_there(&client, "#folders li[data-path='growing'] .arms button").await;
+        click_when_there(
+            &client,
+            "#folders li[data-path='growing'] .arms button[data-arm='tolerated']",
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let first = loop {
+            let (n, _) = points_shown(&client).await;
+            if n > 0 {
+                break n;
+            }
+            assert!(Instant::now() < deadline, "no point of the growing folder was drawn");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let status = wait_text(&client, "#status").await;
+        assert!(status.contains("still training"), "{status}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while points_shown(&client).await.0 <= first {
+            assert!(
+                Instant::now() < deadline,
+                "the growing folder's curve stayed at {first} points"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // A second folder overlaid: the growing arm stays drawn (dashed, "before") and grows.
+        click_when_there(&client, "#folders li[data-path='before'] .arms button").await;
+        click_when_there(
+            &client,
+            "#folders li[data-path='before'] .arms button[data-arm='tolerated']",
+        )
+        .await;
+        let (now, before) = points_shown(&client).await;
+        assert_eq!(now, 3, "the finished folder's three evaluations");
+        let keys = js(
+            &client,
+            "return [...document.querySelectorAll('#runs li')].map((l) => l.textContent)",
+        )
+        .await;
+        let keys: Vec<&str> = keys.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(
+            keys.len() == 2 && keys[0].contains("before · tolerated") && keys[1].contains("growing · tolerated"),
+            "{keys:?}"
+        );
+        screenshot(&client, "run-browser.png").await;
+        assert!(training.wait().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while points_shown(&client).await.1 <= before || !js(&client, "return ghost.done").await.as_bool().unwrap() {
+            assert!(
+                Instant::now() < deadline,
+                "the overlaid folder stopped growing at {before} points"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Finished: 61 evaluations (steps 0 to 6000, every 100).
+        assert_eq!(points_shown(&client).await.1, 61);
+        client.close().await.unwrap();
+    });
+}

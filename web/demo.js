@@ -942,11 +942,153 @@ function downloadFigure() {
 }
 
 function pin() {
-  if (!current || !current.done || pins.includes(current)) return;
+  if (!current || !(current.done || current.folder) || pins.includes(current)) return;
   if (pins.length === 3) pins.shift();
   pins.push(current);
   status(`pinned: ${current.label}`);
   schedule();
+}
+
+// ---- the run browser (`pressure browse DIR`) ------------------------------------------------
+
+const BROWSE = '(run folders)';
+let folderList = null; // the last /api/folders answer
+const folderViews = new Map(); // path -> the last /api/folder answer
+let polling = 0;
+
+// Shows the run folders in place of the lesson and its settings, or the scene again.
+function browsing(on) {
+  state.browsing = on;
+  $('browser').hidden = !on;
+  $('lesson').hidden = on;
+  $('controls').hidden = on;
+  $('train').hidden = on;
+  if (on) {
+    $('scene').value = BROWSE;
+    $('browse-root').textContent = catalogue.browse;
+    history.replaceState(null, '', '?');
+    status('choose a folder and an arm');
+    listFolders();
+    if (!polling) polling = setInterval(poll, 1000);
+  }
+}
+
+async function listFolders() {
+  const r = await fetch('/api/folders');
+  const body = await r.json();
+  if (!r.ok) {
+    $('msg-browser').textContent = body.message;
+    return;
+  }
+  folderList = body;
+  const list = $('folders');
+  const signature = JSON.stringify(body.folders);
+  if (list.dataset.signature === signature) return;
+  list.dataset.signature = signature;
+  list.innerHTML = '';
+  if (!body.folders.length) {
+    const li = document.createElement('li');
+    li.textContent = 'No run folders here yet: a `pressure run` writes one.';
+    list.append(li);
+  }
+  for (const f of body.folders) {
+    const li = document.createElement('li');
+    li.dataset.path = f.path;
+    const where = document.createElement('div');
+    where.className = 'where';
+    where.textContent = f.path;
+    const standing = document.createElement('div');
+    standing.className = f.writing ? 'standing writing' : 'standing';
+    const runs = f.runs ? `${f.runs[0]}/${f.runs[1]} runs` : '';
+    standing.textContent = `${f.experiment} · ${runs} · ${f.state}`;
+    const arms = document.createElement('div');
+    arms.className = 'arms';
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.textContent = 'show arms';
+    open.addEventListener('click', () => openFolder(f.path, arms));
+    arms.append(open);
+    li.append(where, standing, arms);
+    list.append(li);
+  }
+}
+
+async function fetchFolder(path) {
+  const r = await fetch(`/api/folder?path=${encodeURIComponent(path)}`);
+  const body = await r.json();
+  if (!r.ok) {
+    $('msg-browser').textContent = body.message;
+    return null;
+  }
+  folderViews.set(path, body);
+  return body;
+}
+
+// Lists a folder's arms as buttons, each drawing that arm.
+async function openFolder(path, box) {
+  const view = await fetchFolder(path);
+  if (!view) return;
+  box.innerHTML = '';
+  if (!view.arms.length) box.textContent = 'nothing measured yet';
+  for (const arm of view.arms) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = arm.label;
+    b.dataset.arm = arm.label;
+    b.addEventListener('click', () => showArm(path, arm.label));
+    box.append(b);
+  }
+}
+
+// Fills a page run from a folder's answer.
+function fillRun(run, view) {
+  const arm = view.arms.find((a) => a.label === run.arm);
+  run.start = { steps: view.steps, runs: [], command: view.command };
+  run.points = arm ? arm.points : [];
+  run.finals = arm ? arm.finals : null;
+  run.done = view.done;
+  run.writing = view.writing;
+  run.progress = view.progress;
+}
+
+function showArm(path, arm) {
+  const view = folderViews.get(path);
+  if (!view) return;
+  if (current && current.points.length && !pins.includes(current)) ghost = current;
+  current = { label: `${path} · ${arm}`, folder: path, arm, query: null, drawn: false };
+  fillRun(current, view);
+  $('csv').disabled = true;
+  $('command').textContent = view.command;
+  for (const b of document.querySelectorAll('#folders .arms button[data-arm]')) {
+    const mine = b.closest('li').dataset.path === path && b.dataset.arm === arm;
+    b.setAttribute('aria-pressed', String(mine));
+  }
+  told(current);
+  schedule();
+}
+
+// The status line of the run shown: training (with its progress) or done.
+function told(run) {
+  document.body.dataset.state = run.done ? 'done' : 'training';
+  const p = run.progress;
+  const where = `${run.folder}: ${p.completed} of ${p.total} runs completed`;
+  status(run.writing ? `${where}, still training` : where);
+  const last = run.points.length ? run.points[run.points.length - 1].step : 0;
+  if (run.writing) progress(`step ${last} of ${run.start.steps}`);
+}
+
+// Every second: the folder list, and each drawn folder that is still training.
+async function poll() {
+  if (!state.browsing) return;
+  listFolders();
+  const drawn = [current, ghost, ...pins].filter((r) => r && r.folder && !r.done);
+  for (const path of new Set(drawn.map((r) => r.folder))) {
+    const view = await fetchFolder(path);
+    if (!view) continue;
+    for (const r of drawn.filter((x) => x.folder === path)) fillRun(r, view);
+    if (current && current.folder === path) told(current);
+  }
+  if (drawn.length) schedule();
 }
 
 // ---- start ----------------------------------------------------------------------------------
@@ -956,11 +1098,15 @@ async function start() {
   catalogue = await r.json();
   palette = catalogue.palette;
   colours();
+  if (catalogue.browse !== null) $('scene').append(new Option(`Run folders in ${catalogue.browse}`, BROWSE));
   for (const s of catalogue.scenes) $('scene').append(new Option(s.title, s.name));
   const shared = readAddress();
   showScene();
   $('scene').addEventListener('change', () => {
-    const s = catalogue.scenes.find((x) => x.name === $('scene').value);
+    const chosen = $('scene').value;
+    if (chosen === BROWSE || state.browsing) browsing(chosen === BROWSE);
+    if (state.browsing) return;
+    const s = catalogue.scenes.find((x) => x.name === chosen);
     state.scene = s.name;
     state.preset = s.start;
     state.sets = { ...preset().sets };
@@ -989,6 +1135,11 @@ async function start() {
   new ResizeObserver(schedule).observe($('view'));
   for (const svg of document.querySelectorAll('.panel svg')) new ResizeObserver(schedule).observe(svg);
   document.body.dataset.state = 'idle';
+  if (catalogue.browse !== null && !shared) {
+    browsing(true);
+    drawAll();
+    return;
+  }
   writeAddress();
   drawAll();
   const ok = await check();

@@ -2,43 +2,13 @@
 //! experiment, how many of its runs are completed, whether it is being written or is damaged,
 //! its size and when it last changed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use super::format::{Align, TextTable};
 use super::print_out;
-use crate::experiment::Shard;
-use crate::experiment::folder;
-use crate::experiment::runner::run_list;
-use crate::records::{self, Status};
-
-/// How deep below DIR experiment folders are looked for (a robustness check's are one down, a
-/// Slurm job's shards two).
-const DEPTH: usize = 4;
-
-/// The experiment folders under `dir`, in path order: folders with a `config.toml` that a run
-/// or a merge wrote (a manifest, or the lock of one writing). Their `runs/` are not entered.
-fn experiment_folders(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    let is_experiment = dir.join("config.toml").is_file() && records::target::is_run_folder(dir);
-    if is_experiment {
-        found.push(dir.to_path_buf());
-    }
-    if depth == 0 {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut children: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .filter(|p| !(is_experiment && p.file_name().is_some_and(|n| n == "runs" || n == "plots")))
-        .collect();
-    children.sort();
-    for child in children {
-        experiment_folders(&child, depth - 1, found);
-    }
-}
+use crate::experiment::inventory::{experiment_folders, standing};
 
 /// Bytes under `dir` and the latest modification time of anything in it.
 fn size_and_change(dir: &Path) -> (u64, Option<SystemTime>) {
@@ -90,47 +60,6 @@ fn utc_minute(t: SystemTime) -> String {
     )
 }
 
-/// One folder's row: experiment, completed/total, state.
-fn describe(dir: &Path) -> (String, String, String) {
-    let writing = records::writer(dir).map(|pid| format!("being written{}", records::pid_label(pid)));
-    let experiment = match folder::experiment(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            let why = super::one_line(&e);
-            return ("?".into(), "?".into(), writing.unwrap_or(format!("unreadable: {why}")));
-        }
-    };
-    let verified = records::verify_folder(dir);
-    // A shard's folder holds its slice of the run list.
-    let shard = verified
-        .as_ref()
-        .ok()
-        .and_then(|m| m.shard.as_deref())
-        .and_then(|label| Shard::parse(label).ok());
-    let list = run_list(&experiment, dir, shard);
-    let done = list.iter().filter(|(_, d)| *d).count();
-    let runs = format!("{done}/{}", list.len());
-    let state = writing.unwrap_or_else(|| match verified {
-        Err(damaged) => format!("damaged: {damaged}"),
-        Ok(m) => {
-            let diverged = m.runs.iter().filter(|r| r.status == Status::Diverged).count();
-            let mut state = match done {
-                d if d == list.len() => "done".to_string(),
-                0 => "not trained".to_string(),
-                _ => "partial".to_string(),
-            };
-            if let Some(shard) = &m.shard {
-                state = format!("shard {shard}: {state}");
-            }
-            if diverged > 0 {
-                state.push_str(&format!(" ({diverged} diverged)"));
-            }
-            state
-        }
-    });
-    (experiment.name, runs, state)
-}
-
 /// `pressure runs [DIR]`.
 pub fn runs(dir: &Path) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
@@ -139,8 +68,7 @@ pub fn runs(dir: &Path) -> anyhow::Result<ExitCode> {
         dir.display(),
         if dir.exists() { "not a folder" } else { "no such folder" }
     );
-    let mut found = Vec::new();
-    experiment_folders(dir, DEPTH, &mut found);
+    let found = experiment_folders(dir);
     if found.is_empty() {
         print_out(&format!(
             "{}: no experiment folders (a `pressure run` writes one)\n",
@@ -161,13 +89,13 @@ pub fn runs(dir: &Path) -> anyhow::Result<ExitCode> {
         rows: Vec::new(),
     };
     for f in &found {
-        let (experiment, runs, state) = describe(f);
+        let s = standing(f);
         let (bytes, changed) = size_and_change(f);
         table.rows.push(vec![
             f.display().to_string(),
-            experiment,
-            runs,
-            state,
+            s.experiment,
+            s.runs.map_or("?".into(), |(done, all)| format!("{done}/{all}")),
+            s.state,
             human_bytes(bytes),
             changed.map_or("—".into(), utc_minute),
         ]);

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extends;
 pub mod folder;
 mod grid;
+pub mod inventory;
 pub mod keys;
 pub mod live;
 pub mod merge;

@@ -104,7 +104,10 @@ impl Live {
         for step in steps {
             let at: Vec<MetricRecord> = self.records.iter().filter(|r| r.step == step).cloned().collect();
             let data = RunData::new(self.header.clone(), self.groups.clone(), at);
-            let (values, seeds) = point(&data);
+            let (values, seeds) = match data.labels.first() {
+                Some(label) => point(&data, label),
+                None => Default::default(),
+            };
             if !values.is_empty() {
                 send(
                     &self.tx,
@@ -122,7 +125,10 @@ impl Live {
         self.points(None);
         let data = RunData::new(self.header.clone(), self.groups.clone(), self.records.clone());
         let mut done = done;
-        done["finals"] = finals(&data);
+        done["finals"] = match data.labels.first() {
+            Some(label) => finals(&data, label),
+            None => json!({}),
+        };
         send(&self.tx, "done", done);
     }
 }
@@ -136,14 +142,11 @@ fn evaluated() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// A step's mean and 95% interval of every recorded metric (the figures' bands), and every
-/// seed's value of the headline rates (the figures' thin lines).
-fn point(data: &RunData) -> (serde_json::Map<String, Value>, serde_json::Map<String, Value>) {
+/// A step's mean and 95% interval of every recorded metric of group `label` (the figures'
+/// bands), and every seed's value of the headline rates (the figures' thin lines).
+fn point(data: &RunData, label: &str) -> (serde_json::Map<String, Value>, serde_json::Map<String, Value>) {
     let mut values = serde_json::Map::new();
     let mut seeds = serde_json::Map::new();
-    let Some(label) = data.labels.first() else {
-        return (values, seeds);
-    };
     for (scope, metric) in evaluated() {
         let Some(series) = data.series(label, scope, metric) else {
             continue;
@@ -160,14 +163,38 @@ fn point(data: &RunData) -> (serde_json::Map<String, Value>, serde_json::Map<Str
     (values, seeds)
 }
 
-/// Every metric's final value over seeds as `pressure summary` computes and prints it: each
-/// seed's mean over its last `eval.final_window` evaluations, then their mean with its 95%
-/// t-interval.
-fn finals(data: &RunData) -> Value {
+/// The points of group `label` at every step it was evaluated, as [`Live`] sends them one at a
+/// time: the run browser draws a folder read from disk with them.
+pub fn points(data: &RunData, label: &str) -> Vec<Value> {
+    type Maps = (serde_json::Map<String, Value>, serde_json::Map<String, Value>);
+    let mut by_step: std::collections::BTreeMap<usize, Maps> = Default::default();
+    for (scope, metric) in evaluated() {
+        let Some(series) = data.series(label, scope, metric) else {
+            continue;
+        };
+        let key = format!("{scope}:{metric}");
+        for (i, s) in series.summary().iter().enumerate() {
+            let (values, seeds) = by_step.entry(series.steps[i]).or_default();
+            values.insert(key.clone(), json!([s.mean, s.low, s.high, s.n]));
+            if HEADLINE.contains(&metric) {
+                seeds.insert(
+                    key.clone(),
+                    json!(series.seeds.iter().map(|v| v[i]).collect::<Vec<_>>()),
+                );
+            }
+        }
+    }
+    by_step
+        .into_iter()
+        .map(|(step, (values, seeds))| json!({ "step": step, "values": values, "seeds": seeds }))
+        .collect()
+}
+
+/// Every metric's final value over the seeds of group `label`, as `pressure summary` computes
+/// and prints it: each seed's mean over its last `eval.final_window` evaluations, then their
+/// mean with its 95% t-interval.
+pub fn finals(data: &RunData, label: &str) -> Value {
     let mut out = serde_json::Map::new();
-    let Some(label) = data.labels.first() else {
-        return Value::Object(out);
-    };
     let bootstrap = Bootstrap::default();
     for (scope, metric) in evaluated() {
         let Some(series) = data.series(label, scope, metric) else {

@@ -14,6 +14,7 @@
 //! - `server`: the routes, the embedded assets (`web/`) and the catalogue; `hosts`: the names
 //!   it answers to, and the page a request that trains must come from.
 
+pub mod browse;
 pub mod controls;
 pub mod hosts;
 pub mod jobs;
@@ -68,6 +69,10 @@ pub struct DemoArgs {
     /// The most seeds a page may ask.
     #[arg(long, value_name = "N", default_value_t = request::MAX_SEEDS)]
     pub max_seeds: u64,
+    /// Also list the run folders under DIR, and draw any of them, overlaid and live while they
+    /// train (what `pressure browse DIR` does).
+    #[arg(long, value_name = "DIR")]
+    pub browse: Option<PathBuf>,
     /// Trainings at once, 1 to the number of cores; the cores are shared among them.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
@@ -101,6 +106,14 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "--jobs {}: must be 1 to {threads}, the cores of this machine",
         args.jobs
     );
+    if let Some(dir) = &args.browse {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "{}: {}; the run browser lists the run folders under a folder (e.g. runs/)",
+            dir.display(),
+            if dir.exists() { "not a folder" } else { "no such folder" }
+        );
+    }
     for name in &args.allow_host {
         hosts::check_name(name).map_err(anyhow::Error::msg)?;
     }
@@ -136,6 +149,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             trainer,
             limits,
             hosts::Hosts::new(addr, &args.allow_host),
+            args.browse.clone(),
         ));
         let url = match addr {
             SocketAddr::V6(a) => format!("http://[{}]:{}/", a.ip(), a.port()),

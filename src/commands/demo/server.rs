@@ -9,6 +9,8 @@
 //! GET  /api/csv?STATE    its metrics.csv as `pressure run` writes it, once trained
 //! GET  /api/status       trainings running or waiting, answers being sent, constitutions and
 //!                        stored answers kept (JSON)
+//! GET  /api/folders      with `pressure browse DIR`: the run folders under DIR (`browse`)
+//! GET  /api/folder?path= one of them, drawn as the page draws a training (`browse`)
 //! ```
 //!
 //! Every request must name the server by a name it knows, and a POST come from its own page
@@ -55,6 +57,10 @@ pub struct App {
     pub limits: Limits,
     /// The names it answers to.
     pub hosts: Hosts,
+    /// The folder whose run folders the page may browse (`pressure browse DIR`).
+    pub browse: Option<PathBuf>,
+    /// The browsed folders being followed.
+    pub followed: super::browse::Followed,
     /// The answers being sent at once.
     places: Arc<Places>,
     /// Stored answers kept in memory.
@@ -64,15 +70,17 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(runs: PathBuf, trainer: Arc<Trainer>, limits: Limits, hosts: Hosts) -> App {
+    pub fn new(runs: PathBuf, trainer: Arc<Trainer>, limits: Limits, hosts: Hosts, browse: Option<PathBuf>) -> App {
         App {
+            catalogue: catalogue(&limits, browse.as_deref()),
             runs,
             trainer,
             limits,
             hosts,
+            browse,
+            followed: Default::default(),
             places: Places::new(&limits),
             answers: Answers::default(),
-            catalogue: catalogue(&limits),
         }
     }
 
@@ -107,6 +115,8 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/status",
             get(|State(app): State<Arc<App>>| async move { Json(app.status()) }),
         )
+        .route("/api/folders", get(super::browse::folders))
+        .route("/api/folder", get(super::browse::folder))
         .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }
@@ -303,7 +313,7 @@ async fn csv(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, Stri
 }
 
 /// Everything the page needs to draw its controls and scenes, computed from the library.
-fn catalogue(limits: &Limits) -> Value {
+fn catalogue(limits: &Limits, browse: Option<&std::path::Path>) -> Value {
     let metrics: serde_json::Map<String, Value> = EVAL_METRICS
         .iter()
         .chain(&DERIVED_METRICS)
@@ -315,6 +325,7 @@ fn catalogue(limits: &Limits) -> Value {
         "limits": { "seeds": limits.seeds, "steps": limits.steps, "trainings": limits.trainings, "waiting": limits.waiting },
         "metrics": metrics,
         "palette": ARM_COLORS.iter().map(|c| format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)).collect::<Vec<_>>(),
+        "browse": browse.map(|b| b.display().to_string()),
     })
 }
 
@@ -412,7 +423,7 @@ mod tests {
             assert_eq!(elsewhere, 0, "{name} names an address elsewhere");
             assert!(!text.contains("@import"), "{name}");
         }
-        let bytes = PAGE.len() + SCRIPT.len() + STYLE.len() + catalogue(&Limits::default()).to_string().len();
+        let bytes = PAGE.len() + SCRIPT.len() + STYLE.len() + catalogue(&Limits::default(), None).to_string().len();
         assert!(bytes < 300 * 1024, "the page weighs {bytes} bytes");
     }
 }

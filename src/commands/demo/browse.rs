@@ -1,0 +1,160 @@
+//! The run browser: the experiment folders under one folder (`pressure browse DIR`), and any of
+//! them drawn by the page's charts, each arm a line the page can overlay with others, live
+//! while the folder is being written.
+//!
+//! ```text
+//! GET /api/folders            the experiment folders under DIR: path, experiment, runs, state (JSON)
+//! GET /api/folder?path=PATH   one of them: every arm's points and final values so far (JSON)
+//! ```
+//!
+//! PATH must be one of the listed folders, as listed: nothing outside DIR is read. A folder is
+//! followed between requests ([`LiveFolder`]), so polling one that trains reads only what its
+//! runs appended since.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::live::{finals, points};
+use super::request::Refusal;
+use super::server::App;
+use crate::experiment::folder::{self, groups, header};
+use crate::experiment::inventory::{experiment_folders, standing};
+use crate::experiment::live::LiveFolder;
+use crate::plot::RunData;
+use crate::records;
+
+/// The folders being followed, by path, each with the `config.toml` it was opened with.
+#[derive(Default)]
+pub struct Followed(Mutex<HashMap<PathBuf, (String, LiveFolder)>>);
+
+fn refusal(status: StatusCode, message: String) -> Refusal {
+    Refusal {
+        status,
+        key: None,
+        message,
+    }
+}
+
+/// The browse root, or why this server has none.
+fn root(app: &App) -> Result<&Path, Refusal> {
+    app.browse.as_deref().ok_or_else(|| {
+        refusal(
+            StatusCode::NOT_FOUND,
+            "error: this server browses no folder; start it with `pressure browse DIR`".into(),
+        )
+    })
+}
+
+/// A folder's path as the page names it: relative to the root.
+fn shown(root: &Path, dir: &Path) -> String {
+    dir.strip_prefix(root).unwrap_or(dir).display().to_string()
+}
+
+pub async fn folders(State(app): State<Arc<App>>) -> Response {
+    let answer = tokio::task::spawn_blocking(move || {
+        let root = root(&app)?;
+        let list: Vec<Value> = experiment_folders(root)
+            .iter()
+            .map(|dir| {
+                let s = standing(dir);
+                json!({
+                    "path": shown(root, dir),
+                    "experiment": s.experiment,
+                    "runs": s.runs.map(|(done, all)| json!([done, all])),
+                    "state": s.state,
+                    "writing": s.writing,
+                })
+            })
+            .collect();
+        Ok::<_, Refusal>(json!({ "root": root.display().to_string(), "folders": list }))
+    })
+    .await
+    .expect("listing does not panic");
+    match answer {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+pub async fn folder(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let answer = tokio::task::spawn_blocking(move || {
+        let root = root(&app)?;
+        let asked = params
+            .iter()
+            .find(|(k, _)| k == "path")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        // Only a folder the list holds: a path is never joined to the root as given.
+        let dir = experiment_folders(root)
+            .into_iter()
+            .find(|d| shown(root, d) == asked)
+            .ok_or_else(|| {
+                refusal(
+                    StatusCode::NOT_FOUND,
+                    format!("error: path={asked}: not an experiment folder under {}", root.display()),
+                )
+            })?;
+        view(&app.followed, root, &dir).map_err(|e| refusal(StatusCode::UNPROCESSABLE_ENTITY, format!("error: {e}")))
+    })
+    .await
+    .expect("reading does not panic");
+    match answer {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+/// One folder as the page draws it: each arm (with its sweep point) a run of the page, its
+/// points and final values over the runs measured so far.
+fn view(followed: &Followed, root: &Path, dir: &Path) -> Result<Value, String> {
+    let config = records::read_limited(&dir.join("config.toml"), crate::experiment::extends::MAX_FILE_BYTES)
+        .map_err(|e| format!("{}: {e}", dir.join("config.toml").display()))?;
+    let writing = records::writer(dir).is_some();
+    let mut map = followed.0.lock().unwrap_or_else(|e| e.into_inner());
+    // A folder whose settings changed is followed afresh.
+    if map.get(dir).is_none_or(|(text, _)| *text != config) {
+        let experiment = folder::experiment(dir).map_err(|e| format!("{e:#}"))?;
+        map.insert(dir.to_path_buf(), (config, LiveFolder::new(dir, experiment)));
+    }
+    let (_, live) = map.get_mut(dir).expect("just inserted");
+    live.refresh()?;
+    let experiment = &live.experiment;
+    let data = RunData::new(header(experiment), groups(experiment), live.records());
+    let progress = live.progress();
+    let steps = experiment
+        .arms
+        .iter()
+        .map(|a| a.config.pressure.steps + a.config.followup.steps)
+        .max()
+        .unwrap_or(0);
+    let arms: Vec<Value> = data
+        .labels
+        .iter()
+        .map(|label| {
+            json!({
+                "label": label,
+                "seeds": data.seeds_of(label),
+                "points": points(&data, label),
+                "finals": finals(&data, label),
+            })
+        })
+        .collect();
+    let path = shown(root, dir);
+    Ok(json!({
+        "path": path,
+        "experiment": experiment.name,
+        "writing": writing,
+        "done": !writing && progress.completed == progress.total,
+        "progress": { "completed": progress.completed, "training": progress.training, "total": progress.total },
+        "steps": steps,
+        "command": format!("pressure summary {}", records::shell_word(&dir.display().to_string())),
+        "arms": arms,
+    }))
+}
