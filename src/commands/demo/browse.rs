@@ -13,17 +13,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use axum::Json;
-use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::live::{finals, points};
 use super::request::Refusal;
-use super::server::App;
 use crate::experiment::folder::{self, groups, header};
 use crate::experiment::inventory::{experiment_folders, standing};
 use crate::experiment::live::LiveFolder;
@@ -43,8 +39,8 @@ fn refusal(status: StatusCode, message: String) -> Refusal {
 }
 
 /// The browse root, or why this server has none.
-fn root(app: &App) -> Result<&Path, Refusal> {
-    app.browse.as_deref().ok_or_else(|| {
+fn root(browse: Option<&Path>) -> Result<&Path, Refusal> {
+    browse.ok_or_else(|| {
         refusal(
             StatusCode::NOT_FOUND,
             "error: this server browses no folder; start it with `pressure browse DIR`".into(),
@@ -57,58 +53,44 @@ fn shown(root: &Path, dir: &Path) -> String {
     dir.strip_prefix(root).unwrap_or(dir).display().to_string()
 }
 
-pub async fn folders(State(app): State<Arc<App>>) -> Response {
-    let answer = tokio::task::spawn_blocking(move || {
-        let root = root(&app)?;
-        let list: Vec<Value> = experiment_folders(root)
-            .iter()
-            .map(|dir| {
-                let s = standing(dir);
-                json!({
-                    "path": shown(root, dir),
-                    "experiment": s.experiment,
-                    "runs": s.runs.map(|(done, all)| json!([done, all])),
-                    "state": s.state,
-                    "writing": s.writing,
-                })
+/// `/api/folders`: the experiment folders under the root, each with where it stands.
+pub fn folders(browse: Option<&Path>) -> Result<Value, Refusal> {
+    let root = root(browse)?;
+    let list: Vec<Value> = experiment_folders(root)
+        .iter()
+        .map(|dir| {
+            let s = standing(dir);
+            json!({
+                "path": shown(root, dir),
+                "experiment": s.experiment,
+                "runs": s.runs.map(|(done, all)| json!([done, all])),
+                "state": s.state,
+                "writing": s.writing,
             })
-            .collect();
-        Ok::<_, Refusal>(json!({ "root": root.display().to_string(), "folders": list }))
-    })
-    .await
-    .expect("listing does not panic");
-    match answer {
-        Ok(v) => Json(v).into_response(),
-        Err(r) => r.into_response(),
-    }
+        })
+        .collect();
+    Ok(json!({ "root": root.display().to_string(), "folders": list }))
 }
 
-pub async fn folder(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
-    let answer = tokio::task::spawn_blocking(move || {
-        let root = root(&app)?;
-        let asked = params
-            .iter()
-            .find(|(k, _)| k == "path")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        // Only a folder the list holds: a path is never joined to the root as given.
-        let dir = experiment_folders(root)
-            .into_iter()
-            .find(|d| shown(root, d) == asked)
-            .ok_or_else(|| {
-                refusal(
-                    StatusCode::NOT_FOUND,
-                    format!("error: path={asked}: not an experiment folder under {}", root.display()),
-                )
-            })?;
-        view(&app.followed, root, &dir).map_err(|e| refusal(StatusCode::UNPROCESSABLE_ENTITY, format!("error: {e}")))
-    })
-    .await
-    .expect("reading does not panic");
-    match answer {
-        Ok(v) => Json(v).into_response(),
-        Err(r) => r.into_response(),
-    }
+/// `/api/folder?path=PATH`: one listed folder, drawn.
+pub fn folder(browse: Option<&Path>, followed: &Followed, params: &[(String, String)]) -> Result<Value, Refusal> {
+    let root = root(browse)?;
+    let asked = params
+        .iter()
+        .find(|(k, _)| k == "path")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    // Only a folder the list holds: a path is never joined to the root as given.
+    let dir = experiment_folders(root)
+        .into_iter()
+        .find(|d| shown(root, d) == asked)
+        .ok_or_else(|| {
+            refusal(
+                StatusCode::NOT_FOUND,
+                format!("error: path={asked}: not an experiment folder under {}", root.display()),
+            )
+        })?;
+    view(followed, root, &dir).map_err(|e| refusal(StatusCode::UNPROCESSABLE_ENTITY, format!("error: {e}")))
 }
 
 /// One folder as the page draws it: each arm (with its sweep point) a run of the page, its

@@ -33,6 +33,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::browse;
 use super::controls::{self, CONTROLS};
 use super::hosts::Hosts;
 use super::jobs::{Answer, Answers, Job, Places, Trainer, answer_stored, done_again, stored_runs};
@@ -60,7 +61,7 @@ pub struct App {
     /// The folder whose run folders the page may browse (`pressure browse DIR`).
     pub browse: Option<PathBuf>,
     /// The browsed folders being followed.
-    pub followed: super::browse::Followed,
+    pub followed: browse::Followed,
     /// The answers being sent at once.
     places: Arc<Places>,
     /// Stored answers kept in memory.
@@ -115,8 +116,8 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/status",
             get(|State(app): State<Arc<App>>| async move { Json(app.status()) }),
         )
-        .route("/api/folders", get(super::browse::folders))
-        .route("/api/folder", get(super::browse::folder))
+        .route("/api/folders", get(folders))
+        .route("/api/folder", get(folder))
         .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }
@@ -308,6 +309,26 @@ async fn csv(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, Stri
             bytes,
         )
             .into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn folders(State(app): State<Arc<App>>) -> Response {
+    let answer = tokio::task::spawn_blocking(move || browse::folders(app.browse.as_deref()))
+        .await
+        .expect("listing does not panic");
+    match answer {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn folder(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let answer = tokio::task::spawn_blocking(move || browse::folder(app.browse.as_deref(), &app.followed, &params))
+        .await
+        .expect("reading does not panic");
+    match answer {
+        Ok(v) => Json(v).into_response(),
         Err(r) => r.into_response(),
     }
 }
