@@ -273,7 +273,13 @@ impl Scope {
 /// The range a metric's values can take, if it is in the catalogue and bounded. A metric the
 /// catalogue does not know is not clamped.
 pub fn bounds(metric: &str) -> Option<(f64, f64)> {
-    if constitution_metrics().iter().any(|m| m == metric) {
+    // Asked once per row read back: the constitution's names are built once.
+    static CONSTITUTION_METRICS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    if CONSTITUTION_METRICS
+        .get_or_init(constitution_metrics)
+        .iter()
+        .any(|m| m == metric)
+    {
         return UNIT;
     }
     if let Some((base, _)) = parse_best_of_n(metric) {

@@ -251,7 +251,20 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecor
     }
     let axes = header[1..n - 5].to_vec();
     let mut rows = Vec::new();
-    let mut seen = std::collections::HashMap::new();
+    // A row's place, (run, step, scope, metric), in small integers: the arm and sweep values of
+    // a run's rows are interned once per run (its rows come together), scope and metric once.
+    let mut seen: rustc_hash::FxHashMap<(u32, u64, usize, u32, u32), u64> = Default::default();
+    let mut runs: rustc_hash::FxHashMap<(String, Vec<String>), u32> = Default::default();
+    let mut names: rustc_hash::FxHashMap<String, u32> = Default::default();
+    let mut last_run: Option<(String, Vec<String>, u32)> = None;
+    let name_id = |names: &mut rustc_hash::FxHashMap<String, u32>, name: &str| match names.get(name) {
+        Some(&id) => id,
+        None => {
+            let id = names.len() as u32;
+            names.insert(name.to_string(), id);
+            id
+        }
+    };
     for record in r.records() {
         let record = record.map_err(|e| bad(&e))?;
         let line = record.position().map_or(0, |p| p.line());
@@ -275,13 +288,21 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<(Vec<String>, Vec<MetricRecor
                 .map_err(|_| at(format!("bad value `{}`", shown(n - 1))))?,
         };
         check_value(&row, field(n - 1)).map_err(|why| at(why.escape_debug().to_string()))?;
+        let run = match &last_run {
+            Some((arm, sweep, id)) if *arm == row.arm && *sweep == row.sweep => *id,
+            _ => {
+                let next = runs.len() as u32;
+                let id = *runs.entry((row.arm.clone(), row.sweep.clone())).or_insert(next);
+                last_run = Some((row.arm.clone(), row.sweep.clone(), id));
+                id
+            }
+        };
         let key = (
-            row.arm.clone(),
-            row.sweep.clone(),
+            run,
             row.seed,
             row.step,
-            row.scope.clone(),
-            row.metric.clone(),
+            name_id(&mut names, &row.scope),
+            name_id(&mut names, &row.metric),
         );
         if let Some(first) = seen.insert(key, line) {
             return Err(at(format!(

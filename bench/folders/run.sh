@@ -30,3 +30,16 @@ time_of() {
 echo "summary over the 10 folders: $(time_of "$bin" summary "${folders[@]}") s (median of 3)"
 echo "compare over the 10 folders: $(time_of "$bin" compare "${folders[@]}" --control "${folders[0]}:no pressure" --metric refusal) s"
 echo "summary of one folder:       $(time_of "$bin" summary "${folders[0]}") s"
+
+# What `watch` costs a run: `pressure` at 20 seeds trained from scratch, once alone and once
+# followed by `pressure watch` (every second), three rounds; the CPU time of each process.
+cpu() { awk '{print $2 + $3}' "$1"; }
+for round in 1 2 3; do
+  rm -rf "$work/w"
+  /usr/bin/time -f "%e %U %S" -o "$work/alone" "$bin" run experiments/pressure.toml --seeds 20 --out "$work/w" --no-cache --no-plots >/dev/null 2>&1
+  rm -rf "$work/w"
+  /usr/bin/time -f "%e %U %S" -o "$work/run" "$bin" run experiments/pressure.toml --seeds 20 --out "$work/w" --no-cache --no-plots >/dev/null 2>&1 &
+  /usr/bin/time -f "%e %U %S" -o "$work/watch" "$bin" watch "$work/w" >/dev/null
+  wait
+  echo "round $round: alone $(cut -d' ' -f1 "$work/alone") s wall, $(cpu "$work/alone") s CPU; watched $(cut -d' ' -f1 "$work/run") s wall, $(cpu "$work/run") s CPU; watch $(cpu "$work/watch") s CPU ($(awk -v w="$(cpu "$work/watch")" -v r="$(cpu "$work/run")" 'BEGIN {printf "%.2f%%", 100 * w / r}') of the run's)"
+done

@@ -149,8 +149,13 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
     let mut names: Vec<String> = Vec::new();
     let mut training = false;
     let mut folders = Vec::new();
-    for dir in dirs {
-        let read = read_folder(dir)?;
+    // Read in parallel (each folder is checked and parsed on its own), then taken in order.
+    let reads: Vec<anyhow::Result<Read>> = {
+        use rayon::prelude::*;
+        dirs.par_iter().map(|dir| read_folder(dir)).collect()
+    };
+    for (dir, read) in dirs.iter().zip(reads) {
+        let read = read?;
         training |= read.training.is_some();
         let origin = read.manifest.as_ref().map_or_else(
             || {
@@ -222,9 +227,17 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
     let mut rows = Vec::new();
     for (read, join) in folders.into_iter().zip(&joins) {
         let axes: Vec<String> = read.experiment.sweep.iter().map(|a| a.key.clone()).collect();
+        // A run's rows come together: its group is found once per run.
+        let mut last: Option<(String, Vec<String>, Option<usize>)> = None;
         for r in read.rows {
-            let label = crate::plot::group_label(&r.arm, &axes, &r.sweep, read.experiment.arms.len());
-            if let Some(&i) = join.get(&label) {
+            if last
+                .as_ref()
+                .is_none_or(|(arm, sweep, _)| *arm != r.arm || *sweep != r.sweep)
+            {
+                let label = crate::plot::group_label(&r.arm, &axes, &r.sweep, read.experiment.arms.len());
+                last = Some((r.arm.clone(), r.sweep.clone(), join.get(&label).copied()));
+            }
+            if let Some(i) = last.as_ref().and_then(|l| l.2) {
                 rows.push(MetricRecord {
                     arm: labels[i].clone(),
                     sweep: Vec::new(),

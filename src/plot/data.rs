@@ -152,17 +152,38 @@ impl RunData {
             .map(|g| group_label(&g.arm, &axes, &g.sweep, n_arms))
             .collect();
 
-        // Group values by (label, scope, metric) → seed → step → value.
-        let mut grouped: BTreeMap<Key, BySeed> = BTreeMap::new();
+        // Group values by label → (scope, metric) → seed → step → value. A run's rows come
+        // together: its label is found once per run, not once per row.
+        let mut by_label: BTreeMap<String, BTreeMap<(String, String), BySeed>> = BTreeMap::new();
+        let mut last: Option<(String, Vec<String>, String)> = None;
         for r in rows {
-            let label = group_label(&r.arm, &axes, &r.sweep, n_arms);
-            grouped
-                .entry((label, r.scope, r.metric))
+            if last
+                .as_ref()
+                .is_none_or(|(arm, sweep, _)| *arm != r.arm || *sweep != r.sweep)
+            {
+                let label = group_label(&r.arm, &axes, &r.sweep, n_arms);
+                last = Some((r.arm.clone(), r.sweep.clone(), label));
+            }
+            let label = &last.as_ref().expect("just set").2;
+            let series = match by_label.get_mut(label) {
+                Some(s) => s,
+                None => by_label.entry(label.clone()).or_default(),
+            };
+            series
+                .entry((r.scope, r.metric))
                 .or_default()
                 .entry(r.seed)
                 .or_default()
                 .insert(r.step, r.value);
         }
+        let mut grouped: BTreeMap<Key, BySeed> = by_label
+            .into_iter()
+            .flat_map(|(label, series)| {
+                series
+                    .into_iter()
+                    .map(move |((scope, metric), by_seed)| ((label.clone(), scope, metric), by_seed))
+            })
+            .collect();
         // Silent compliance, P(comply) on contradictory tasks, for figures that name it.
         let derived: Vec<(Key, BySeed)> = grouped
             .iter()
