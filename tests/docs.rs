@@ -11,7 +11,7 @@ use toml::{Table, Value};
 
 /// The files that define settings structs, in the order their docs are searched.
 const SOURCES: [&str; 13] = [
-    include_str!("../src/experiment/spec.rs"),
+    include_str!("../src/experiment/spec/mod.rs"),
     include_str!("../src/world/config.rs"),
     include_str!("../src/policy/mod.rs"),
     include_str!("../src/train/config.rs"),
@@ -116,7 +116,7 @@ fn generate_config() -> String {
     let mut out = String::from(
         "# Configuration reference\n\n\
          Generated from the settings structs each layer owns (`world`, `policy`, `reward`, `train`,\n\
-         `eval`) and the experiment file's own (`src/experiment/spec.rs`): every key, its default and\n\
+         `eval`) and the experiment file's own (`src/experiment/spec/mod.rs`): every key, its default and\n\
          its meaning. Unknown keys, out-of-range values and settings that could have no effect with\n\
          the rest of a run's configuration are rejected with the key named.\n\n\
          ## The experiment file\n\n| key | default | meaning |\n|---|---|---|\n",

@@ -1,6 +1,7 @@
 //! The house reads one way: each module imports only the layers below it, and no modules import
 //! each other in a circle. This test reads every source file's `crate::` and `super::` paths and
-//! fails on an import that runs upward or closes a circle, naming the file and line.
+//! fails on an import that runs upward or closes a circle, naming the file and line. A room holds
+//! one thing: no source file is over 500 lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -213,6 +214,27 @@ fn every_import_runs_downward_and_none_closes_a_circle() {
     circles.sort();
     circles.dedup();
     assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
+}
+
+/// The most lines a source file may have: past it, a file holds two things.
+const MAX_LINES: usize = 500;
+
+#[test]
+fn no_source_file_is_over_500_lines() {
+    let mut found = Vec::new();
+    modules(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &[], &mut found);
+    let mut long: Vec<String> = found
+        .iter()
+        .filter(|(_, text)| text.lines().count() > MAX_LINES)
+        .map(|(module, text)| format!("{} ({} lines)", module.join("::"), text.lines().count()))
+        .collect();
+    long.sort();
+    assert!(found.len() > 100, "the source files were read: {}", found.len());
+    assert!(
+        long.is_empty(),
+        "source files over {MAX_LINES} lines; split each where it holds two things:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]

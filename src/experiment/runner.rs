@@ -380,7 +380,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
             }
             Kind::Pressure => {
                 if one_each && specs.len() < largest {
-                    give_way();
+                    schedule::give_way();
                 }
                 let theirs: Vec<Result<Constitution, String>> = {
                     let map = constitutions.lock().unwrap_or_else(|e| e.into_inner());
@@ -452,50 +452,4 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         older_version,
         damaged,
     })
-}
-
-/// Lowers the calling thread's scheduling priority (Linux: `nice` 10 for this thread alone, or
-/// what it had if that was lower already; an unprivileged thread cannot raise it again, so call
-/// it only on a thread that ends with its work). Elsewhere, does nothing.
-fn give_way() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: `gettid`, `getpriority` and `setpriority` read and set this thread's own
-    // priority; a failure leaves it as it was, which is fine.
-    unsafe {
-        let me = libc::gettid() as libc::id_t;
-        if libc::getpriority(libc::PRIO_PROCESS, me) < 10 {
-            libc::setpriority(libc::PRIO_PROCESS, me, 10);
-        }
-    }
-}
-
-#[cfg(all(test, target_os = "linux"))]
-mod tests {
-    use super::give_way;
-
-    /// This thread's `nice` value.
-    fn nice() -> i32 {
-        // SAFETY: reads this thread's own priority.
-        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
-    }
-
-    #[test]
-    fn giving_way_lowers_the_calling_thread_alone() {
-        let before = nice();
-        let (inside, sibling) = std::thread::scope(|s| {
-            let giver = s.spawn(|| {
-                let start = nice();
-                give_way();
-                (start, nice())
-            });
-            let (start, after) = giver.join().unwrap();
-            (
-                (start, after),
-                s.spawn(nice).join().unwrap(), // a thread started after it
-            )
-        });
-        assert_eq!(inside.1, 10.max(inside.0), "the thread gives way: {inside:?}");
-        assert_eq!(nice(), before, "the caller's priority is untouched");
-        assert_eq!(sibling, before, "other threads keep theirs");
-    }
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 mod pool;
 
-pub use pool::execute;
+pub use pool::{execute, give_way};
 
 use super::budget::phase_seconds;
 use super::runs::RunSpec;
