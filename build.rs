@@ -40,7 +40,7 @@ fn hash_tree(path: &Path, hash: &mut u64) {
 
 fn main() {
     // Sources change the binary anyway; the rest says when the commit moves.
-    for path in ["build.rs", "src", "experiments", "Cargo.toml", "Cargo.lock"] {
+    for path in ["build.rs", "src", "web", "experiments", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={path}");
     }
     let mut hash = 0xcbf2_9ce4_8422_2325;
@@ -64,7 +64,8 @@ fn main() {
     {
         println!("cargo:rerun-if-changed={path}");
     }
-    let sources = ["src", "experiments", "build.rs", "Cargo.toml", "Cargo.lock"];
+    // The demo's page (`web/`) is in the binary too.
+    let sources = ["src", "web", "experiments", "build.rs", "Cargo.toml", "Cargo.lock"];
     let mut status = vec!["status", "--porcelain", "--untracked-files=no", "--"];
     status.extend(sources);
     let modified = git(&status).is_some_and(|s| !s.is_empty());

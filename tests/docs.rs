@@ -171,11 +171,12 @@ fn generate_config() -> String {
                 "`kind` names the reward model; each kind takes only its own keys (the third column).\n\n\
                  | key | default | kinds | meaning |\n|---|---|---|---|\n| `{section}.kind` | `\"{}\"` | | One of {}. |\n",
                 if section == "reward" { "institutional" } else { "principled" },
-                RewardConfig::KINDS.map(|k| format!("`{k}`")).join(", ")
+                RewardConfig::KINDS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
             ));
             for (key, value) in table.iter().filter(|(k, _)| *k != "kind") {
                 let kinds: Vec<&str> = RewardConfig::KINDS
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .filter(|k| RewardConfig::default_of(k).unwrap().table().contains_key(key))
                     .collect();
                 out.push_str(&format!(

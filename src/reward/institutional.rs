@@ -56,3 +56,17 @@ impl RewardModel for Institutional {
         }
     }
 }
+
+impl super::Kind for Institutional {
+    fn check(&self, prefix: &str) -> Result<(), InvalidValue> {
+        self.validate(prefix)
+    }
+
+    fn model(&self) -> Option<std::sync::Arc<dyn super::RewardModel>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+
+    fn institution(&self) -> Option<super::Institutional> {
+        Some(self.clone())
+    }
+}

@@ -252,3 +252,17 @@ impl RewardModel for LearnedReward {
         mean - self.pessimism * var.sqrt()
     }
 }
+
+impl super::Kind for Learned {
+    fn check(&self, prefix: &str) -> Result<(), InvalidValue> {
+        self.validate(prefix)
+    }
+
+    fn model(&self) -> Option<std::sync::Arc<dyn super::RewardModel>> {
+        None
+    }
+
+    fn institution(&self) -> Option<super::Institutional> {
+        Some(self.institutional())
+    }
+}

@@ -66,3 +66,17 @@ impl RewardModel for Mixture {
             + (1.0 - self.weight) * self.principled().reward(sample, response)
     }
 }
+
+impl super::Kind for Mixture {
+    fn check(&self, prefix: &str) -> Result<(), InvalidValue> {
+        self.validate(prefix)
+    }
+
+    fn model(&self) -> Option<std::sync::Arc<dyn super::RewardModel>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+
+    fn institution(&self) -> Option<super::Institutional> {
+        Some(self.institutional())
+    }
+}

@@ -72,19 +72,84 @@ impl RewardSignal {
     }
 }
 
-/// A reward model's settings: `reward.kind` names the model, the other keys are its own. The
-/// registry of reward kinds is this enum: [`RewardConfig::KINDS`] lists their names.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RewardConfig {
+/// What a reward kind's settings answer, whatever the kind: each kind's file implements it for
+/// its settings type, and [`kinds!`] lists the kind.
+pub trait Kind {
+    /// Checks every value; `prefix` is the dotted path of the table (`reward.`).
+    fn check(&self, prefix: &str) -> Result<(), InvalidValue>;
+    /// The model these settings describe; `None` for one that must be fit to comparisons first
+    /// (`train::reward_model`).
+    fn model(&self) -> Option<Arc<dyn RewardModel>>;
+    /// The institution inside this reward, if it has one (what `reward_institutional` measures).
+    fn institution(&self) -> Option<Institutional>;
+}
+
+/// The registry of reward kinds, declared once: each line is a variant of [`RewardConfig`], the
+/// settings type it holds (its own file, implementing [`Kind`], `Default`, `Serialize` and
+/// `Deserialize`) and the name `reward.kind` gives it. Everything else (the names, parsing,
+/// defaults, the table written back, the docs) is derived from this list.
+macro_rules! kinds {
+    ($( $(#[$doc:meta])* $variant:ident($settings:ty) = $name:literal, )+) => {
+        /// A reward model's settings: `reward.kind` names the model, the other keys are its own.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum RewardConfig {
+            $( $(#[$doc])* $variant($settings), )+
+        }
+
+        impl RewardConfig {
+            /// The names `reward.kind` takes, in registry order.
+            pub const KINDS: &[&str] = &[$($name),+];
+
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( RewardConfig::$variant(_) => $name, )+
+                }
+            }
+
+            /// The default settings of a kind, by name.
+            pub fn default_of(kind: &str) -> Option<RewardConfig> {
+                match kind {
+                    $( $name => Some(RewardConfig::$variant(<$settings>::default())), )+
+                    _ => None,
+                }
+            }
+
+            /// The settings, as every kind answers them.
+            fn settings(&self) -> &dyn Kind {
+                match self {
+                    $( RewardConfig::$variant(m) => m, )+
+                }
+            }
+
+            /// The settings' own keys as a table (without `kind`).
+            fn fields(&self) -> Table {
+                match self {
+                    $( RewardConfig::$variant(m) => Table::try_from(m), )+
+                }
+                .expect("reward settings serialize")
+            }
+
+            /// Reads the settings of the kind named `kind` from its keys; `None` for an unknown kind.
+            fn read(kind: &str, value: Value) -> Option<Result<RewardConfig, toml::de::Error>> {
+                match kind {
+                    $( $name => Some(value.try_into().map(RewardConfig::$variant)), )+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+kinds! {
     /// The institution: rewards compliance, penalizes refusal (and optionally objection).
-    Institutional(Institutional),
+    Institutional(Institutional) = "institutional",
     /// The gold harmlessness/honesty signal: refuse violations, comply otherwise, judge truly.
-    Principled(Principled),
+    Principled(Principled) = "principled",
     /// `weight` × institutional + (1 − `weight`) × principled.
-    Mixture(Mixture),
+    Mixture(Mixture) = "mixture",
     /// A reward model fit to simulated raters' comparisons (`[raters]`, `[rm]`); its keys are
     /// the raters' tables.
-    Learned(Learned),
+    Learned(Learned) = "learned",
 }
 
 impl Default for RewardConfig {
@@ -94,38 +159,10 @@ impl Default for RewardConfig {
 }
 
 impl RewardConfig {
-    /// The names `reward.kind` takes, in registry order.
-    pub const KINDS: [&str; 4] = ["institutional", "principled", "mixture", "learned"];
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            RewardConfig::Institutional(_) => "institutional",
-            RewardConfig::Principled(_) => "principled",
-            RewardConfig::Mixture(_) => "mixture",
-            RewardConfig::Learned(_) => "learned",
-        }
-    }
-
-    /// The default settings of a kind, by name.
-    pub fn default_of(kind: &str) -> Option<RewardConfig> {
-        match kind {
-            "institutional" => Some(RewardConfig::Institutional(Institutional::default())),
-            "principled" => Some(RewardConfig::Principled(Principled::default())),
-            "mixture" => Some(RewardConfig::Mixture(Mixture::default())),
-            "learned" => Some(RewardConfig::Learned(Learned::default())),
-            _ => None,
-        }
-    }
-
     /// The model these settings describe; a learned reward is fit to comparisons first
     /// (`train::reward_model`), so its settings alone build none.
     pub fn build(&self) -> Option<Arc<dyn RewardModel>> {
-        match self {
-            RewardConfig::Institutional(m) => Some(Arc::new(m.clone())),
-            RewardConfig::Principled(m) => Some(Arc::new(m.clone())),
-            RewardConfig::Mixture(m) => Some(Arc::new(m.clone())),
-            RewardConfig::Learned(_) => None,
-        }
+        self.settings().model()
     }
 
     /// The raters' pool of a learned reward.
@@ -142,35 +179,19 @@ impl RewardConfig {
 
     /// The institution inside this reward, if it has one (what `reward_institutional` measures).
     pub fn institution(&self) -> Option<Institutional> {
-        match self {
-            RewardConfig::Institutional(m) => Some(m.clone()),
-            RewardConfig::Mixture(m) => Some(m.institutional()),
-            RewardConfig::Learned(m) => Some(m.institutional()),
-            RewardConfig::Principled(_) => None,
-        }
+        self.settings().institution()
     }
 
     /// Checks every value; `prefix` is the dotted path of the table (`reward.`).
     pub fn validate(&self, prefix: &str) -> Result<(), InvalidValue> {
-        match self {
-            RewardConfig::Institutional(m) => m.validate(prefix),
-            RewardConfig::Principled(m) => m.validate(prefix),
-            RewardConfig::Mixture(m) => m.validate(prefix),
-            RewardConfig::Learned(m) => m.validate(prefix),
-        }
+        self.settings().check(prefix)
     }
 
     /// The settings of this kind as a table, `kind` first.
     pub fn table(&self) -> Table {
         let mut t = Table::new();
         t.insert("kind".into(), Value::String(self.kind().into()));
-        let fields = match self {
-            RewardConfig::Institutional(m) => Table::try_from(m),
-            RewardConfig::Principled(m) => Table::try_from(m),
-            RewardConfig::Mixture(m) => Table::try_from(m),
-            RewardConfig::Learned(m) => Table::try_from(m),
-        };
-        t.extend(fields.expect("reward settings serialize"));
+        t.extend(self.fields());
         t
     }
 
@@ -204,7 +225,11 @@ impl<'de> Deserialize<'de> for RewardConfig {
         let Some(default) = RewardConfig::default_of(&kind) else {
             return Err(D::Error::custom(format!(
                 "`kind` = \"{kind}\": unknown variant `{kind}`, expected one of {}",
-                RewardConfig::KINDS.map(|k| format!("`{k}`")).join(", ")
+                RewardConfig::KINDS
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         };
         let own = default.table();
@@ -213,7 +238,8 @@ impl<'de> Deserialize<'de> for RewardConfig {
                 continue;
             }
             let owners: Vec<&str> = RewardConfig::KINDS
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|k| RewardConfig::default_of(k).is_some_and(|c| c.table().contains_key(key)))
                 .collect();
             let settings: Vec<&str> = own.keys().map(String::as_str).collect();
@@ -232,13 +258,7 @@ impl<'de> Deserialize<'de> for RewardConfig {
                 settings.join(", ")
             )));
         }
-        let value = Value::Table(table);
-        let parsed = match kind.as_str() {
-            "institutional" => value.try_into().map(RewardConfig::Institutional),
-            "principled" => value.try_into().map(RewardConfig::Principled),
-            "mixture" => value.try_into().map(RewardConfig::Mixture),
-            _ => value.try_into().map(RewardConfig::Learned),
-        };
+        let parsed = RewardConfig::read(&kind, Value::Table(table)).expect("a kind with defaults is listed");
         parsed.map_err(|e: toml::de::Error| D::Error::custom(e.message().trim().replace('\n', " ")))
     }
 }

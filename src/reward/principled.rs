@@ -61,3 +61,17 @@ impl RewardModel for Principled {
         self.score(sample.task.violating, response)
     }
 }
+
+impl super::Kind for Principled {
+    fn check(&self, prefix: &str) -> Result<(), InvalidValue> {
+        self.validate(prefix)
+    }
+
+    fn model(&self) -> Option<std::sync::Arc<dyn super::RewardModel>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+
+    fn institution(&self) -> Option<super::Institutional> {
+        None
+    }
+}
