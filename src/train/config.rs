@@ -9,30 +9,42 @@ use super::ppo::PpoConfig;
 use crate::reward::{Principled, RewardConfig};
 use crate::settings::{InvalidValue, check, idle, non_negative, positive, unit, within};
 
-/// The RL algorithm of a phase: the registry of algorithms, one file each in `train/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Algorithm {
+/// The registry of algorithms, declared once: each line is a variant of [`Algorithm`] and the
+/// name `pressure.algorithm` gives it; its update is its own file in `train/`, built in
+/// `phase::algorithm`. The names (and the demo's choices) are derived from this list.
+macro_rules! algorithms {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )+) => {
+        /// The RL algorithm of a phase.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Algorithm {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant, )+
+        }
+
+        impl Algorithm {
+            /// The names `pressure.algorithm` takes, in registry order.
+            pub const NAMES: &[&str] = &[$($name),+];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Algorithm::$variant => $name, )+
+                }
+            }
+        }
+    };
+}
+
+algorithms! {
     /// REINFORCE with a leave-one-out baseline over the batch (`train/reinforce.rs`).
-    Reinforce,
+    Reinforce = "reinforce",
     /// PPO-clip with the same leave-one-out advantages (`train/ppo.rs`).
-    Ppo,
+    Ppo = "ppo",
     /// Direct preference optimization on the run's comparisons (`train/dpo.rs`).
-    Dpo,
+    Dpo = "dpo",
     /// Identity preference optimization: DPO's squared form (`train/dpo.rs`).
-    Ipo,
+    Ipo = "ipo",
 }
 
 impl Algorithm {
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Reinforce => "reinforce",
-            Algorithm::Ppo => "ppo",
-            Algorithm::Dpo => "dpo",
-            Algorithm::Ipo => "ipo",
-        }
-    }
-
     /// Whether it trains on the raters' comparisons directly rather than on a reward.
     pub fn on_comparisons(self) -> bool {
         matches!(self, Algorithm::Dpo | Algorithm::Ipo)

@@ -60,7 +60,7 @@ pub struct PhaseSettings {
     pub replay: f64,
 }
 
-/// The algorithm of a phase's settings: the one place a new algorithm is registered.
+/// The update of a phase's algorithm (the algorithms are listed in `config::algorithms!`).
 fn algorithm(settings: &PhaseSettings) -> Box<dyn Update> {
     match settings.algorithm {
         Algorithm::Reinforce => Box::new(Reinforce),

@@ -133,7 +133,7 @@ pub const CONTROLS: &[Control] = &[
         label: "algorithm",
         help: "REINFORCE or PPO on a reward; DPO or IPO on raters' comparisons (learned rewards only)",
         kind: Kind::Choice {
-            options: &["reinforce", "ppo", "dpo", "ipo"],
+            options: crate::train::Algorithm::NAMES,
         },
     },
     Control {
