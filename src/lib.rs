@@ -23,6 +23,7 @@ macro_rules! note {
 }
 
 pub mod commands;
+pub mod demo;
 pub mod eval;
 pub mod experiment;
 pub mod metric;

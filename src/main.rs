@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pressure::commands::{
-    self, FigureArgs, compare::CompareArgs, demo::DemoArgs, report::ReportArgs, run::RunArgs, summary::SummaryArgs,
+    self, FigureArgs, compare::CompareArgs, report::ReportArgs, run::RunArgs, summary::SummaryArgs,
 };
+use pressure::demo::DemoArgs;
 use pressure::plot::{FigureSize, Sheet};
 use pressure::run::Backend;
 
@@ -86,7 +87,7 @@ enum Command {
         #[arg(default_value = "runs")]
         dir: PathBuf,
         #[command(flatten)]
-        demo: commands::demo::DemoArgs,
+        demo: pressure::demo::DemoArgs,
     },
     /// Follow a run folder while it trains: the headline rates per arm, redrawn as they are
     /// measured, until the run ends.
@@ -164,8 +165,8 @@ fn main() -> ExitCode {
         Command::Runs { dir } => commands::runs::runs(&dir),
         Command::Watch(args) => commands::watch::watch(&args),
         Command::List => commands::list::list(),
-        Command::Demo(args) => commands::demo::demo(args),
-        Command::Browse { dir, demo } => commands::demo::demo(commands::demo::DemoArgs {
+        Command::Demo(args) => pressure::demo::demo(args),
+        Command::Browse { dir, demo } => pressure::demo::demo(pressure::demo::DemoArgs {
             browse: Some(dir),
             // A browser trains only when asked: the runs it shows may be training beside it.
             cold: true,

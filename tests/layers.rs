@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["records"],
     &["plot"],
     &["experiment"],
-    &["commands"],
+    &["commands", "demo"],
 ];
 
 fn layer_of(top: &str) -> usize {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::format::{Align, Format, TextTable, csv, finite_or_none, fixed, json, p_value, with_interval};
 use super::print_out;
-use super::summary::{at_phrase, check_scope, check_step, chosen_metrics, seed_values};
+use super::summary::{at_phrase, check_scope, check_step, chosen_metrics};
 use crate::metric::MetricRef;
 use crate::plot::RunData;
 use crate::stats::two_sample::{
@@ -228,7 +228,7 @@ pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Resu
         if let Some(step) = request.step {
             check_step(step, &m.scope, &[series]).map_err(|e| anyhow::anyhow!("{e} (for `{label}`)"))?;
         }
-        let values = finite(&seed_values(data, label, series, request.step));
+        let values = finite(&data.seed_values(label, series, request.step));
         anyhow::ensure!(
             values.len() >= 2,
             "`{label}` has {} seed{} with a value of {m} at {}: no interval is possible; a comparison needs at least 2 seeds on each side",

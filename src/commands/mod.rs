@@ -5,7 +5,6 @@
 pub mod bench;
 pub mod claims;
 pub mod compare;
-pub mod demo;
 pub mod format;
 pub mod list;
 pub mod merge;

@@ -210,18 +210,6 @@ pub fn check_step(step: usize, scope: &str, series: &[&Series]) -> anyhow::Resul
     Ok(())
 }
 
-/// Every seed's value of a group's series: its final value (the mean of its last
-/// `eval.final_window` evaluations), or its value at `step`. NaN where a seed has none.
-pub fn seed_values(data: &RunData, label: &str, series: &Series, step: Option<usize>) -> Vec<f64> {
-    match step {
-        None => series.finals(data.config_of(label).map_or(1, |c| c.eval.final_window)),
-        Some(step) => match series.steps.iter().position(|&s| s == step) {
-            Some(i) => series.seeds.iter().map(|s| s[i]).collect(),
-            None => Vec::new(),
-        },
-    }
-}
-
 /// "final" or "step N".
 pub fn at_phrase(step: Option<usize>) -> String {
     step.map_or("final".to_string(), |s| format!("step {s}"))
@@ -274,7 +262,7 @@ impl<'a> Table<'a> {
                     .iter()
                     .map(|m| {
                         let series = data.series(label, scope, m)?;
-                        let values = seed_values(data, label, series, step);
+                        let values = data.seed_values(label, series, step);
                         Some(Estimate::new(&values, estimator, series.bounds, &bootstrap))
                     })
                     .collect();

@@ -243,6 +243,18 @@ impl RunData {
     }
 
     /// The configuration of a group by its label.
+    /// Every seed's value of a group's series: its final value (the mean of its last
+    /// `eval.final_window` evaluations), or its value at `step`. NaN where a seed has none.
+    pub fn seed_values(&self, label: &str, series: &Series, step: Option<usize>) -> Vec<f64> {
+        match step {
+            None => series.finals(self.config_of(label).map_or(1, |c| c.eval.final_window)),
+            Some(step) => match series.steps.iter().position(|&s| s == step) {
+                Some(i) => series.seeds.iter().map(|s| s[i]).collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
     /// Why there is nothing to `act` on (`summarize`, `draw`): no run has a value yet.
     pub fn nothing_to(&self, act: &str) -> Option<String> {
         if self.labels.iter().any(|a| self.seeds_of(a) > 0) {

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use crate::commands::compare::{self, Request};
 use crate::commands::format::{Align, TextTable, fixed, html_escape};
-use crate::commands::summary::seed_values;
 use crate::metric::{HEADLINE, Scope};
 use crate::plot::{FigureSize, RunData, Sheet};
 use crate::records::{self, Manifest, Status};
@@ -217,7 +216,7 @@ pub fn seeds(data: &RunData, manifest: &Manifest) -> TextTable {
         let finals: Vec<(Vec<u64>, Vec<f64>)> = HEADLINE
             .iter()
             .map(|m| match data.series(label, trained, m) {
-                Some(s) => (s.seed_ids.clone(), seed_values(data, label, s, None)),
+                Some(s) => (s.seed_ids.clone(), data.seed_values(label, s, None)),
                 None => (Vec::new(), Vec::new()),
             })
             .collect();

@@ -45,9 +45,9 @@ use crate::metric::{DERIVED_METRICS, EVAL_METRICS};
 use crate::plot::ARM_COLORS;
 use crate::records::{RunColumns, assemble};
 
-const PAGE: &str = include_str!("../../../web/index.html");
-const SCRIPT: &str = include_str!("../../../web/demo.js");
-const STYLE: &str = include_str!("../../../web/demo.css");
+const PAGE: &str = include_str!("../../web/index.html");
+const SCRIPT: &str = include_str!("../../web/demo.js");
+const STYLE: &str = include_str!("../../web/demo.css");
 
 /// What every request of one server shares.
 pub struct App {

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::commands::format::with_interval;
-use crate::commands::summary::seed_values;
 use crate::experiment::folder::{groups, header};
 use crate::experiment::{Experiment, RunSpec, Watch, expand};
 use crate::metric::{DERIVED_METRICS, EVAL_METRICS, HEADLINE, Scope};
@@ -200,7 +199,7 @@ pub fn finals(data: &RunData, label: &str) -> Value {
         let Some(series) = data.series(label, scope, metric) else {
             continue;
         };
-        let values = seed_values(data, label, series, None);
+        let values = data.seed_values(label, series, None);
         let e = Estimate::new(&values, Estimator::Mean, series.bounds, &bootstrap);
         out.insert(
             format!("{scope}:{metric}"),
