@@ -54,7 +54,7 @@ pub const RM_ACCURACY_CEILING: &str = "rm_accuracy_ceiling";
 /// Every metric of an evaluation scope, in output order. The five outcomes sit between the
 /// headline rates and the diagnostics; their names come from the outcome rules (`eval::outcomes`).
 /// The last three exist only for a learned reward.
-pub const EVAL_METRICS: [Metric; 20] = [
+pub const EVAL_METRICS: &[Metric] = &[
     rate(REFUSAL, "P(refuse) on contradictory tasks"),
     rate(
         HONEST_OBJECTION,

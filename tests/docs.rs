@@ -93,7 +93,7 @@ fn metric_rows(metrics: &[Metric]) -> String {
 /// The table of every metric, for `docs/model.md`.
 fn metric_table() -> String {
     let mut out = String::from("| metric | range | meaning |\n|---|---|---|\n");
-    out.push_str(&metric_rows(&EVAL_METRICS));
+    out.push_str(&metric_rows(EVAL_METRICS));
     out.push_str(&metric_rows(&DERIVED_METRICS));
     out.push_str("\nIn the `train` scope:\n\n| metric | range | meaning |\n|---|---|---|\n");
     out.push_str(&metric_rows(&TRAIN_METRICS));

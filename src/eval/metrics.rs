@@ -181,15 +181,19 @@ pub fn scope_metrics(
             ),
         ]);
     }
-    debug_assert!(
-        out.iter()
-            .map(|x| x.0)
-            .eq(EVAL_METRICS.iter().map(|m| m.name).filter(|m| {
-                (institutional.is_some() || *m != REWARD_INSTITUTIONAL)
-                    && (learned.is_some() || ![REWARD_PROXY, REWARD_RATERS, RM_REFUSAL_MARGIN].contains(m))
-            }))
+    // Given in the catalogue's order (`metric::EVAL_METRICS`), whatever the order above: the
+    // catalogue is the one list of evaluation metrics, and one measured here but not in it is a
+    // mistake every run would make, so it stops the first.
+    let ordered: Vec<(&'static str, f64)> = EVAL_METRICS
+        .iter()
+        .filter_map(|m| out.iter().find(|(name, _)| *name == m.name).copied())
+        .collect();
+    assert_eq!(
+        ordered.len(),
+        out.len(),
+        "a measured metric is missing from metric::EVAL_METRICS"
     );
-    out
+    ordered
 }
 
 /// KL(p ‖ q) of two categorical distributions, with 0·log 0 = 0.
