@@ -266,13 +266,10 @@ fn foreign_runs(out: &Path, ids: &HashSet<&str>) -> usize {
     })
 }
 
-/// Runs the experiment's runs (or one shard of them) that are not completed in the output
-/// folder; the manifest says how each run ended. Runs that diverge or fail do not stop the others.
-pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::Result<RunReport> {
-    let out = &options.out;
-    // One writer per folder, for the whole run: a second one stops here, naming this one.
-    let _lock = FolderLock::acquire(out)?;
-    let config_text = experiment.to_toml();
+/// Writes the experiment's `config.toml` into the folder, after noting what the folder held:
+/// whether its settings were others (then its assembled files, which describe them, are removed;
+/// their runs stay under `runs/`), and the version that wrote its manifest if not this one.
+fn take_folder(out: &Path, config_text: &str) -> anyhow::Result<(bool, Option<String>)> {
     let config_path = out.join("config.toml");
     let settings_changed =
         records::read_limited(&config_path, super::spec::MAX_FILE_BYTES).is_ok_and(|old| old != config_text);
@@ -282,13 +279,39 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         .and_then(|m| m["version"].as_str().map(str::to_string))
         .filter(|v| v != env!("CARGO_PKG_VERSION"));
     if settings_changed {
-        // The assembled files describe the old settings; their runs stay under runs/.
         for stale in ["metrics.csv", "manifest.json"] {
             let _ = std::fs::remove_file(out.join(stale));
         }
     }
     records::write_atomic(&config_path, config_text.as_bytes())
         .with_context(|| format!("{}: cannot write config.toml", out.display()))?;
+    Ok((settings_changed, older_version))
+}
+
+/// A progress bar over `total` seed-steps on stderr, when asked for and stderr is a terminal.
+fn progress_bar(options: &RunOptions, name: &str, total: u64, runs: usize) -> ProgressBar {
+    if !(options.progress && std::io::stderr().is_terminal()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} seed-steps, ETA {eta}",
+        )
+        .expect("a valid progress template"),
+    );
+    bar.set_message(format!("{name}: {runs} runs"));
+    bar
+}
+
+/// Runs the experiment's runs (or one shard of them) that are not completed in the output
+/// folder; the manifest says how each run ended. Runs that diverge or fail do not stop the others.
+pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::Result<RunReport> {
+    let out = &options.out;
+    // One writer per folder, for the whole run: a second one stops here, naming this one.
+    let _lock = FolderLock::acquire(out)?;
+    let config_text = experiment.to_toml();
+    let (settings_changed, older_version) = take_folder(out, &config_text)?;
     let device = experiment.backend.device()?;
 
     let all_ids: Vec<String> = expand(experiment).into_iter().map(|r| r.id).collect();
@@ -339,19 +362,7 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         .map(|&i| todo[i].config.constitution.steps as u64)
         .sum::<u64>()
         + todo.iter().map(|r| rl_steps(&r.config)).sum::<u64>();
-    let progress = if options.progress && std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} seed-steps, ETA {eta}",
-            )
-            .expect("a valid progress template"),
-        );
-        bar.set_message(format!("{}: {} runs", experiment.name, todo.len()));
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = progress_bar(options, &experiment.name, total, todo.len());
 
     let started = records::now();
     let clock = Instant::now();
