@@ -10,7 +10,7 @@
 //! `rng`, `settings` and `stats` (foundations), `world`, `metric` (the names of what is measured),
 //! `policy`, `reward`, `train`, `eval`, `run` (one run's configuration and its training from
 //! start to end), `records` (what a run leaves on disk), `plot`, `experiment` (files, run lists,
-//! the runner), `commands`.
+//! the runner), `commands` and `demo` (the teaching page and run browser).
 
 /// Writes a line to standard error, as `eprintln!` does, but never panics: a reader that has
 /// closed the pipe (`2>&1 | head -1`) gets what it read, and the command goes on to its end.
@@ -18,8 +18,28 @@
 macro_rules! note {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        if !$crate::quiet() {
+            let _ = writeln!(std::io::stderr(), $($arg)*);
+        }
     }};
+}
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether notes are held back on this thread ([`quietly`]).
+pub fn quiet() -> bool {
+    QUIET.with(std::cell::Cell::get)
+}
+
+/// Runs `f` with this thread's notes held back: for a server that reads files on a user's
+/// behalf, where a note about a file the user never named would only be noise in its log.
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    let before = QUIET.with(|q| q.replace(true));
+    let out = f();
+    QUIET.with(|q| q.set(before));
+    out
 }
 
 pub mod commands;

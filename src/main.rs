@@ -133,7 +133,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Plot {
             run_dir,
@@ -201,4 +205,30 @@ fn main() -> ExitCode {
             ExitCode::from(commands::exit_code(&e))
         }
     }
+}
+
+/// A command line clap cannot read: help and version as clap prints them; anything else in one
+/// line, with where to read more, and exit 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("error: the command line cannot be read");
+    // The subcommand, if one was named, for the help line.
+    use clap::CommandFactory;
+    let command: Vec<String> = std::env::args()
+        .nth(1)
+        .filter(|a| Cli::command().find_subcommand(a).is_some())
+        .into_iter()
+        .collect();
+    pressure::note!(
+        "{first} (see `pressure {}--help`)",
+        command.iter().map(|c| format!("{c} ")).collect::<String>()
+    );
+    ExitCode::from(2)
 }

@@ -257,7 +257,7 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
         ),
         (
             &["run", "ok.toml", "--set", "pressure.steps=abc"],
-            &["--set pressure.steps=\"abc\": invalid type"],
+            &["--set pressure.steps=\"abc\": must be a whole number, 0 or more, not \"abc\""],
         ),
         (
             &["run", "ok.toml", "--set", "world.contradiction_rate=1.5"],

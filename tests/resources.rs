@@ -136,7 +136,7 @@ fn one_budget_covers_every_phase_the_reward_model_refinement_and_robustness() {
             // Written as a float, a count is refused for its type.
             (
                 &["run", "learned.toml", "--out", "o", "--set", "rm.steps=1e9"],
-                &["--set rm.steps=1000000000.0", "expected usize"],
+                &["--set rm.steps=1000000000.0", "must be a whole number, 0 or more"],
             ),
             (
                 &[
@@ -179,7 +179,7 @@ fn one_budget_covers_every_phase_the_reward_model_refinement_and_robustness() {
                     "--refine",
                     "threshold=largest_change,budget=1e9,rounds=1e9",
                 ],
-                &["--refine", "expected usize"],
+                &["--refine", "must be a whole number, 0 or more"],
             ),
             (
                 &[

@@ -279,7 +279,7 @@ fn bad_sweep_input_gets_a_clear_error() {
         ),
         (
             &["run", "ok.toml", "--sweep", "world.margin=a,b"],
-            &["--sweep world.margin: ", "invalid type: string \"a\""],
+            &["--sweep world.margin: ", "must be a number, not \"a\""],
         ),
         (&["run", "ok.toml", "--shard", "3/3"], &["--shard 3/3", "K/N"]),
         (&["run", "ok.toml", "--shard", "one/two"], &["--shard one/two", "K/N"]),

@@ -199,7 +199,21 @@ fn open(url: &str) {
     } else {
         ("xdg-open", vec![url])
     };
-    if std::process::Command::new(program).args(&args).spawn().is_err() {
-        crate::note!("pressure demo: --open: cannot run {program}; open {url} yourself");
+    // The opener's own complaints (no browser, no display) would bury the address: one line.
+    let spawned = std::process::Command::new(program)
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let url = url.to_string();
+    match spawned {
+        Err(_) => crate::note!("pressure demo: --open: cannot run {program}; open {url} yourself"),
+        Ok(mut child) => {
+            std::thread::spawn(move || {
+                if !child.wait().is_ok_and(|s| s.success()) {
+                    crate::note!("pressure demo: --open: {program} found no browser to open; open {url} yourself");
+                }
+            });
+        }
     }
 }

@@ -85,7 +85,7 @@ impl BadValue {
 pub(super) fn deserialize_at<T: serde::de::DeserializeOwned>(table: Table) -> Result<T, BadValue> {
     serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.inner().message().trim().replace('\n', " ");
+        let message = readable(&e.inner().message().trim().replace('\n', " "));
         if path.is_empty() || path == "." {
             BadValue {
                 key: None,
@@ -102,6 +102,32 @@ pub(super) fn deserialize_at<T: serde::de::DeserializeOwned>(table: Table) -> Re
     })
 }
 
+/// serde's type errors said as a person would: `invalid value: integer `-5`, expected usize`
+/// becomes `must be a whole number, 0 or more, not -5`. Other messages are kept as they are.
+pub(super) fn readable(message: &str) -> String {
+    let Some((given, expected)) = message.split_once(", expected ") else {
+        return message.to_string();
+    };
+    let wanted = match expected {
+        "usize" | "u64" | "u32" | "u16" | "u8" => "a whole number, 0 or more",
+        "isize" | "i64" | "i32" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a boolean" => "true or false",
+        "a string" => "a string (in quotes)",
+        _ => return message.to_string(),
+    };
+    // `invalid value: integer `-5`` or `invalid type: string "abc"`: the value as written.
+    let Some((_, value)) = given.split_once(": ") else {
+        return message.to_string();
+    };
+    let value = match (value.split_once('`'), value.rsplit_once(' ')) {
+        (Some((_, quoted)), _) => quoted.trim_end_matches('`').to_string(),
+        (None, Some((_, v))) => v.to_string(),
+        (None, None) => value.to_string(),
+    };
+    format!("must be {wanted}, not {value}")
+}
+
 /// Deserializes `T` from a TOML table; an error names the context and the dotted key.
 pub(super) fn deserialize<T: serde::de::DeserializeOwned>(table: Table, context: &str) -> Result<T, SpecError> {
     deserialize_at(table).map_err(|bad| bad.blame(context, &[]))
@@ -115,4 +141,32 @@ pub(super) fn run_config(table: Table) -> Result<RunConfig, BadValue> {
         bare: e.allowed,
         key: Some(e.key),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn type_errors_read_as_a_person_would_say_them() {
+        assert_eq!(
+            readable("invalid value: integer `-5`, expected usize"),
+            "must be a whole number, 0 or more, not -5"
+        );
+        assert_eq!(
+            readable("invalid type: string \"abc\", expected f64"),
+            "must be a number, not \"abc\""
+        );
+        assert_eq!(
+            readable("invalid type: floating point `1.5`, expected u64"),
+            "must be a whole number, 0 or more, not 1.5"
+        );
+        assert_eq!(
+            readable("invalid type: integer `1`, expected a boolean"),
+            "must be true or false, not 1"
+        );
+        // Anything else is kept.
+        let other = "unknown variant `x`, expected one of `a`, `b`";
+        assert_eq!(readable(other), other);
+    }
 }

@@ -96,7 +96,7 @@ impl Experiment {
         }
         let file: RefineFile = table
             .try_into()
-            .map_err(|e: toml::de::Error| bad(e.message().trim().replace('\n', " ")))?;
+            .map_err(|e: toml::de::Error| bad(super::bad_value::readable(&e.message().trim().replace('\n', " "))))?;
         self.set_refine(file).map_err(bad)?;
         self.refined.clear();
         Ok(())
