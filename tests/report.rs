@@ -13,7 +13,9 @@ fn experiment() -> String {
         "description = \"A tiny budget for tests.\"",
         "description = \"A tiny budget for tests. Control: `penalized, with a comma` penalizes objection too.\"",
     );
-    format!("{tiny}\n[[arms]]\nname = \"exploding\"\npressure.lr = 1e30\n")
+    format!(
+        "{tiny}\n[[arms]]\nname = \"exploding\"\npressure.lr = 1e30\n\n[[claims]]\nname = \"rate\"\ntext = \"Refusal is a rate.\"\ncheck = \"refusal[tolerated] >= 0\"\n"
+    )
 }
 
 /// The number of times `needle` occurs in `text`.
@@ -61,6 +63,10 @@ fn a_report_holds_every_figure_and_table_and_fetches_nothing() {
         "<td>tolerated</td><td>refusal</td>",
         "Welch",
         "p Holm",
+        // The claims, checked as `summary` checks them.
+        "<h2 id=\"claims\">Claims</h2>",
+        "1 of 1 claims come out as the experiment states them",
+        "<td>✓</td><td>rate: Refusal is a rate.</td><td>refusal[tolerated] &gt;= 0</td>",
         // The diverged arm cannot be compared, and says so.
         "Not compared, with fewer than two completed seeds: <code>exploding</code>",
         // Every seed, with its run.

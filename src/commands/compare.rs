@@ -116,6 +116,9 @@ pub struct Comparison {
     pub p_arm_greater: f64,
     #[serde(serialize_with = "finite_or_none")]
     pub hedges_g: f64,
+    /// The SD of the seeds' values, pooled over both sides (g's denominator).
+    #[serde(serialize_with = "finite_or_none")]
+    pub pooled_sd: f64,
     /// The smallest difference of means these seeds detect with 80% power at α = 0.05.
     #[serde(serialize_with = "finite_or_none")]
     pub min_detectable: f64,
@@ -309,9 +312,14 @@ pub fn compare_values(
         p_holm: test.p,
         p_arm_greater: prob_greater(a, c),
         hedges_g: hedges_g(a, c),
+        pooled_sd: pooled_sd(a, c),
         min_detectable: min_detectable(a.len(), c.len(), pooled_sd(a, c)),
     }
 }
+
+/// Past this |g| the two sides' seeds are far apart and barely vary: g then says more about
+/// how small the seed-to-seed spread is than about the effect, and the table marks it.
+pub const LARGE_G: f64 = 10.0;
 
 /// Why `name` cannot be taken as it is: folders read together gave it to different
 /// configurations, so each is qualified (`EXPERIMENT:LABEL` or `FOLDER:LABEL`).
@@ -386,7 +394,7 @@ pub fn table(comparisons: &[Comparison], request: &Request, run: &str) -> TextTa
         None => "final values (each seed's mean over its last `eval.final_window` evaluations)".to_string(),
         Some(s) => format!("values at step {s}"),
     };
-    let notes = vec![
+    let mut notes = vec![
         format!(
             "{run}: each arm against the control `{}`; the {est} over seeds of {values}.",
             first.control
@@ -402,6 +410,11 @@ pub fn table(comparisons: &[Comparison], request: &Request, run: &str) -> TextTa
             POWER * 100.0
         ),
     ];
+    if comparisons.iter().any(|c| c.hedges_g.abs() > LARGE_G) {
+        notes.push(format!(
+            "†: |g| above {LARGE_G}: the seeds barely vary against a difference this large, so g measures how small their spread is (pooled SD) more than the effect; read the difference and its interval."
+        ));
+    }
     let columns = [
         ("arm", Align::Left),
         ("metric", Align::Left),
@@ -439,10 +452,66 @@ pub fn table(comparisons: &[Comparison], request: &Request, run: &str) -> TextTa
                 p_value(c.p),
                 p_value(c.p_holm),
                 fixed(c.p_arm_greater, 2),
-                fixed(c.hedges_g, 2),
+                match c.hedges_g.abs() > LARGE_G && c.hedges_g.is_finite() {
+                    true => format!("{}†", fixed(c.hedges_g, 2)),
+                    false => fixed(c.hedges_g, 2),
+                },
                 fixed(c.min_detectable, 3),
             ]
         })
         .collect();
     TextTable { notes, columns, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_g_that_measures_how_little_the_seeds_vary_is_marked_and_said() {
+        let request = Request {
+            control: "control".into(),
+            arms: Vec::new(),
+            metrics: Vec::new(),
+            scope: "trained".into(),
+            step: None,
+            estimator: Estimator::Mean,
+            bootstrap: Bootstrap::default(),
+        };
+        let named = |mut c: Comparison| {
+            c.arm = "arm".into();
+            c.metric = "refusal".into();
+            c.scope = "trained".into();
+            c
+        };
+        let boot = Bootstrap::default();
+        // Seeds that barely vary around a large difference: g in the hundreds.
+        let far = named(compare_values(
+            &[0.999, 1.0, 0.998],
+            &[0.001, 0.0, 0.002],
+            Estimator::Mean,
+            &boot,
+            None,
+        ));
+        let near = named(compare_values(
+            &[0.5, 0.6, 0.4],
+            &[0.45, 0.55, 0.35],
+            Estimator::Mean,
+            &boot,
+            None,
+        ));
+        assert!(far.hedges_g > LARGE_G && near.hedges_g.abs() < 1.0);
+        let t = table(&[far, near.clone()], &request, "o");
+        let g = t.columns.iter().position(|(name, _)| name == "g").unwrap();
+        assert!(t.rows[0][g].ends_with('†'), "{:?}", t.rows[0]);
+        assert!(!t.rows[1][g].ends_with('†'), "{:?}", t.rows[1]);
+        assert!(
+            t.notes.iter().any(|n| n.starts_with("†: |g| above 10")),
+            "{:?}",
+            t.notes
+        );
+        // Without such a g, no mark and no note.
+        let plain = table(&[near], &request, "o");
+        assert!(!plain.notes.iter().any(|n| n.starts_with('†')));
+    }
 }

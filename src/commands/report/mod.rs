@@ -71,6 +71,7 @@ fn page(data: &RunData, manifest: &Manifest, config: &str, run_dir: &Path) -> an
         ("question", "The question"),
         ("arms", "Arms and control"),
         ("headline", "Final headline rates"),
+        ("claims", "Claims"),
         ("comparisons", "Against the control"),
         ("figures", "Figures"),
         ("seeds", "Every seed's final values"),
@@ -111,6 +112,9 @@ fn page(data: &RunData, manifest: &Manifest, config: &str, run_dir: &Path) -> an
         "<p class=\"note\">The same table: <code>pressure summary {}</code>.</p>\n",
         html_escape(&crate::records::shell_word(&run_dir.display().to_string()))
     ));
+
+    section(&mut body, "claims");
+    body.push_str(&sections::claims(data, run_dir)?);
 
     section(&mut body, "comparisons");
     body.push_str(&comparisons(data, control.as_ref(), run_dir));

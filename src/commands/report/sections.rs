@@ -18,6 +18,46 @@ pub struct Control {
     pub described: bool,
 }
 
+/// The experiment's claims checked on the data, as `pressure summary` prints them: a row each
+/// with ✓ (holds), ✗ (does not) or ? (could not be checked), the claim, its statement and the
+/// values behind the verdict.
+pub fn claims(data: &RunData, run_dir: &Path) -> anyhow::Result<String> {
+    let experiment = crate::experiment::folder::experiment(run_dir)?;
+    if experiment.claims.is_empty() {
+        return Ok("<p>The experiment states no claims.</p>\n".to_string());
+    }
+    let verdicts: Vec<_> = experiment
+        .claims
+        .iter()
+        .map(|c| crate::experiment::claims::check(c, data))
+        .collect();
+    let expected = verdicts.iter().filter(|v| v.as_expected()).count();
+    let table = TextTable {
+        notes: vec![format!(
+            "{expected} of {} claims come out as the experiment states them. Values: mean [95% t-interval] over seeds; a difference is Welch's.",
+            verdicts.len()
+        )],
+        columns: vec![
+            (String::new(), Align::Left),
+            ("claim".to_string(), Align::Left),
+            ("statement".to_string(), Align::Left),
+            ("values".to_string(), Align::Left),
+        ],
+        rows: verdicts
+            .iter()
+            .map(|v| {
+                vec![
+                    v.mark().to_string(),
+                    format!("{}{}: {}", v.name, v.expectation(), v.text),
+                    v.check.clone(),
+                    v.detail(),
+                ]
+            })
+            .collect(),
+    };
+    Ok(table.html())
+}
+
 /// The control of a run: the group the description's "Control: `name`" sentence names, else
 /// the first group.
 pub fn control(description: &str, labels: &[String]) -> Option<Control> {

@@ -89,20 +89,28 @@ impl Verdict {
         self.holds == Some(self.expect == Expect::Holds)
     }
 
-    /// One line: ✓ or ✗, the claim, and the values behind it.
-    pub fn line(&self) -> String {
-        let mark = match self.holds {
+    /// ✓ when the statement holds, ✗ when it does not, ? when it could not be checked.
+    pub fn mark(&self) -> &'static str {
+        match self.holds {
             Some(true) => "✓",
             Some(false) => "✗",
             None => "?",
-        };
-        let expected = match (self.expect, self.as_expected()) {
+        }
+    }
+
+    /// What the experiment expected, where the outcome differs from holding as stated.
+    pub fn expectation(&self) -> &'static str {
+        match (self.expect, self.as_expected()) {
             (Expect::Fails, true) => " (expected to fail)",
             (Expect::Fails, false) => " (expected to fail; it did not)",
             (Expect::Holds, false) => " (expected to hold)",
             (Expect::Holds, true) => "",
-        };
-        let detail = match &self.error {
+        }
+    }
+
+    /// The values behind the verdict (or why it could not be checked).
+    pub fn detail(&self) -> String {
+        match &self.error {
             Some(e) => e.clone(),
             None => {
                 let values: Vec<String> = self
@@ -119,7 +127,12 @@ impl Verdict {
                 }
                 d
             }
-        };
+        }
+    }
+
+    /// One line: ✓ or ✗, the claim, and the values behind it.
+    pub fn line(&self) -> String {
+        let (mark, expected, detail) = (self.mark(), self.expectation(), self.detail());
         format!("{mark} {}{expected}: {} — {detail}", self.name, self.check)
     }
 }

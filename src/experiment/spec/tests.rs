@@ -123,7 +123,7 @@ fn bad_input_names_file_key_and_choices() {
         (
             "[pressure]\nsteps = \"many\"\n",
             &[],
-            &["pressure.steps", "invalid type"],
+            &["pressure.steps", "must be a whole number, 0 or more, not \"many\""],
         ),
         ("[pressure\n", &[], &["x.toml:1:", "malformed TOML"]),
         ("colour = 1\n", &[], &["x.toml", "unknown field `colour`", "arms"]),
@@ -163,7 +163,7 @@ fn bad_input_names_file_key_and_choices() {
         (
             "[[arms]]\nname = \"a\"\n",
             &["pressure.steps=abc"],
-            &["--set pressure.steps=\"abc\": invalid type: string \"abc\", expected usize"],
+            &["--set pressure.steps=\"abc\": must be a whole number, 0 or more, not \"abc\""],
         ),
         (
             "",
