@@ -7,6 +7,8 @@
 //! sweep, each arm at each sweep point is a group of its own, named as `summary` names it
 //! (`world.contradiction_rate=0.5`), and any two can be compared.
 
+mod arms;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,6 +23,7 @@ use crate::stats::two_sample::{
     ALPHA, POWER, bootstrap_difference, hedges_g, holm, min_detectable, pooled_sd, prob_greater, welch,
 };
 use crate::stats::{Bootstrap, Estimator, Interval, finite};
+use arms::{ambiguous, named_labels};
 
 /// Arguments of `pressure compare`.
 #[derive(Debug, Clone, clap::Args)]
@@ -320,61 +323,6 @@ pub fn compare_values(
 /// Past this |g| the two sides' seeds are far apart and barely vary: g then says more about
 /// how small the seed-to-seed spread is than about the effect, and the table marks it.
 pub const LARGE_G: f64 = 10.0;
-
-/// Why `name` cannot be taken as it is: folders read together gave it to different
-/// configurations, so each is qualified (`EXPERIMENT:LABEL` or `FOLDER:LABEL`).
-fn ambiguous(name: &str, labels: &[String]) -> Option<String> {
-    if labels.iter().any(|l| l == name) {
-        return None;
-    }
-    let qualified: Vec<String> = labels
-        .iter()
-        .filter(|l| l.strip_suffix(name).is_some_and(|head| head.ends_with(':')))
-        .map(|l| format!("`{l}`"))
-        .collect();
-    (qualified.len() > 1).then(|| {
-        format!(
-            "ambiguous: the folders give it to different configurations, {}; name one of them",
-            qualified.join(" and ")
-        )
-    })
-}
-
-/// The labels that `--arms` values name. A value is one label, or several joined by commas;
-/// since a label may hold commas itself (a sweep point, an arm's name), the longest label that
-/// fits is taken first.
-fn named_labels(values: &[String], labels: &[String], run: &str) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    for value in values {
-        let pieces: Vec<&str> = value.split(',').collect();
-        let mut i = 0;
-        while i < pieces.len() {
-            let found = (i + 1..=pieces.len())
-                .rev()
-                .map(|j| pieces[i..j].join(",").trim().to_string())
-                .zip((i + 1..=pieces.len()).rev())
-                .find(|(name, _)| labels.contains(name));
-            match found {
-                Some((name, j)) => {
-                    out.push(name);
-                    i = j;
-                }
-                None => {
-                    if let Some(why) = ambiguous(pieces[i].trim(), labels) {
-                        anyhow::bail!("--arms {}: {why}", pieces[i].trim());
-                    }
-                    let quoted: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
-                    anyhow::bail!(
-                        "--arms {}: not an arm of {run}; its arms: {}",
-                        pieces[i].trim(),
-                        quoted.join(", ")
-                    );
-                }
-            }
-        }
-    }
-    Ok(out)
-}
 
 /// The comparisons as a table to read, with notes that say what every column is.
 pub fn table(comparisons: &[Comparison], request: &Request, run: &str) -> TextTable {
