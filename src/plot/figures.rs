@@ -14,15 +14,30 @@ use crate::metric::{
 };
 use crate::run::RunConfig;
 
-/// One value if every arm agrees on it, else "varied by arm".
+/// One value if every group agrees on it; else where it varies: "varied by arm", "swept" (from
+/// one sweep point to the next within an arm), or "varied by arm and swept".
 fn common<T: PartialEq + std::fmt::Display>(data: &RunData, f: impl Fn(&RunConfig) -> T) -> String {
     let values: Vec<T> = data.groups.iter().map(|g| f(&g.config)).collect();
     if values.windows(2).all(|w| w[0] == w[1]) {
-        values.into_iter().next().map(|v| v.to_string()).unwrap_or_default()
-    } else {
-        "varied by arm".into()
+        return values.into_iter().next().map(|v| v.to_string()).unwrap_or_default();
+    }
+    let groups = &data.groups;
+    let same_arm = |i: usize, j: usize| groups[i].arm == groups[j].arm;
+    let same_point = |i: usize, j: usize| groups[i].sweep == groups[j].sweep;
+    let differ = |i: usize, j: usize| values[i] != values[j];
+    let pairs = || (0..values.len()).flat_map(|i| (i + 1..values.len()).map(move |j| (i, j)));
+    let swept = pairs().any(|(i, j)| same_arm(i, j) && differ(i, j));
+    let by_arm = pairs().any(|(i, j)| !same_arm(i, j) && same_point(i, j) && differ(i, j));
+    match (by_arm, swept) {
+        (true, true) => VARIED_BY_ARM_AND_SWEPT.into(),
+        (false, true) => SWEPT.into(),
+        _ => VARIED_BY_ARM.into(),
     }
 }
+
+const VARIED_BY_ARM: &str = "varied by arm";
+const SWEPT: &str = "swept";
+const VARIED_BY_ARM_AND_SWEPT: &str = "varied by arm and swept";
 
 /// What was trained, for a figure's subtitle.
 pub fn describe(data: &RunData) -> String {
@@ -54,7 +69,7 @@ pub fn describe(data: &RunData) -> String {
         if values.windows(2).all(|w| w[0] == w[1]) {
             values.first().cloned().unwrap_or_default()
         } else {
-            "varied by arm".into()
+            VARIED_BY_ARM.into()
         }
     };
     let followup = if with.is_empty() {
@@ -71,8 +86,10 @@ pub fn describe(data: &RunData) -> String {
             }
         )
     };
-    let reward = if kinds == "varied by arm" {
+    let reward = if kinds == VARIED_BY_ARM {
         "each arm's reward".to_string()
+    } else if [SWEPT, VARIED_BY_ARM_AND_SWEPT].contains(&kinds.as_str()) {
+        "each group's reward".to_string()
     } else {
         format!("the {kinds} reward")
     };
@@ -438,5 +455,55 @@ impl Figure for Diagnostics<'_> {
             draw_panel(area, &panel, &traces)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::{Group, Header};
+
+    /// Groups (arm, sweep point, KL) with nothing measured.
+    fn data(groups: &[(&str, &str, f64)]) -> RunData {
+        let header = Header {
+            name: "t".into(),
+            backend: "flex".into(),
+            arms: groups.iter().map(|g| g.0.to_string()).collect(),
+            sweep: Vec::new(),
+            figures: Vec::new(),
+            heatmaps: Vec::new(),
+            refine: None,
+            training: false,
+        };
+        let groups = groups
+            .iter()
+            .map(|&(arm, point, kl)| {
+                let mut config = RunConfig::default();
+                config.pressure.kl = kl;
+                Group {
+                    arm: arm.into(),
+                    sweep: vec![point.into()],
+                    config,
+                }
+            })
+            .collect();
+        RunData::new(header, groups, Vec::new())
+    }
+
+    #[test]
+    fn a_subtitle_says_whether_a_setting_varies_by_arm_or_along_the_sweep() {
+        let kl = |d: &RunData| common(d, |c| c.pressure.kl);
+        assert_eq!(kl(&data(&[("a", "1", 0.1), ("b", "1", 0.1)])), "0.1");
+        assert_eq!(kl(&data(&[("a", "1", 0.1), ("b", "1", 0.3)])), "varied by arm");
+        assert_eq!(kl(&data(&[("a", "1", 0.1), ("a", "2", 0.3)])), "swept");
+        assert_eq!(
+            kl(&data(&[
+                ("a", "1", 0.1),
+                ("a", "2", 0.3),
+                ("b", "1", 0.2),
+                ("b", "2", 0.3)
+            ])),
+            "varied by arm and swept"
+        );
     }
 }
