@@ -8,7 +8,7 @@ use std::path::Path;
 use toml::{Table, Value};
 
 use super::{Arm, DEFAULT_ARM, Experiment, SpecError, check_name, sweep_axes};
-use crate::experiment::bad_value::{deserialize, deserialize_at, run_config};
+use crate::experiment::bad_value::{BadValue, deserialize, deserialize_at, run_config};
 use crate::experiment::claims::{self, Claim, ClaimSpec};
 use crate::experiment::keys::{Axis, Override, dotted_keys, merge, set_path, value_label};
 use crate::experiment::refine::RefineFile;
@@ -123,11 +123,19 @@ pub(super) fn arms_of(
         for o in overrides {
             set_path(&mut table, &o.key, o.value.clone());
         }
-        let unresolved: RunConfig = deserialize_at(table.clone()).map_err(|bad| bad.blame(&context, overrides))?;
+        // A bad key the arm inherits from the file's own tables is blamed there, not on the arm.
+        let blame = |bad: BadValue| {
+            let context = match from_base(&bad, base, &over, overrides) {
+                true => file.to_string(),
+                false => context.clone(),
+            };
+            bad.blame(&context, overrides)
+        };
+        let unresolved: RunConfig = deserialize_at(table.clone()).map_err(blame)?;
         let config = if swept {
             unresolved.clone() // resolved at the grid's first point
         } else {
-            run_config(table).map_err(|bad| bad.blame(&context, overrides))?
+            run_config(table).map_err(blame)?
         };
         arms.push(Arm {
             name,
@@ -137,6 +145,33 @@ pub(super) fn arms_of(
         });
     }
     Ok(arms)
+}
+
+/// Whether a bad value comes from the file's base tables: the key it names (with the unknown
+/// field, when that is the complaint) is set there, and neither by the arm nor by a `--set`.
+fn from_base(bad: &BadValue, base: &Table, arm: &Table, overrides: &[Override]) -> bool {
+    let Some(key) = &bad.key else { return false };
+    let field = bad
+        .bare
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(field, _)| field);
+    let full = match field {
+        Some(f) if !key.ends_with(&format!(".{f}")) => format!("{key}.{f}"),
+        _ => key.clone(),
+    };
+    let set_in = |table: &Table| {
+        let mut at: Option<&Value> = None;
+        for (i, part) in full.split('.').enumerate() {
+            at = match (i, at) {
+                (0, _) => table.get(part),
+                (_, Some(Value::Table(t))) => t.get(part),
+                _ => None,
+            };
+        }
+        at.is_some()
+    };
+    set_in(base) && !set_in(arm) && !overrides.iter().any(|o| o.key == full)
 }
 
 /// The experiment's name: the file's `name`, else its stem; a plain name, since it names the

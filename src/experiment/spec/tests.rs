@@ -126,6 +126,18 @@ fn bad_input_names_file_key_and_choices() {
             &["pressure.steps", "must be a whole number, 0 or more, not \"many\""],
         ),
         ("[pressure\n", &[], &["x.toml:1:", "malformed TOML"]),
+        // A typo in the file's own tables is blamed there, not on the first arm that inherits it;
+        // the same typo in an arm is the arm's.
+        (
+            "[reward]\nrefusal_penaltyy = 2.0\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\n",
+            &[],
+            &["x.toml: key `reward`: unknown field `refusal_penaltyy`"],
+        ),
+        (
+            "[[arms]]\nname = \"a\"\npressure = { stepz = 3 }\n",
+            &[],
+            &["x.toml: arm \"a\": key `pressure.stepz`"],
+        ),
         ("colour = 1\n", &[], &["x.toml", "unknown field `colour`", "arms"]),
         ("seeds = 0\n", &[], &["seeds", "count in 1..="]),
         ("seeds = 1000000000000\n", &[], &["seeds", "count in 1..="]),
