@@ -15,6 +15,7 @@ pub mod sheet;
 pub mod spec;
 mod strip;
 mod style;
+mod subtitle;
 mod sweep;
 
 pub use crate::stats::{Summary, summarize};
