@@ -1077,10 +1077,12 @@ function told(run) {
   if (run.writing) progress(`step ${last} of ${run.start.steps}`);
 }
 
-// Every second: the folder list, and each drawn folder that is still training.
+// Every second, each drawn folder that is still training; every fifth, the folder list.
+let polls = 0;
 async function poll() {
   if (!state.browsing) return;
-  listFolders();
+  polls += 1;
+  if (polls % 5 === 0) listFolders();
   const drawn = [current, ghost, ...pins].filter((r) => r && r.folder && !r.done);
   for (const path of new Set(drawn.map((r) => r.folder))) {
     const view = await fetchFolder(path);

@@ -9,11 +9,14 @@
 //!
 //! PATH must be one of the listed folders, as listed: nothing outside DIR is read. A folder is
 //! followed between requests ([`LiveFolder`]), so polling one that trains reads only what its
-//! runs appended since.
+//! runs appended since. Where a listed folder stands is kept between listings ([`Listed`]):
+//! checking it reads every completed run's data, which a page asking every few seconds must
+//! not do again for a folder that has not changed.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -21,7 +24,7 @@ use serde_json::{Value, json};
 use super::live::{finals, points};
 use super::request::Refusal;
 use crate::experiment::folder::{self, groups, header};
-use crate::experiment::inventory::{experiment_folders, standing};
+use crate::experiment::inventory::{Standing, experiment_folders, standing};
 use crate::experiment::live::LiveFolder;
 use crate::plot::RunData;
 use crate::records;
@@ -29,6 +32,39 @@ use crate::records;
 /// The folders being followed, by path, each with the `config.toml` it was opened with.
 #[derive(Default)]
 pub struct Followed(Mutex<HashMap<PathBuf, (String, LiveFolder)>>);
+
+/// Where each listed folder stood when last checked, with what it was checked against.
+#[derive(Default)]
+pub struct Listed(Mutex<HashMap<PathBuf, (Stamp, Instant, Standing)>>);
+
+/// What says a folder may have changed: whether it is being written, and when its manifest and
+/// `config.toml` last changed (a run or merge that ends rewrites the manifest).
+type Stamp = (bool, Option<SystemTime>, Option<SystemTime>);
+
+/// How long the standing of a folder being written is kept: its runs complete without its
+/// manifest changing.
+const WRITING_KEPT: Duration = Duration::from_secs(5);
+
+impl Listed {
+    fn standing(&self, dir: &Path) -> Standing {
+        let changed = |name: &str| std::fs::metadata(dir.join(name)).and_then(|m| m.modified()).ok();
+        let stamp = (
+            records::writer(dir).is_some(),
+            changed("manifest.json"),
+            changed("config.toml"),
+        );
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, when, s)) = kept.get(dir)
+            && *at == stamp
+            && (!stamp.0 || when.elapsed() < WRITING_KEPT)
+        {
+            return s.clone();
+        }
+        let s = standing(dir);
+        kept.insert(dir.to_path_buf(), (stamp, Instant::now(), s.clone()));
+        s
+    }
+}
 
 fn refusal(status: StatusCode, message: String) -> Refusal {
     Refusal {
@@ -54,12 +90,12 @@ fn shown(root: &Path, dir: &Path) -> String {
 }
 
 /// `/api/folders`: the experiment folders under the root, each with where it stands.
-pub fn folders(browse: Option<&Path>) -> Result<Value, Refusal> {
+pub fn folders(browse: Option<&Path>, listed: &Listed) -> Result<Value, Refusal> {
     let root = root(browse)?;
     let list: Vec<Value> = experiment_folders(root)
         .iter()
         .map(|dir| {
-            let s = standing(dir);
+            let s = listed.standing(dir);
             json!({
                 "path": shown(root, dir),
                 "experiment": s.experiment,

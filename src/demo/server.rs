@@ -62,6 +62,8 @@ pub struct App {
     pub browse: Option<PathBuf>,
     /// The browsed folders being followed.
     pub followed: browse::Followed,
+    /// Where each listed folder stood when last checked.
+    pub listed: browse::Listed,
     /// The answers being sent at once.
     places: Arc<Places>,
     /// Stored answers kept in memory.
@@ -80,6 +82,7 @@ impl App {
             hosts,
             browse,
             followed: Default::default(),
+            listed: Default::default(),
             places: Places::new(&limits),
             answers: Answers::default(),
         }
@@ -314,7 +317,7 @@ async fn csv(State(app): State<Arc<App>>, Query(params): Query<Vec<(String, Stri
 }
 
 async fn folders(State(app): State<Arc<App>>) -> Response {
-    let answer = tokio::task::spawn_blocking(move || browse::folders(app.browse.as_deref()))
+    let answer = tokio::task::spawn_blocking(move || browse::folders(app.browse.as_deref(), &app.listed))
         .await
         .expect("listing does not panic");
     match answer {
