@@ -747,16 +747,29 @@ fn the_run_browser_draws_a_folder_as_it_trains_and_overlays_another() {
         .await;
         let (now, before) = points_shown(&client).await;
         assert_eq!(now, 3, "the finished folder's three evaluations");
-        let keys = js(
+        // The legend is redrawn on the next frame: wait for it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let keys = js(
+                &client,
+                "return [...document.querySelectorAll('#runs li')].map((l) => l.textContent)",
+            )
+            .await;
+            let keys: Vec<&str> = keys.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+            if keys.len() == 2 && keys[0].contains("before · tolerated") && keys[1].contains("growing · tolerated") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the legend shows {keys:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // A refreshed folder list keeps the arms it shows open.
+        js(&client, "return listFolders()").await;
+        let open = js(
             &client,
-            "return [...document.querySelectorAll('#runs li')].map((l) => l.textContent)",
+            "return document.querySelectorAll(\"#folders li[data-path='before'] .arms button[data-arm]\").length",
         )
         .await;
-        let keys: Vec<&str> = keys.as_array().unwrap().iter().filter_map(Value::as_str).collect();
-        assert!(
-            keys.len() == 2 && keys[0].contains("before · tolerated") && keys[1].contains("growing · tolerated"),
-            "{keys:?}"
-        );
+        assert_eq!(open, 2, "the finished folder's two arms stay listed");
         screenshot(&client, "run-browser.png").await;
         assert!(training.wait().unwrap().success());
         let deadline = Instant::now() + Duration::from_secs(10);

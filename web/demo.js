@@ -952,7 +952,6 @@ function pin() {
 // ---- the run browser (`pressure browse DIR`) ------------------------------------------------
 
 const BROWSE = '(run folders)';
-let folderList = null; // the last /api/folders answer
 const folderViews = new Map(); // path -> the last /api/folder answer
 let polling = 0;
 
@@ -973,6 +972,8 @@ function browsing(on) {
   }
 }
 
+// Lists the folders, each with where it stands. A folder already listed keeps its element, so
+// the arms it shows stay open while its standing is brought up to date.
 async function listFolders() {
   const r = await fetch('/api/folders');
   const body = await r.json();
@@ -980,37 +981,38 @@ async function listFolders() {
     $('msg-browser').textContent = body.message;
     return;
   }
-  folderList = body;
   const list = $('folders');
-  const signature = JSON.stringify(body.folders);
-  if (list.dataset.signature === signature) return;
-  list.dataset.signature = signature;
-  list.innerHTML = '';
-  if (!body.folders.length) {
-    const li = document.createElement('li');
-    li.textContent = 'No run folders here yet: a `pressure run` writes one.';
-    list.append(li);
-  }
-  for (const f of body.folders) {
-    const li = document.createElement('li');
-    li.dataset.path = f.path;
-    const where = document.createElement('div');
-    where.className = 'where';
-    where.textContent = f.path;
-    const standing = document.createElement('div');
+  const listed = new Map([...list.querySelectorAll(':scope > li[data-path]')].map((li) => [li.dataset.path, li]));
+  const items = body.folders.map((f) => {
+    let li = listed.get(f.path);
+    if (!li) {
+      li = document.createElement('li');
+      li.dataset.path = f.path;
+      const where = document.createElement('div');
+      where.className = 'where';
+      where.textContent = f.path;
+      const standing = document.createElement('div');
+      const arms = document.createElement('div');
+      arms.className = 'arms';
+      const open = document.createElement('button');
+      open.type = 'button';
+      open.textContent = 'show arms';
+      open.addEventListener('click', () => openFolder(f.path, arms));
+      arms.append(open);
+      li.append(where, standing, arms);
+    }
+    const standing = li.children[1];
     standing.className = f.writing ? 'standing writing' : 'standing';
     const runs = f.runs ? `${f.runs[0]}/${f.runs[1]} runs` : '';
     standing.textContent = `${f.experiment} · ${runs} · ${f.state}`;
-    const arms = document.createElement('div');
-    arms.className = 'arms';
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.textContent = 'show arms';
-    open.addEventListener('click', () => openFolder(f.path, arms));
-    arms.append(open);
-    li.append(where, standing, arms);
-    list.append(li);
+    return li;
+  });
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.textContent = 'No run folders here yet: a `pressure run` writes one.';
+    items.push(li);
   }
+  list.replaceChildren(...items);
 }
 
 async function fetchFolder(path) {
