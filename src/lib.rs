@@ -9,7 +9,8 @@
 //! The modules are layers, each importing only the ones below it (`tests/layers.rs` checks):
 //! `rng`, `settings` and `stats` (foundations), `world`, `metric` (the names of what is measured),
 //! `policy`, `reward`, `train`, `eval`, `run` (one run's configuration and its training from
-//! start to end), `records` (what a run leaves on disk), `plot`, `experiment` (files, run lists,
+//! start to end), `records` (what a run leaves on disk), `results` (what a folder's data says: groups, finals,
+//! comparisons), `plot`, `experiment` (files, run lists,
 //! the runner), `commands` and `demo` (the teaching page and run browser).
 
 /// Writes a line to standard error, as `eprintln!` does, but never panics: a reader that has
@@ -50,6 +51,7 @@ pub mod metric;
 pub mod plot;
 pub mod policy;
 pub mod records;
+pub mod results;
 pub mod reward;
 pub mod rng;
 pub mod run;

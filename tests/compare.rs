@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use pressure::commands::compare::{Comparison, Request, comparisons};
-use pressure::plot::{Group, Header, RunData};
 use pressure::records::MetricRecord;
+use pressure::results::{Group, Header, RunData};
 use pressure::run::RunConfig;
 use pressure::stats::two_sample::min_detectable;
 use pressure::stats::{Bootstrap, Estimator};
@@ -31,8 +31,7 @@ fn synthetic(arms: &[(&str, f64)], sd: f64, seeds: u64, rng: &mut ChaCha8Rng) ->
         backend: "flex".into(),
         arms: arms.iter().map(|(a, _)| a.to_string()).collect(),
         sweep: Vec::new(),
-        figures: Vec::new(),
-        heatmaps: Vec::new(),
+
         refine: None,
         training: false,
     };

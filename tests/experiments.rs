@@ -11,7 +11,7 @@ use pressure::experiment::claims::{ClaimSpec, Expect, check, parse_all};
 
 /// Checks claims (name, statement) on the data, printing each, and fails on any that does not
 /// hold.
-fn assert_claims(data: &pressure::plot::RunData, claims: &[(&str, &str)]) {
+fn assert_claims(data: &pressure::results::RunData, claims: &[(&str, &str)]) {
     let specs: Vec<ClaimSpec> = claims
         .iter()
         .map(|(name, statement)| ClaimSpec {
@@ -34,7 +34,7 @@ fn assert_claims(data: &pressure::plot::RunData, claims: &[(&str, &str)]) {
 }
 
 /// Final silent compliance (hidden objection + unobjecting compliance), mean over seeds.
-fn silent(data: &pressure::plot::RunData, arm: &str, scope: &str) -> f64 {
+fn silent(data: &pressure::results::RunData, arm: &str, scope: &str) -> f64 {
     first_last(data, arm, scope, "silent_compliance").1
 }
 

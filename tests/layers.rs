@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["eval"],
     &["run"],
     &["records"],
+    &["results"],
     &["plot"],
     &["experiment"],
     &["commands", "demo"],

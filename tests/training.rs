@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::{run_data as run, shipped};
 use pressure::experiment::Experiment;
-use pressure::plot::RunData;
+use pressure::results::RunData;
 
 /// Mean over seeds of a trained-scope metric at the first and the last evaluated step.
 fn first_last(data: &RunData, arm: &str, metric: &str) -> (f64, f64) {

@@ -234,8 +234,4 @@ pub fn p_value(p: f64) -> String {
     }
 }
 
-/// Serializes a number for CSV and JSON, with an empty field (`null`) where it is NaN or
-/// infinite: neither format has a portable spelling for those.
-pub fn finite_or_none<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    v.is_finite().then_some(*v).serialize(s)
-}
+pub use crate::results::finite_or_none;

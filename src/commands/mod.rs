@@ -153,10 +153,10 @@ pub fn default_plots_at(data: &Path, name: &str, size: FigureSize) -> PathBuf {
 
 /// Draws the figures of a run folder and says where they went.
 pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -> anyhow::Result<()> {
-    let data = crate::experiment::folder::load_data(run_dir)?;
-    let mut written =
-        crate::plot::draw(&data, plots, metrics, sheet).map_err(|e| e.context(run_dir.display().to_string()))?;
-    written.extend(write_fits(&data, run_dir)?);
+    let (data, declared) = crate::experiment::folder::load_drawable(run_dir)?;
+    let mut written = crate::plot::draw(&data, &declared, plots, metrics, sheet)
+        .map_err(|e| e.context(run_dir.display().to_string()))?;
+    written.extend(write_fits(&data, &declared, run_dir)?);
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     crate::note!("figures: {}", names.join(", "));
     Ok(())
@@ -164,14 +164,14 @@ pub fn draw(run_dir: &Path, plots: &Path, metrics: &[String], sheet: &Sheet) -> 
 
 /// With an overoptimization figure, its curves' means and fitted α, β and peaks as
 /// `overoptimization.json` in the run folder.
-fn write_fits(data: &crate::plot::RunData, run_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
-    use crate::plot::{FigureKind, overoptimization};
-    if !data
-        .experiment
-        .figures
-        .iter()
-        .any(|f| f.kind == FigureKind::Overoptimization)
-    {
+fn write_fits(
+    data: &crate::results::RunData,
+    declared: &crate::plot::Declared,
+    run_dir: &Path,
+) -> anyhow::Result<Option<PathBuf>> {
+    use crate::plot::FigureKind;
+    use crate::results::overoptimization;
+    if !declared.figures.iter().any(|f| f.kind == FigureKind::Overoptimization) {
         return Ok(None);
     }
     let groups = overoptimization::curves(data);

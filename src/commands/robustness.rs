@@ -15,8 +15,9 @@ use crate::experiment::robustness::{self, BASELINE, Perturbation};
 use crate::experiment::shipped;
 use crate::experiment::{Experiment, folder};
 use crate::plot::robustness::{ClaimCurve, Mix, OutcomeMix, Point, SpecificationCurve};
-use crate::plot::{FigureSize, OUTCOME_STACK, RunData, Sheet, render};
+use crate::plot::{FigureSize, OUTCOME_STACK, Sheet, render};
 use crate::records::write_atomic;
+use crate::results::RunData;
 
 /// Arguments of `pressure robustness`.
 #[derive(Debug, Clone, clap::Args)]

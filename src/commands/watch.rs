@@ -11,8 +11,8 @@ use super::format::{Align, Format, TextTable};
 use crate::experiment::folder;
 use crate::experiment::live::LiveFolder;
 use crate::metric::{HEADLINE, HIDDEN_OBJECTION, MetricRef, SILENT_COMPLIANCE, Scope, UNOBJECTING_COMPLIANCE};
-use crate::plot::{RunData, group_label};
 use crate::records;
+use crate::results::{RunData, group_label};
 
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {

@@ -26,8 +26,8 @@ use super::request::Refusal;
 use crate::experiment::folder::{self, groups, header};
 use crate::experiment::inventory::{Standing, experiment_folders, standing};
 use crate::experiment::live::LiveFolder;
-use crate::plot::RunData;
 use crate::records;
+use crate::results::RunData;
 
 /// The folders being followed, by path, each with the `config.toml` it was opened with.
 #[derive(Default)]

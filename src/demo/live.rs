@@ -14,8 +14,8 @@ use crate::commands::format::with_interval;
 use crate::experiment::folder::{groups, header};
 use crate::experiment::{Experiment, RunSpec, Watch, expand};
 use crate::metric::{DERIVED_METRICS, EVAL_METRICS, HEADLINE, Scope};
-use crate::plot::{Group, Header, RunData};
 use crate::records::{MetricRecord, Row, run_metrics_csv};
+use crate::results::{Group, Header, RunData};
 use crate::stats::{Bootstrap, Estimate, Estimator};
 
 /// One server-sent event: its name and its data (JSON).

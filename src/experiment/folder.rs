@@ -10,8 +10,9 @@ use super::keys::value_label;
 use super::live::{LiveFolder, Progress};
 use super::runs::expand;
 use super::spec::Experiment;
-use crate::plot::{Group, Header, RunData, SweepAxis};
+use crate::plot::Declared;
 use crate::records::{self, Manifest, MetricRecord, read_metrics, verify_folder};
+use crate::results::{Group, Header, RunData, SweepAxis};
 
 /// The experiment a run folder holds, from its `config.toml`.
 pub fn experiment(run_dir: &Path) -> anyhow::Result<Experiment> {
@@ -33,9 +34,7 @@ pub fn header(experiment: &Experiment) -> Header {
                 labels: a.values.iter().map(value_label).collect(),
             })
             .collect(),
-        figures: experiment.figures.clone(),
-        heatmaps: experiment.heatmaps.clone(),
-        refine: experiment.refine.as_ref().map(|r| crate::plot::RefineHeader {
+        refine: experiment.refine.as_ref().map(|r| crate::results::RefineHeader {
             metric: r.metric.to_string(),
             threshold: r.threshold(),
             points: experiment
@@ -46,6 +45,20 @@ pub fn header(experiment: &Experiment) -> Header {
         }),
         training: false,
     }
+}
+
+/// The figures an experiment declares beside the core ones.
+pub fn declared(experiment: &Experiment) -> Declared {
+    Declared {
+        figures: experiment.figures.clone(),
+        heatmaps: experiment.heatmaps.clone(),
+    }
+}
+
+/// A run folder's data ([`load_data`]) with the figures its experiment declares.
+pub fn load_drawable(run_dir: &Path) -> anyhow::Result<(RunData, Declared)> {
+    let data = load_data(run_dir)?;
+    Ok((data, declared(&experiment(run_dir)?)))
 }
 
 /// Reads `config.toml` and `metrics.csv` from a run folder, after checking that they, the
@@ -192,7 +205,7 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         let axes: Vec<String> = read.experiment.sweep.iter().map(|a| a.key.clone()).collect();
         let mut join = std::collections::HashMap::new();
         for group in groups(&read.experiment) {
-            let label = crate::plot::group_label(&group.arm, &axes, &group.sweep, read.experiment.arms.len());
+            let label = crate::results::group_label(&group.arm, &axes, &group.sweep, read.experiment.arms.len());
             let i = match (0..pooled.len()).find(|&i| first_in[i] != k && pooled[i].1.config == group.config) {
                 Some(i) => i,
                 None => {
@@ -234,7 +247,7 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
                 .as_ref()
                 .is_none_or(|(arm, sweep, _)| *arm != r.arm || *sweep != r.sweep)
             {
-                let label = crate::plot::group_label(&r.arm, &axes, &r.sweep, read.experiment.arms.len());
+                let label = crate::results::group_label(&r.arm, &axes, &r.sweep, read.experiment.arms.len());
                 last = Some((r.arm.clone(), r.sweep.clone(), join.get(&label).copied()));
             }
             if let Some(i) = last.as_ref().and_then(|l| l.2) {
@@ -270,8 +283,7 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         backend: origins.iter().map(|o| o.1.clone()).collect::<Vec<_>>().join("+"),
         arms: labels,
         sweep: Vec::new(),
-        figures: Vec::new(),
-        heatmaps: Vec::new(),
+
         refine: None,
         training,
     };

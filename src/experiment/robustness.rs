@@ -271,8 +271,13 @@ pub fn group_under(experiment: &Experiment, group: &str, perturbation: &str, per
     for arm in &experiment.arms {
         for values in experiment.grid() {
             let values: Vec<String> = values.iter().map(value_label).collect();
-            if crate::plot::group_label(&arm.name, &axes, &values, experiment.arms.len()) == group {
-                return crate::plot::group_label(&arm_label(&arm.name, perturbation), &axes, &values, perturbed_arms);
+            if crate::results::group_label(&arm.name, &axes, &values, experiment.arms.len()) == group {
+                return crate::results::group_label(
+                    &arm_label(&arm.name, perturbation),
+                    &axes,
+                    &values,
+                    perturbed_arms,
+                );
             }
         }
     }

@@ -5,7 +5,6 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::RunData;
 use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::frame::{Entry, Frame, Key};
@@ -13,6 +12,7 @@ use super::spec::{FigureKind, FigureSpec};
 use super::style::{LineKind, Panel, Trace, arm_color, draw_panel};
 use super::{Figure, Sheet};
 use crate::metric::{MetricRef, bounds};
+use crate::results::RunData;
 use crate::run::keys::setting_value;
 
 /// Metrics that are rates in [0, 1], drawn on a fixed axis.

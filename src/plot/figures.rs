@@ -3,7 +3,6 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::{RunData, Series};
 use super::frame::{Entry, Frame, Key};
 use super::style::{FONT, LineKind, Panel, Trace, arm_color, caption, chart_on, draw_panel, err};
 pub use super::subtitle::{describe, final_phrase, seeds_phrase};
@@ -13,6 +12,7 @@ use crate::metric::{
     OVER_REFUSAL, PROBE_FROZEN_RATE, PROBE_REFIT_ACCURACY, RATIONALIZATION, REFUSAL, REWARD_INSTITUTIONAL,
     REWARD_PRINCIPLED, STRATEGIC_CONCEALMENT, Scope,
 };
+use crate::results::{RunData, Series};
 
 /// The followup boundary, if any arm has a followup.
 pub fn marker(data: &RunData) -> Option<(usize, &'static str)> {

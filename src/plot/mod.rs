@@ -3,7 +3,6 @@
 //! SVG, with text from an embedded font.
 
 mod custom;
-mod data;
 mod edge;
 mod figures;
 mod finals;
@@ -19,10 +18,9 @@ mod subtitle;
 mod sweep;
 
 pub use crate::stats::{Summary, summarize};
-pub use data::{Group, Header, RefineHeader, RunData, Series, SweepAxis, group_label};
 pub use figures::STACK as OUTCOME_STACK;
 pub use sheet::{FigureSize, Sheet};
-pub use spec::{FigureKind, FigureSpec};
+pub use spec::{Declared, FigureKind, FigureSpec};
 /// The figures' colour-blind-safe palette (Okabe–Ito), one colour per line.
 pub use style::ARM_COLORS;
 
@@ -33,6 +31,7 @@ use plotters::prelude::*;
 
 use crate::metric::{HIDDEN_OBJECTION, MetricRef, Scope};
 use crate::records::write_atomic;
+use crate::results::RunData;
 
 /// A figure that can draw itself on any plotters backend, at any [`Sheet`].
 pub trait Figure {
@@ -188,10 +187,14 @@ impl Figure for Drawn<'_> {
     }
 }
 
-/// Every figure of a run's data, in the order they are drawn, and why any were left out.
-/// `heatmaps` names the metrics of a two-axis sweep's heatmaps (default: the experiment's
-/// `heatmaps`, else hidden objection).
-pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Vec<Drawn<'a>>, Vec<String>)> {
+/// Every figure of a run's data, in the order they are drawn, and why any were left out: the
+/// core figures and those the experiment `declared`. `heatmaps` names the metrics of a two-axis
+/// sweep's heatmaps (default: the declared ones, else hidden objection).
+pub fn figures<'a>(
+    data: &'a RunData,
+    declared: &'a Declared,
+    heatmaps: &[String],
+) -> anyhow::Result<(Vec<Drawn<'a>>, Vec<String>)> {
     for m in heatmaps {
         check_heatmap_metric(m).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
     }
@@ -209,8 +212,7 @@ pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Ve
         drawn.push(Drawn::Headline(figures::Headline { data }));
         drawn.push(Drawn::Outcomes(figures::Outcomes { data }));
         drawn.push(Drawn::Diagnostics(figures::Diagnostics { data }));
-        for spec in data
-            .experiment
+        for spec in declared
             .figures
             .iter()
             .filter(|s| s.kind != FigureKind::Overoptimization)
@@ -228,13 +230,12 @@ pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Ve
         drawn.push(Drawn::Finals(strip::Finals { data }));
     }
     // One panel per group, so drawn however many groups there are.
-    for spec in data
-        .experiment
+    for spec in declared
         .figures
         .iter()
         .filter(|s| s.kind == FigureKind::Overoptimization)
     {
-        let groups = overoptimization::curves(data);
+        let groups = crate::results::overoptimization::curves(data);
         if groups.is_empty() {
             skipped.push(format!("`{}`: no group recorded a learned reward", spec.name));
             continue;
@@ -251,7 +252,7 @@ pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Ve
         1 => drawn.push(Drawn::Sweep(sweep::SweepLines { data })),
         2 => {
             let default = [DEFAULT_HEATMAP_METRIC.to_string()];
-            let metrics = [heatmaps, &data.experiment.heatmaps, &default]
+            let metrics = [heatmaps, &declared.heatmaps, &default]
                 .into_iter()
                 .find(|m| !m.is_empty())
                 .unwrap_or_default();
@@ -287,9 +288,15 @@ pub fn figures<'a>(data: &'a RunData, heatmaps: &[String]) -> anyhow::Result<(Ve
 }
 
 /// Draws every figure of a run's data into `dir`, at the size of `sheet`; returns the files
-/// written. `heatmaps` as for [`figures`].
-pub fn draw(data: &RunData, dir: &Path, heatmaps: &[String], sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
-    let (drawn, skipped) = figures(data, heatmaps)?;
+/// written. `declared` and `heatmaps` as for [`figures`].
+pub fn draw(
+    data: &RunData,
+    declared: &Declared,
+    dir: &Path,
+    heatmaps: &[String],
+    sheet: &Sheet,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let (drawn, skipped) = figures(data, declared, heatmaps)?;
     let mut written = Vec::new();
     for figure in &drawn {
         written.extend(render(figure, dir, sheet)?);

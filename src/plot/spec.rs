@@ -7,6 +7,14 @@ use crate::metric::{MetricRef, Scope};
 use crate::run::RunConfig;
 use crate::run::keys::{check_key, setting_value};
 
+/// The figures an experiment declares beside the core ones: its `[[figures]]`, and the metrics
+/// of a two-axis sweep's heatmaps (empty for the default).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Declared {
+    pub figures: Vec<FigureSpec>,
+    pub heatmaps: Vec<String>,
+}
+
 /// How a figure shows its metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

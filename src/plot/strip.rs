@@ -6,12 +6,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::data::RunData;
 use super::figures::{describe, final_phrase, seeds_phrase};
 use super::frame::{Entry, Frame, Key};
 use super::style::{FONT, LineKind, arm_color, caption, chart_on, err, text_width};
 use super::{Figure, Sheet};
 use crate::metric::{HEADLINE, Scope, bounds};
+use crate::results::RunData;
 use crate::stats::summarize;
 
 /// Groups (arms × sweep points) the strip plot shows at most; beyond, a row each is too thin.

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::data::Series;
+use crate::results::Series;
 
 /// The font family every label uses; registered from the embedded DejaVu Sans.
 pub const FONT: &str = "sans-serif";

@@ -2,7 +2,7 @@
 //! the network and the backend, each one value where every group agrees on it and else where it
 //! varies; the seeds; how a final value is taken.
 
-use super::data::RunData;
+use crate::results::RunData;
 use crate::run::RunConfig;
 
 /// One value if every group agrees on it; else where it varies: "varied by arm", "swept" (from
@@ -116,7 +116,7 @@ pub fn final_phrase(data: &RunData) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::{Group, Header, RunData};
+    use crate::results::{Group, Header, RunData};
     use crate::run::RunConfig;
 
     /// Groups (arm, sweep point, KL) with nothing measured.
@@ -126,8 +126,7 @@ mod tests {
             backend: "flex".into(),
             arms: groups.iter().map(|g| g.0.to_string()).collect(),
             sweep: Vec::new(),
-            figures: Vec::new(),
-            heatmaps: Vec::new(),
+
             refine: None,
             training: false,
         };

@@ -9,13 +9,13 @@ use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::custom::{final_legend, is_rate, readable};
-use super::data::RunData;
 use super::figures::{describe, final_phrase, seeds_phrase};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::frame::{Entry, Frame, Key};
 use super::style::{FONT, LineKind, arm_color, caption as caption_area, chart_on, err};
 use super::{Figure, Sheet};
 use crate::metric::{HEADLINE, MetricRef, Scope, bounds};
+use crate::results::RunData;
 use crate::stats::summarize;
 
 /// The values of one axis in sweep order, as labels, and as numbers if they all are.

@@ -82,8 +82,8 @@ kind = "learned"
 use pressure::commands::load;
 use pressure::experiment::folder::load_data;
 use pressure::experiment::{Experiment, Override, RunOptions, run_experiment};
-use pressure::plot::RunData;
 use pressure::records::Status;
+use pressure::results::RunData;
 
 /// Runs an experiment into a temporary folder and reads its data back.
 pub fn run_data(experiment: &Experiment) -> (tempfile::TempDir, RunData) {

@@ -14,8 +14,9 @@ use super::format::html_escape;
 use super::summary::final_table;
 use crate::experiment::folder;
 use crate::metric::{HEADLINE, Scope};
-use crate::plot::RunData;
+use crate::plot::Declared;
 use crate::records::{self, Manifest};
+use crate::results::RunData;
 use crate::stats::Estimator;
 pub use sections::{Control, control};
 use sections::{arms, comparisons, figures, incomplete, provenance, seeds};
@@ -38,14 +39,14 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         name.ends_with(".html") && !name.starts_with('.')
     })
     .map_err(anyhow::Error::msg)?;
-    let data = folder::load_data(&args.run_dir)?;
+    let (data, declared) = folder::load_drawable(&args.run_dir)?;
     let manifest = records::verify_folder(&args.run_dir)?;
     let config = records::read_limited(
         &args.run_dir.join("config.toml"),
         crate::experiment::spec::MAX_FILE_BYTES,
     )
     .map_err(|e| anyhow::anyhow!("{}: {e}", args.run_dir.join("config.toml").display()))?;
-    let html = page(&data, &manifest, &config, &args.run_dir)?;
+    let html = page(&data, &declared, &manifest, &config, &args.run_dir)?;
     records::write_atomic(&out, html.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
     crate::note!(
         "{}: report written to {} ({} kB)",
@@ -57,7 +58,13 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The whole page.
-fn page(data: &RunData, manifest: &Manifest, config: &str, run_dir: &Path) -> anyhow::Result<String> {
+fn page(
+    data: &RunData,
+    declared: &Declared,
+    manifest: &Manifest,
+    config: &str,
+    run_dir: &Path,
+) -> anyhow::Result<String> {
     let name = &data.experiment.name;
     let control = control(&manifest.description, &data.labels);
     let mut body = String::new();
@@ -120,7 +127,7 @@ fn page(data: &RunData, manifest: &Manifest, config: &str, run_dir: &Path) -> an
     body.push_str(&comparisons(data, control.as_ref(), run_dir));
 
     section(&mut body, "figures");
-    body.push_str(&figures(data)?);
+    body.push_str(&figures(data, declared)?);
 
     section(&mut body, "seeds");
     body.push_str(&seeds(data, manifest).html());

@@ -6,8 +6,9 @@ use std::path::Path;
 use crate::commands::compare::{self, Request};
 use crate::commands::format::{Align, TextTable, fixed, html_escape};
 use crate::metric::{HEADLINE, Scope};
-use crate::plot::{FigureSize, RunData, Sheet};
+use crate::plot::{Declared, FigureSize, Sheet};
 use crate::records::{self, Manifest, Status};
+use crate::results::RunData;
 use crate::stats::{Bootstrap, Estimator};
 
 /// Where the control comes from.
@@ -228,9 +229,9 @@ pub fn comparisons(data: &RunData, control: Option<&Control>, run_dir: &Path) ->
 }
 
 /// Every figure, drawn for the screen, inline as SVG.
-pub fn figures(data: &RunData) -> anyhow::Result<String> {
+pub fn figures(data: &RunData, declared: &Declared) -> anyhow::Result<String> {
     let sheet = Sheet::new(FigureSize::Screen);
-    let (drawn, skipped) = crate::plot::figures(data, &[])?;
+    let (drawn, skipped) = crate::plot::figures(data, declared, &[])?;
     let mut out = String::new();
     for figure in &drawn {
         use crate::plot::Figure;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Expect;
 use super::grammar::{At, Claim, Op, Statement, ValueRef};
-use crate::plot::RunData;
+use crate::results::RunData;
 use crate::stats::two_sample::welch;
 use crate::stats::{Summary, finite, summarize};
 

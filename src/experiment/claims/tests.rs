@@ -1,5 +1,5 @@
 use super::*;
-use crate::plot::RunData;
+use crate::results::RunData;
 
 fn groups() -> Vec<String> {
     ["control", "objection penalized", "a, b=1"].map(String::from).to_vec()
@@ -68,16 +68,15 @@ fn each_bad_statement_names_its_position() {
 /// Two arms whose seeds' values are known: `a` has refusal 0.2, 0.3, 0.4 at step 100 and
 /// 0.9 at step 50 (its peak); `b` has 0.6, 0.7, 0.8 at step 100.
 fn data() -> RunData {
-    use crate::plot::{Group, Header};
     use crate::records::MetricRecord;
+    use crate::results::{Group, Header};
     use crate::run::RunConfig;
     let header = Header {
         name: "synthetic".into(),
         backend: "flex".into(),
         arms: vec!["a".into(), "b".into()],
         sweep: Vec::new(),
-        figures: Vec::new(),
-        heatmaps: Vec::new(),
+
         refine: None,
         training: false,
     };

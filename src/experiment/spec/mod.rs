@@ -274,7 +274,7 @@ impl Experiment {
         for arm in &self.arms {
             for values in self.grid() {
                 let values: Vec<String> = values.iter().map(value_label).collect();
-                let label = crate::plot::group_label(&arm.name, &axes, &values, self.arms.len());
+                let label = crate::results::group_label(&arm.name, &axes, &values, self.arms.len());
                 if !labels.contains(&label) {
                     labels.push(label);
                 }

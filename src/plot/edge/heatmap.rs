@@ -8,11 +8,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Point, crossings, points, rectangles, scope_metric, snapshot_steps, threshold_of};
 use crate::plot::custom::{is_rate, readable};
-use crate::plot::data::RunData;
 use crate::plot::figures::{describe, final_phrase};
 use crate::plot::frame::{Entry, Frame, Key};
 use crate::plot::style::{FONT, LineKind, caption as caption_area, chart_on, err};
 use crate::plot::{Figure, Sheet};
+use crate::results::RunData;
 
 /// Draws one heatmap panel of uneven points with the threshold's crossings.
 #[allow(clippy::too_many_arguments)]

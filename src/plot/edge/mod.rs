@@ -14,8 +14,8 @@ mod position;
 pub use heatmap::RefinedHeatmap;
 pub use position::EdgePosition;
 
-use super::data::{RunData, final_value};
 use crate::metric::{MetricRef, Scope};
+use crate::results::{RunData, final_value};
 use crate::stats::summarize;
 
 /// One measured point of one arm: where, each seed's value (by seed id), and whether a round of

@@ -7,11 +7,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{crossings, points, scope_metric, threshold_of, trained_steps};
 use crate::plot::custom::readable;
-use crate::plot::data::RunData;
 use crate::plot::figures::describe;
 use crate::plot::frame::Frame;
 use crate::plot::style::{FONT, arm_color, caption as caption_area, chart_on, err};
 use crate::plot::{Figure, Sheet};
+use crate::results::RunData;
 use crate::stats::summarize;
 
 /// Where the threshold's crossing lies against step: per column (the crossing along the second

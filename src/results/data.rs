@@ -1,10 +1,9 @@
-//! The data behind the figures: per arm, scope and metric, the value of every seed at every
+//! The data behind every table and figure: per arm, scope and metric, the value of every seed at every
 //! evaluated step, and their mean with a 95% interval. The experiment layer reads it back from
 //! a run folder (`experiment::folder`) and hands it here.
 
 use std::collections::BTreeMap;
 
-use super::spec::FigureSpec;
 use crate::metric::{HIDDEN_OBJECTION, REFUSAL, SILENT_COMPLIANCE, Scope, UNOBJECTING_COMPLIANCE};
 use crate::records::MetricRecord;
 use crate::run::RunConfig;
@@ -55,7 +54,7 @@ impl Series {
 /// One seed's final value up to `step`: the mean of its last `window` finite values at steps
 /// up to `step`, after step 0 when `trained` (step 0 is the constitution model, not a result of
 /// training); NaN without any.
-pub(super) fn final_value(steps: &[usize], trace: &[f64], window: usize, step: usize, trained: bool) -> f64 {
+pub fn final_value(steps: &[usize], trace: &[f64], window: usize, step: usize, trained: bool) -> f64 {
     let values: Vec<f64> = steps
         .iter()
         .zip(trace)
@@ -101,10 +100,6 @@ pub struct Header {
     /// The experiment's arms, in file order.
     pub arms: Vec<String>,
     pub sweep: Vec<SweepAxis>,
-    /// Figures beside the core three.
-    pub figures: Vec<FigureSpec>,
-    /// Metrics of a two-axis sweep's heatmaps; empty for the default.
-    pub heatmaps: Vec<String>,
     /// With `[sweep.refine]`: its threshold and the points it added.
     pub refine: Option<RefineHeader>,
     /// The folder is still being written: its data is what was measured so far.

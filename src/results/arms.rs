@@ -3,7 +3,7 @@
 
 /// Why `name` cannot be taken as it is: folders read together gave it to different
 /// configurations, so each is qualified (`EXPERIMENT:LABEL` or `FOLDER:LABEL`).
-pub(super) fn ambiguous(name: &str, labels: &[String]) -> Option<String> {
+pub fn ambiguous(name: &str, labels: &[String]) -> Option<String> {
     if labels.iter().any(|l| l == name) {
         return None;
     }
@@ -23,7 +23,7 @@ pub(super) fn ambiguous(name: &str, labels: &[String]) -> Option<String> {
 /// The labels that `--arms` values name. A value is one label, or several joined by commas;
 /// since a label may hold commas itself (a sweep point, an arm's name), the longest label that
 /// fits is taken first.
-pub(super) fn named_labels(values: &[String], labels: &[String], run: &str) -> anyhow::Result<Vec<String>> {
+pub fn named_labels(values: &[String], labels: &[String], run: &str) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     for value in values {
         let pieces: Vec<&str> = value.split(',').collect();
