@@ -169,7 +169,7 @@ fn write_fits(
     declared: &crate::plot::Declared,
     run_dir: &Path,
 ) -> anyhow::Result<Option<PathBuf>> {
-    use crate::plot::FigureKind;
+    use crate::plot::kinds::FigureKind;
     use crate::results::overoptimization;
     if !declared.figures.iter().any(|f| f.kind == FigureKind::Overoptimization) {
         return Ok(None);

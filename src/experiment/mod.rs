@@ -24,6 +24,8 @@ pub mod schedule;
 pub mod shipped;
 pub mod slurm;
 pub mod spec;
+#[cfg(test)]
+mod toys;
 
 pub use constitutions::Constitutions;
 pub use error::SpecError;

@@ -5,15 +5,18 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::Drawn;
 use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::frame::{Entry, Frame, Key};
-use super::spec::{FigureKind, FigureSpec};
+use super::kinds::Kind;
+use super::spec::FigureSpec;
 use super::style::{LineKind, Panel, Trace, arm_color, draw_panel};
 use super::{Figure, Sheet};
 use crate::metric::{MetricRef, bounds};
 use crate::results::RunData;
-use crate::run::keys::setting_value;
+use crate::run::RunConfig;
+use crate::run::keys::{check_key, setting_value};
 
 /// Metrics that are rates in [0, 1], drawn on a fixed axis.
 pub fn is_rate(metric: &str) -> bool {
@@ -52,10 +55,78 @@ fn line_key(metrics: &[String]) -> String {
         .join(", ")
 }
 
-/// An experiment's extra figure.
+/// How a [`Custom`] figure shows its metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Against training step, one panel per `panels` entry.
+    Steps,
+    /// Final values against the per-arm value of `x`, one panel per metric.
+    Final,
+}
+
+/// An experiment's extra figure of kind `steps` or `final`.
 pub struct Custom<'a> {
-    pub data: &'a RunData,
-    pub spec: &'a FigureSpec,
+    data: &'a RunData,
+    spec: &'a FigureSpec,
+    mode: Mode,
+}
+
+/// The figure kind `steps`: metrics against training step in panels of the experiment's choosing.
+pub struct Steps;
+
+/// The figure kind `final`: final values against a setting that varies across arms.
+pub struct Final;
+
+impl Kind for Steps {
+    const LINES: bool = true;
+
+    fn check<'s>(spec: &'s FigureSpec, _: &[(&str, &RunConfig)]) -> Result<Vec<&'s String>, String> {
+        if spec.panels.is_empty() {
+            return Err("a `steps` figure needs `panels`".into());
+        }
+        for p in &spec.panels {
+            if p.metrics.is_empty() || p.metrics.len() > 3 {
+                return Err(format!(
+                    "panel \"{}\": `metrics` must name 1 to 3 `scope:metric`",
+                    p.title
+                ));
+            }
+        }
+        Ok(spec.panels.iter().flat_map(|p| &p.metrics).collect())
+    }
+
+    fn figures<'a>(data: &'a RunData, spec: &'a FigureSpec) -> Result<Vec<Drawn<'a>>, String> {
+        Ok(vec![Box::new(Custom {
+            data,
+            spec,
+            mode: Mode::Steps,
+        })])
+    }
+}
+
+impl Kind for Final {
+    const LINES: bool = true;
+
+    fn check<'s>(spec: &'s FigureSpec, arms: &[(&str, &RunConfig)]) -> Result<Vec<&'s String>, String> {
+        if spec.metrics.is_empty() {
+            return Err("a `final` figure needs `metrics`".into());
+        }
+        check_key(&spec.x).map_err(|e| format!("`x`: {e}"))?;
+        for (name, config) in arms {
+            if setting_value(config, &spec.x).is_none() {
+                return Err(format!("`x` = \"{}\" is not a number in arm \"{name}\"", spec.x));
+            }
+        }
+        Ok(spec.metrics.iter().collect())
+    }
+
+    fn figures<'a>(data: &'a RunData, spec: &'a FigureSpec) -> Result<Vec<Drawn<'a>>, String> {
+        Ok(vec![Box::new(Custom {
+            data,
+            spec,
+            mode: Mode::Final,
+        })])
+    }
 }
 
 impl Figure for Custom<'_> {
@@ -70,27 +141,25 @@ impl Figure for Custom<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
         let areas = self.frame().panels(root, sheet)?;
-        match self.spec.kind {
-            FigureKind::Steps => self.draw_steps(&areas),
-            FigureKind::Final => self.draw_final(&areas),
-            FigureKind::Overoptimization => unreachable!("drawn by plot::overoptimization"),
+        match self.mode {
+            Mode::Steps => self.draw_steps(&areas),
+            Mode::Final => self.draw_final(&areas),
         }
     }
 }
 
 impl Custom<'_> {
     fn panels(&self) -> usize {
-        match self.spec.kind {
-            FigureKind::Steps => self.spec.panels.len(),
-            FigureKind::Final => self.spec.metrics.len(),
-            FigureKind::Overoptimization => unreachable!("drawn by plot::overoptimization"),
+        match self.mode {
+            Mode::Steps => self.spec.panels.len(),
+            Mode::Final => self.spec.metrics.len(),
         }
     }
 
     fn frame(&self) -> Frame {
         let data = self.data;
-        let (subtitle, legend) = match self.spec.kind {
-            FigureKind::Final => (
+        let (subtitle, legend) = match self.mode {
+            Mode::Final => (
                 format!(
                     "{}. Final value of each seed (dots; {}), mean over seeds ({}) with its 95% t-interval.",
                     describe(data),
@@ -99,7 +168,7 @@ impl Custom<'_> {
                 ),
                 final_legend(),
             ),
-            _ => (
+            Mode::Steps => (
                 format!(
                     "{}. Mean over seeds ({}), band 95% t-interval, thin lines single seeds.",
                     describe(data),

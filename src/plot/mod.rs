@@ -7,6 +7,7 @@ mod edge;
 mod figures;
 mod finals;
 mod frame;
+pub mod kinds;
 pub mod overoptimization;
 mod pdf;
 pub mod robustness;
@@ -16,10 +17,12 @@ mod strip;
 mod style;
 mod subtitle;
 mod sweep;
+#[cfg(test)]
+mod toy;
 
 pub use crate::stats::{Summary, summarize};
 pub use figures::STACK as OUTCOME_STACK;
-pub use sheet::{FigureSize, Sheet};
+pub use sheet::{FigureSize, Scaled, Sheet};
 pub use spec::{Declared, FigureKind, FigureSpec};
 /// The figures' colour-blind-safe palette (Okabe–Ito), one colour per line.
 pub use style::ARM_COLORS;
@@ -42,23 +45,87 @@ pub trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()>;
 }
 
+/// A figure behind a pointer: [`Figure`] for the backends this layer writes to (PNG and SVG,
+/// at the screen's size or scaled to another sheet), so figures of different types, and each
+/// figure kind's own, travel in one list. Every [`Figure`] is one.
+pub trait AnyFigure {
+    fn name(&self) -> &str;
+    fn size(&self, sheet: &Sheet) -> (u32, u32);
+    fn on_png(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>, sheet: &Sheet) -> anyhow::Result<()>;
+    fn on_svg(&self, root: &DrawingArea<SVGBackend<'_>, Shift>, sheet: &Sheet) -> anyhow::Result<()>;
+    fn on_scaled_png(&self, root: &DrawingArea<Scaled<BitMapBackend<'_>>, Shift>, sheet: &Sheet) -> anyhow::Result<()>;
+    fn on_scaled_svg(&self, root: &DrawingArea<Scaled<SVGBackend<'_>>, Shift>, sheet: &Sheet) -> anyhow::Result<()>;
+}
+
+impl<F: Figure> AnyFigure for F {
+    fn name(&self) -> &str {
+        Figure::name(self)
+    }
+    fn size(&self, sheet: &Sheet) -> (u32, u32) {
+        Figure::size(self, sheet)
+    }
+    fn on_png(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        self.draw(root, sheet)
+    }
+    fn on_svg(&self, root: &DrawingArea<SVGBackend<'_>, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        self.draw(root, sheet)
+    }
+    fn on_scaled_png(&self, root: &DrawingArea<Scaled<BitMapBackend<'_>>, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        self.draw(root, sheet)
+    }
+    fn on_scaled_svg(&self, root: &DrawingArea<Scaled<SVGBackend<'_>>, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        self.draw(root, sheet)
+    }
+}
+
+/// Any figure this layer draws.
+pub type Drawn<'a> = Box<dyn AnyFigure + 'a>;
+
+/// A backend [`AnyFigure`] can draw on.
+trait Target: DrawingBackend + Sized {
+    fn draw(figure: &dyn AnyFigure, root: &DrawingArea<Self, Shift>, sheet: &Sheet) -> anyhow::Result<()>;
+}
+
+impl Target for BitMapBackend<'_> {
+    fn draw(figure: &dyn AnyFigure, root: &DrawingArea<Self, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        figure.on_png(root, sheet)
+    }
+}
+
+impl Target for SVGBackend<'_> {
+    fn draw(figure: &dyn AnyFigure, root: &DrawingArea<Self, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        figure.on_svg(root, sheet)
+    }
+}
+
+impl Target for Scaled<BitMapBackend<'_>> {
+    fn draw(figure: &dyn AnyFigure, root: &DrawingArea<Self, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        figure.on_scaled_png(root, sheet)
+    }
+}
+
+impl Target for Scaled<SVGBackend<'_>> {
+    fn draw(figure: &dyn AnyFigure, root: &DrawingArea<Self, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
+        figure.on_scaled_svg(root, sheet)
+    }
+}
+
 /// Draws a figure on a backend of its size in pixels: directly on the screen, through
-/// [`sheet::Scaled`] on other sheets.
-fn draw_on<F: Figure, DB: DrawingBackend>(figure: &F, sheet: &Sheet, backend: DB) -> anyhow::Result<()> {
-    fn finish<F: Figure, B: DrawingBackend>(
-        figure: &F,
-        sheet: &Sheet,
-        root: DrawingArea<B, Shift>,
-    ) -> anyhow::Result<()> {
+/// [`Scaled`] on other sheets.
+fn draw_on<DB: Target>(figure: &dyn AnyFigure, sheet: &Sheet, backend: DB) -> anyhow::Result<()>
+where
+    Scaled<DB>: Target,
+{
+    fn finish<B: Target>(figure: &dyn AnyFigure, sheet: &Sheet, root: DrawingArea<B, Shift>) -> anyhow::Result<()> {
         root.fill(&WHITE).map_err(style::err)?;
-        figure.draw(&root, sheet)?;
+        B::draw(figure, &root, sheet)?;
         root.present()
             .map_err(|e| anyhow::anyhow!("cannot write the figure: {e}"))
     }
     if sheet.scale() == 1.0 {
         finish(figure, sheet, backend.into_drawing_area())
     } else {
-        let scaled = sheet::Scaled {
+        let scaled = Scaled {
             inner: backend,
             scale: sheet.scale(),
             size: figure.size(sheet),
@@ -68,7 +135,7 @@ fn draw_on<F: Figure, DB: DrawingBackend>(figure: &F, sheet: &Sheet, backend: DB
 }
 
 /// A figure as SVG text.
-pub fn svg<F: Figure>(figure: &F, sheet: &Sheet) -> anyhow::Result<String> {
+pub fn svg(figure: &dyn AnyFigure, sheet: &Sheet) -> anyhow::Result<String> {
     style::register_fonts();
     let mut text = String::new();
     {
@@ -80,7 +147,7 @@ pub fn svg<F: Figure>(figure: &F, sheet: &Sheet) -> anyhow::Result<String> {
 
 /// Renders a figure to `<dir>/<name>.png` and `.svg` (and `.pdf` when the sheet asks), each
 /// through a temporary file.
-pub fn render<F: Figure>(figure: &F, dir: &Path, sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
+pub fn render(figure: &dyn AnyFigure, dir: &Path, sheet: &Sheet) -> anyhow::Result<Vec<PathBuf>> {
     style::register_fonts();
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("{}: cannot create the figure folder: {e}", dir.display()))?;
@@ -126,67 +193,6 @@ pub fn check_heatmap_metric(metric: &str) -> Result<(), String> {
     MetricRef::parse(metric, Some(Scope::Trained.name())).map(|_| ())
 }
 
-/// Any figure this layer draws.
-pub enum Drawn<'a> {
-    Headline(figures::Headline<'a>),
-    Outcomes(figures::Outcomes<'a>),
-    Diagnostics(figures::Diagnostics<'a>),
-    Custom(custom::Custom<'a>),
-    Finals(strip::Finals<'a>),
-    Overoptimization(overoptimization::Overoptimization<'a>),
-    Sweep(sweep::SweepLines<'a>),
-    Heatmap(sweep::Heatmap<'a>),
-    Refined(edge::RefinedHeatmap<'a>),
-    EdgePosition(edge::EdgePosition<'a>),
-}
-
-impl Figure for Drawn<'_> {
-    fn name(&self) -> &str {
-        match self {
-            Drawn::Headline(f) => f.name(),
-            Drawn::Outcomes(f) => f.name(),
-            Drawn::Diagnostics(f) => f.name(),
-            Drawn::Custom(f) => f.name(),
-            Drawn::Finals(f) => f.name(),
-            Drawn::Overoptimization(f) => f.name(),
-            Drawn::Sweep(f) => f.name(),
-            Drawn::Heatmap(f) => f.name(),
-            Drawn::Refined(f) => f.name(),
-            Drawn::EdgePosition(f) => f.name(),
-        }
-    }
-
-    fn size(&self, sheet: &Sheet) -> (u32, u32) {
-        match self {
-            Drawn::Headline(f) => f.size(sheet),
-            Drawn::Outcomes(f) => f.size(sheet),
-            Drawn::Diagnostics(f) => f.size(sheet),
-            Drawn::Custom(f) => f.size(sheet),
-            Drawn::Finals(f) => f.size(sheet),
-            Drawn::Overoptimization(f) => f.size(sheet),
-            Drawn::Sweep(f) => f.size(sheet),
-            Drawn::Heatmap(f) => f.size(sheet),
-            Drawn::Refined(f) => f.size(sheet),
-            Drawn::EdgePosition(f) => f.size(sheet),
-        }
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
-        match self {
-            Drawn::Headline(f) => f.draw(root, sheet),
-            Drawn::Outcomes(f) => f.draw(root, sheet),
-            Drawn::Diagnostics(f) => f.draw(root, sheet),
-            Drawn::Custom(f) => f.draw(root, sheet),
-            Drawn::Finals(f) => f.draw(root, sheet),
-            Drawn::Overoptimization(f) => f.draw(root, sheet),
-            Drawn::Sweep(f) => f.draw(root, sheet),
-            Drawn::Heatmap(f) => f.draw(root, sheet),
-            Drawn::Refined(f) => f.draw(root, sheet),
-            Drawn::EdgePosition(f) => f.draw(root, sheet),
-        }
-    }
-}
-
 /// Every figure of a run's data, in the order they are drawn, and why any were left out: the
 /// core figures and those the experiment `declared`. `heatmaps` names the metrics of a two-axis
 /// sweep's heatmaps (default: the declared ones, else hidden objection).
@@ -201,7 +207,7 @@ pub fn figures<'a>(
     if let Some(why) = data.nothing_to("draw") {
         anyhow::bail!(why);
     }
-    let mut drawn = Vec::new();
+    let mut drawn: Vec<Drawn<'a>> = Vec::new();
     let mut skipped = Vec::new();
     if data.labels.len() > MAX_LINES {
         skipped.push(format!(
@@ -209,16 +215,9 @@ pub fn figures<'a>(
             data.labels.len()
         ));
     } else {
-        drawn.push(Drawn::Headline(figures::Headline { data }));
-        drawn.push(Drawn::Outcomes(figures::Outcomes { data }));
-        drawn.push(Drawn::Diagnostics(figures::Diagnostics { data }));
-        for spec in declared
-            .figures
-            .iter()
-            .filter(|s| s.kind != FigureKind::Overoptimization)
-        {
-            drawn.push(Drawn::Custom(custom::Custom { data, spec }));
-        }
+        drawn.push(Box::new(figures::Headline { data }));
+        drawn.push(Box::new(figures::Outcomes { data }));
+        drawn.push(Box::new(figures::Diagnostics { data }));
     }
     if data.labels.len() > strip::MAX_GROUPS {
         skipped.push(format!(
@@ -227,29 +226,21 @@ pub fn figures<'a>(
             strip::MAX_GROUPS
         ));
     } else {
-        drawn.push(Drawn::Finals(strip::Finals { data }));
+        drawn.push(Box::new(strip::Finals { data }));
     }
-    // One panel per group, so drawn however many groups there are.
-    for spec in declared
-        .figures
-        .iter()
-        .filter(|s| s.kind == FigureKind::Overoptimization)
-    {
-        let groups = crate::results::overoptimization::curves(data);
-        if groups.is_empty() {
-            skipped.push(format!("`{}`: no group recorded a learned reward", spec.name));
-            continue;
+    // The experiment's own figures, each by its kind (`kinds.rs`).
+    for spec in &declared.figures {
+        if spec.kind.lines() && data.labels.len() > MAX_LINES {
+            continue; // said once above
         }
-        drawn.push(Drawn::Overoptimization(overoptimization::Overoptimization {
-            data,
-            name: &spec.name,
-            title: &spec.title,
-            groups,
-        }));
+        match spec.kind.figures(data, spec) {
+            Ok(figures) => drawn.extend(figures),
+            Err(why) => skipped.push(why),
+        }
     }
     match data.experiment.sweep.len() {
         0 => {}
-        1 => drawn.push(Drawn::Sweep(sweep::SweepLines { data })),
+        1 => drawn.push(Box::new(sweep::SweepLines { data })),
         2 => {
             let default = [DEFAULT_HEATMAP_METRIC.to_string()];
             let metrics = [heatmaps, &declared.heatmaps, &default]
@@ -266,16 +257,16 @@ pub fn figures<'a>(
                         .all(|g| g.sweep.iter().all(|v| v.parse::<f64>().is_ok())) =>
                 {
                     for m in metrics {
-                        drawn.push(Drawn::Refined(edge::RefinedHeatmap::finals(data, m)));
+                        drawn.push(Box::new(edge::RefinedHeatmap::finals(data, m)));
                     }
-                    drawn.push(Drawn::Refined(edge::RefinedHeatmap::over_steps(data, &refine.metric)));
+                    drawn.push(Box::new(edge::RefinedHeatmap::over_steps(data, &refine.metric)));
                     if refine.threshold.is_some() {
-                        drawn.push(Drawn::EdgePosition(edge::EdgePosition::new(data, &refine.metric)));
+                        drawn.push(Box::new(edge::EdgePosition::new(data, &refine.metric)));
                     }
                 }
                 _ => {
                     for m in metrics {
-                        drawn.push(Drawn::Heatmap(sweep::Heatmap::new(data, m)));
+                        drawn.push(Box::new(sweep::Heatmap::new(data, m)));
                     }
                 }
             }
@@ -299,7 +290,7 @@ pub fn draw(
     let (drawn, skipped) = figures(data, declared, heatmaps)?;
     let mut written = Vec::new();
     for figure in &drawn {
-        written.extend(render(figure, dir, sheet)?);
+        written.extend(render(figure.as_ref(), dir, sheet)?);
     }
     if written.is_empty() {
         return Err(Undrawable(skipped.join("; ")).into());

@@ -7,11 +7,14 @@ use plotters::prelude::*;
 
 use super::figures::{describe, seeds_phrase};
 use super::frame::{Entry, Frame, Key};
+use super::spec::FigureSpec;
 use super::style::{FONT, LineKind, caption, chart_on, err};
-use super::{Figure, Sheet};
+use super::{Drawn, Figure, Sheet};
 use crate::metric::REWARD_RATERS;
 use crate::results::RunData;
-use crate::results::overoptimization::{Form, GroupCurves};
+use crate::results::overoptimization::{Form, GroupCurves, curves};
+use crate::reward::RewardConfig;
+use crate::run::RunConfig;
 
 /// The figure: one panel per group with a learned reward.
 pub struct Overoptimization<'a> {
@@ -19,6 +22,41 @@ pub struct Overoptimization<'a> {
     pub name: &'a str,
     pub title: &'a str,
     pub groups: Vec<GroupCurves>,
+}
+
+/// The figure kind `overoptimization`: takes only `name` and `title`, and needs an arm with a
+/// learned reward.
+pub struct Kind;
+
+impl super::kinds::Kind for Kind {
+    // One panel per group, so drawn however many groups there are.
+    const LINES: bool = false;
+
+    fn check<'s>(spec: &'s FigureSpec, arms: &[(&str, &RunConfig)]) -> Result<Vec<&'s String>, String> {
+        if !spec.panels.is_empty() || !spec.x.is_empty() || !spec.metrics.is_empty() {
+            return Err("an `overoptimization` figure takes only `name` and `title`".into());
+        }
+        if !arms.iter().any(|(_, c)| matches!(c.reward, RewardConfig::Learned(_))) {
+            return Err(
+                "an `overoptimization` figure needs an arm with reward.kind = \"learned\" (it plots reward_raters and reward_proxy)"
+                    .into(),
+            );
+        }
+        Ok(Vec::new())
+    }
+
+    fn figures<'a>(data: &'a RunData, spec: &'a FigureSpec) -> Result<Vec<Drawn<'a>>, String> {
+        let groups = curves(data);
+        if groups.is_empty() {
+            return Err(format!("`{}`: no group recorded a learned reward", spec.name));
+        }
+        Ok(vec![Box::new(Overoptimization {
+            data,
+            name: &spec.name,
+            title: &spec.title,
+            groups,
+        })])
+    }
 }
 
 const COLUMNS: usize = 3;

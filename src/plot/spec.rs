@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::kinds::FigureKind;
 use crate::metric::{MetricRef, Scope};
 use crate::run::RunConfig;
-use crate::run::keys::{check_key, setting_value};
 
 /// The figures an experiment declares beside the core ones: its `[[figures]]`, and the metrics
 /// of a two-axis sweep's heatmaps (empty for the default).
@@ -13,20 +13,6 @@ use crate::run::keys::{check_key, setting_value};
 pub struct Declared {
     pub figures: Vec<FigureSpec>,
     pub heatmaps: Vec<String>,
-}
-
-/// How a figure shows its metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FigureKind {
-    /// Metrics against training step: mean, 95% band and seeds per arm, one panel per entry.
-    #[default]
-    Steps,
-    /// Final values against the per-arm value of the setting `x`, one panel per metric.
-    Final,
-    /// The raters' utility and the proxy reward against √KL, over training and best-of-n, with
-    /// Gao et al.'s fits, one panel per arm with a learned reward.
-    Overoptimization,
 }
 
 /// An extra figure of an experiment, drawn by `pressure run` and `pressure plot`.
@@ -37,7 +23,7 @@ pub struct FigureSpec {
     pub name: String,
     /// The figure's title.
     pub title: String,
-    /// `steps` (default), `final`, or `overoptimization`.
+    /// `steps` (default), `final`, or `overoptimization` (the names of `plot::kinds`).
     #[serde(default)]
     pub kind: FigureKind,
     /// `steps` figures: the panels, each with metrics named `scope:metric`.
@@ -99,49 +85,7 @@ impl FigureSpec {
                 "title {t:?}: a title must be text without control characters (newline, tab, NUL)"
             ));
         }
-        let refs: Vec<&String> = match self.kind {
-            FigureKind::Steps => {
-                if self.panels.is_empty() {
-                    return Err("a `steps` figure needs `panels`".into());
-                }
-                for p in &self.panels {
-                    if p.metrics.is_empty() || p.metrics.len() > 3 {
-                        return Err(format!(
-                            "panel \"{}\": `metrics` must name 1 to 3 `scope:metric`",
-                            p.title
-                        ));
-                    }
-                }
-                self.panels.iter().flat_map(|p| &p.metrics).collect()
-            }
-            FigureKind::Final => {
-                if self.metrics.is_empty() {
-                    return Err("a `final` figure needs `metrics`".into());
-                }
-                check_key(&self.x).map_err(|e| format!("`x`: {e}"))?;
-                for (name, config) in arms {
-                    if setting_value(config, &self.x).is_none() {
-                        return Err(format!("`x` = \"{}\" is not a number in arm \"{name}\"", self.x));
-                    }
-                }
-                self.metrics.iter().collect()
-            }
-            FigureKind::Overoptimization => {
-                if !self.panels.is_empty() || !self.x.is_empty() || !self.metrics.is_empty() {
-                    return Err("an `overoptimization` figure takes only `name` and `title`".into());
-                }
-                if !arms
-                    .iter()
-                    .any(|(_, c)| matches!(c.reward, crate::reward::RewardConfig::Learned(_)))
-                {
-                    return Err(
-                        "an `overoptimization` figure needs an arm with reward.kind = \"learned\" (it plots reward_raters and reward_proxy)"
-                            .into(),
-                    );
-                }
-                Vec::new()
-            }
-        };
+        let refs = self.kind.check(self, arms)?;
         for r in &refs {
             MetricRef::parse(r, None)?;
         }

@@ -12,6 +12,8 @@ pub mod learned;
 mod mixture;
 mod principled;
 pub mod raters;
+#[cfg(test)]
+mod toy;
 
 pub use institutional::Institutional;
 pub use learned::{Learned, LearnedReward, RmConfig, Sampling};
@@ -87,29 +89,30 @@ pub trait Kind {
 /// The registry of reward kinds, declared once: each line is a variant of [`RewardConfig`], the
 /// settings type it holds (its own file, implementing [`Kind`], `Default`, `Serialize` and
 /// `Deserialize`) and the name `reward.kind` gives it. Everything else (the names, parsing,
-/// defaults, the table written back, the docs) is derived from this list.
+/// defaults, the table written back, the docs) is derived from this list; an entry ending in
+/// `if CFG` exists only under that `cfg` (a test's toy).
 macro_rules! kinds {
-    ($( $(#[$doc:meta])* $variant:ident($settings:ty) = $name:literal, )+) => {
+    ($( $(#[$doc:meta])* $variant:ident($settings:ty) = $name:literal $(if $cfg:meta)?, )+) => {
         /// A reward model's settings: `reward.kind` names the model, the other keys are its own.
         #[derive(Debug, Clone, PartialEq)]
         pub enum RewardConfig {
-            $( $(#[$doc])* $variant($settings), )+
+            $( $(#[$doc])* $(#[cfg($cfg)])? $variant($settings), )+
         }
 
         impl RewardConfig {
             /// The names `reward.kind` takes, in registry order.
-            pub const KINDS: &[&str] = &[$($name),+];
+            pub const KINDS: &[&str] = &[$( $(#[cfg($cfg)])? $name ),+];
 
             pub fn kind(&self) -> &'static str {
                 match self {
-                    $( RewardConfig::$variant(_) => $name, )+
+                    $( $(#[cfg($cfg)])? RewardConfig::$variant(_) => $name, )+
                 }
             }
 
             /// The default settings of a kind, by name.
             pub fn default_of(kind: &str) -> Option<RewardConfig> {
                 match kind {
-                    $( $name => Some(RewardConfig::$variant(<$settings>::default())), )+
+                    $( $(#[cfg($cfg)])? $name => Some(RewardConfig::$variant(<$settings>::default())), )+
                     _ => None,
                 }
             }
@@ -117,14 +120,14 @@ macro_rules! kinds {
             /// The settings, as every kind answers them.
             fn settings(&self) -> &dyn Kind {
                 match self {
-                    $( RewardConfig::$variant(m) => m, )+
+                    $( $(#[cfg($cfg)])? RewardConfig::$variant(m) => m, )+
                 }
             }
 
             /// The settings' own keys as a table (without `kind`).
             fn fields(&self) -> Table {
                 match self {
-                    $( RewardConfig::$variant(m) => Table::try_from(m), )+
+                    $( $(#[cfg($cfg)])? RewardConfig::$variant(m) => Table::try_from(m), )+
                 }
                 .expect("reward settings serialize")
             }
@@ -132,7 +135,7 @@ macro_rules! kinds {
             /// Reads the settings of the kind named `kind` from its keys; `None` for an unknown kind.
             fn read(kind: &str, value: Value) -> Option<Result<RewardConfig, toml::de::Error>> {
                 match kind {
-                    $( $name => Some(value.try_into().map(RewardConfig::$variant)), )+
+                    $( $(#[cfg($cfg)])? $name => Some(value.try_into().map(RewardConfig::$variant)), )+
                     _ => None,
                 }
             }
@@ -150,6 +153,8 @@ kinds! {
     /// A reward model fit to simulated raters' comparisons (`[raters]`, `[rm]`); its keys are
     /// the raters' tables.
     Learned(Learned) = "learned",
+    /// A test's toy (`reward/toy.rs`), to prove that a file and this line are all a new kind needs.
+    Toy(toy::Toy) = "toy" if test,
 }
 
 impl Default for RewardConfig {

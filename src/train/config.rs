@@ -5,28 +5,53 @@
 use serde::{Deserialize, Serialize};
 
 use super::batch::{MAX_BATCH, judge_count};
-use super::ppo::PpoConfig;
+use super::dpo::Dpo;
+use super::ppo::{Ppo, PpoConfig};
+use super::reinforce::Reinforce;
+use super::step::Update;
 use crate::reward::{Principled, RewardConfig};
 use crate::settings::{InvalidValue, check, idle, non_negative, positive, unit, within};
 
-/// The registry of algorithms, declared once: each line is a variant of [`Algorithm`] and the
-/// name `pressure.algorithm` gives it; its update is its own file in `train/`, built in
-/// `phase::algorithm`. The names (and the demo's choices) are derived from this list.
+/// The registry of algorithms, declared once: each line is a variant of [`Algorithm`], the
+/// name `pressure.algorithm` gives it, the update it trains with (its own file in `train/`,
+/// implementing [`Update`]) and whether it trains on the raters' comparisons rather than on a
+/// reward. The names, parsing, the update a phase runs and the demo's choices are derived from
+/// this list; an entry ending in `if CFG` exists only under that `cfg` (a test's toy).
 macro_rules! algorithms {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )+) => {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal {
+        update: $update:expr,
+        on_comparisons: $comparisons:literal $(,)?
+    } $(if $cfg:meta)?, )+) => {
         /// The RL algorithm of a phase.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
         pub enum Algorithm {
-            $( $(#[$doc])* #[serde(rename = $name)] $variant, )+
+            $( $(#[$doc])* $(#[cfg($cfg)])? #[serde(rename = $name)] $variant, )+
         }
 
         impl Algorithm {
             /// The names `pressure.algorithm` takes, in registry order.
-            pub const NAMES: &[&str] = &[$($name),+];
+            pub const NAMES: &[&str] = &[$( $(#[cfg($cfg)])? $name ),+];
 
             pub fn name(self) -> &'static str {
                 match self {
-                    $( Algorithm::$variant => $name, )+
+                    $( $(#[cfg($cfg)])? Algorithm::$variant => $name, )+
+                }
+            }
+
+            /// The update a phase of this algorithm runs, with PPO's settings where given.
+            pub fn update(self, ppo: Option<&PpoConfig>) -> Box<dyn Update> {
+                match self {
+                    $( $(#[cfg($cfg)])? Algorithm::$variant => {
+                        let build: fn(Option<&PpoConfig>) -> Box<dyn Update> = $update;
+                        build(ppo)
+                    } )+
+                }
+            }
+
+            /// Whether it trains on the raters' comparisons directly rather than on a reward.
+            pub fn on_comparisons(self) -> bool {
+                match self {
+                    $( $(#[cfg($cfg)])? Algorithm::$variant => $comparisons, )+
                 }
             }
         }
@@ -35,20 +60,19 @@ macro_rules! algorithms {
 
 algorithms! {
     /// REINFORCE with a leave-one-out baseline over the batch (`train/reinforce.rs`).
-    Reinforce = "reinforce",
+    Reinforce = "reinforce" { update: |_| Box::new(Reinforce), on_comparisons: false },
     /// PPO-clip with the same leave-one-out advantages (`train/ppo.rs`).
-    Ppo = "ppo",
+    Ppo = "ppo" {
+        update: |ppo| Box::new(Ppo::new(ppo.cloned().unwrap_or_default())),
+        on_comparisons: false,
+    },
     /// Direct preference optimization on the run's comparisons (`train/dpo.rs`).
-    Dpo = "dpo",
+    Dpo = "dpo" { update: |_| Box::new(Dpo::Dpo), on_comparisons: true },
     /// Identity preference optimization: DPO's squared form (`train/dpo.rs`).
-    Ipo = "ipo",
-}
-
-impl Algorithm {
-    /// Whether it trains on the raters' comparisons directly rather than on a reward.
-    pub fn on_comparisons(self) -> bool {
-        matches!(self, Algorithm::Dpo | Algorithm::Ipo)
-    }
+    Ipo = "ipo" { update: |_| Box::new(Dpo::Ipo), on_comparisons: true },
+    /// A test's toy: REINFORCE without a baseline (`train/toy.rs`), to prove that a line here is
+    /// all a new algorithm needs beside its file.
+    Toy = "toy" { update: |_| Box::new(super::toy::Toy), on_comparisons: false } if test,
 }
 
 /// DPO's and IPO's β when `pressure.dpo_beta` is not given.

@@ -22,6 +22,8 @@ mod reinforce;
 pub mod reward_model;
 mod rollout;
 mod step;
+#[cfg(test)]
+mod toy;
 
 pub use batch::judge_count;
 pub use config::{Algorithm, Contexts, FollowupConfig, PressureConfig};

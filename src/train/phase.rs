@@ -10,9 +10,7 @@ use burn::optim::AdamConfig;
 use super::batch::judge_count;
 use super::comparisons::Comparison;
 use super::config::Algorithm;
-use super::dpo::Dpo;
-use super::ppo::{Ppo, PpoConfig};
-use super::reinforce::Reinforce;
+use super::ppo::PpoConfig;
 use super::step::{Stats, Step, Update};
 use super::{MemberPhase, Population, Preferences, Recorder};
 use crate::metric::{KL, LOSS, REWARD_PRINCIPLED, REWARD_TRAINED, TRAIN};
@@ -60,14 +58,9 @@ pub struct PhaseSettings {
     pub replay: f64,
 }
 
-/// The update of a phase's algorithm (the algorithms are listed in `config::algorithms!`).
+/// The update of a phase's algorithm (the algorithms are registered in `config::algorithms!`).
 fn algorithm(settings: &PhaseSettings) -> Box<dyn Update> {
-    match settings.algorithm {
-        Algorithm::Reinforce => Box::new(Reinforce),
-        Algorithm::Ppo => Box::new(Ppo::new(settings.ppo.clone().unwrap_or_default())),
-        Algorithm::Dpo => Box::new(Dpo::Dpo),
-        Algorithm::Ipo => Box::new(Dpo::Ipo),
-    }
+    settings.algorithm.update(settings.ppo.as_ref())
 }
 
 /// What a member's phase is scored by: its reward model (a learned one once fit), with the

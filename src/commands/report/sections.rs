@@ -234,8 +234,7 @@ pub fn figures(data: &RunData, declared: &Declared) -> anyhow::Result<String> {
     let (drawn, skipped) = crate::plot::figures(data, declared, &[])?;
     let mut out = String::new();
     for figure in &drawn {
-        use crate::plot::Figure;
-        let svg = crate::plot::svg(figure, &sheet)?;
+        let svg = crate::plot::svg(figure.as_ref(), &sheet)?;
         // Inline SVG needs no namespace, and the report holds no address.
         let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
         out.push_str(&format!(
