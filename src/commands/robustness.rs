@@ -102,6 +102,9 @@ struct Part {
     perturbations: Vec<String>,
 }
 
+/// `pressure robustness`: trains the experiment under each perturbation (one folder for the
+/// settings, one per other backend), checks every claim in each, and writes the table, its JSON
+/// and the two figures.
 pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
     let (text, path) = source(&args.experiment)?;
     let base = Experiment::parse(&text, &path, &[])?;
@@ -115,26 +118,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         "--seeds {}: must be at least 1",
         args.seeds
     );
-    let perturbations = match &args.perturb {
-        Some(file) => robustness::load(file)?,
-        None => {
-            // A default perturbation this experiment already has (or sets in every arm) would
-            // train the baseline twice and read as robust: it is left out, and said so.
-            let mut kept = Vec::new();
-            for p in robustness::defaults(base.backend) {
-                if p.backend.is_none() && robustness::changes_nothing(&text, &path, &p)? {
-                    crate::note!(
-                        "perturbation `{}`: changes nothing in {}'s runs; left out",
-                        p.name,
-                        base.name
-                    );
-                } else {
-                    kept.push(p);
-                }
-            }
-            kept
-        }
-    };
+    let perturbations = perturbations(args, &base, &text, &path)?;
     let out = args
         .out
         .clone()
@@ -143,8 +127,58 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
     if let Some(plots) = &args.plots {
         crate::records::target::output_folder(plots, "--plots", &[]).map_err(anyhow::Error::msg)?;
     }
+    let parts = parts(args, &base, &text, &path, &perturbations, &out)?;
+    if !args.allow_large && !args.dry_run {
+        check_budget(args, &base, &parts)?;
+    }
+    let failed = train(args, &parts, &out)?;
+    if args.dry_run || args.shard.is_some() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (rows, datas) = verdicts(&base, &parts)?;
+    write_tables(args, &base, &perturbations, &rows, &out)?;
+    draw(args, &base, &rows, &datas, &out)?;
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
 
-    // The settings perturbations in one experiment; each other backend in one of its own.
+/// The perturbations asked for: `--perturb`'s file, or the defaults less those that change
+/// nothing in this experiment.
+fn perturbations(
+    args: &RobustnessArgs,
+    base: &Experiment,
+    text: &str,
+    path: &Path,
+) -> anyhow::Result<Vec<Perturbation>> {
+    let Some(file) = &args.perturb else {
+        // A default perturbation this experiment already has (or sets in every arm) would
+        // train the baseline twice and read as robust: it is left out, and said so.
+        let mut kept = Vec::new();
+        for p in robustness::defaults(base.backend) {
+            if p.backend.is_none() && robustness::changes_nothing(text, path, &p)? {
+                crate::note!(
+                    "perturbation `{}`: changes nothing in {}'s runs; left out",
+                    p.name,
+                    base.name
+                );
+            } else {
+                kept.push(p);
+            }
+        }
+        return Ok(kept);
+    };
+    Ok(robustness::load(file)?)
+}
+
+/// The folders of the check with their experiment files: the settings perturbations in one;
+/// each other backend in one of its own.
+fn parts(
+    args: &RobustnessArgs,
+    base: &Experiment,
+    text: &str,
+    path: &Path,
+    perturbations: &[Perturbation],
+    out: &Path,
+) -> anyhow::Result<Vec<(Part, String)>> {
     let settings: Vec<Perturbation> = perturbations.iter().filter(|p| p.backend.is_none()).cloned().collect();
     let mut parts = vec![(
         Part {
@@ -154,8 +188,8 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
         },
         robustness::combined(
-            &text,
-            &path,
+            text,
+            path,
             &settings,
             BASELINE,
             &format!("{}_robustness", base.name),
@@ -171,8 +205,8 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
                 perturbations: vec![p.name.clone()],
             },
             robustness::combined(
-                &text,
-                &path,
+                text,
+                path,
                 &[],
                 &p.name,
                 &format!("{}_robustness_{}", base.name, backend.name()),
@@ -181,42 +215,47 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             )?,
         ));
     }
-    // One budget for the whole check, before any folder is written: the runs this call would
-    // train (its shard, less those done) in every folder; the folders train one after another,
-    // so their hours add up and their memory does not.
-    if !args.allow_large && !args.dry_run {
-        use crate::experiment::budget::{self, Estimate};
-        let shard = args.shard.as_deref().map(crate::experiment::Shard::parse).transpose()?;
-        let jobs = args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let mut total = Estimate {
-            seed_steps: 0.0,
-            hours: 0.0,
-            memory_gib: 0.0,
-        };
-        for (part, toml) in &parts {
-            let e = Experiment::parse(toml, &part.folder.with_extension("toml"), &[])?;
-            let list = crate::experiment::runner::run_list(&e, &part.folder, shard);
-            let todo: Vec<_> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
-            let part = budget::estimate(&todo, jobs);
-            total.seed_steps += part.seed_steps;
-            total.hours += part.hours;
-            total.memory_gib = total.memory_gib.max(part.memory_gib);
-        }
-        budget::check(&total, budget::machine_memory_gib().unwrap_or(8.0))
-            .map_err(|e| anyhow::anyhow!("robustness of {}: {e}", base.name))?;
+    Ok(parts)
+}
+
+/// One budget for the whole check, before any folder is written: the runs this call would
+/// train (its shard, less those done) in every folder; the folders train one after another,
+/// so their hours add up and their memory does not.
+fn check_budget(args: &RobustnessArgs, base: &Experiment, parts: &[(Part, String)]) -> anyhow::Result<()> {
+    use crate::experiment::budget::{self, Estimate};
+    let shard = args.shard.as_deref().map(crate::experiment::Shard::parse).transpose()?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut total = Estimate {
+        seed_steps: 0.0,
+        hours: 0.0,
+        memory_gib: 0.0,
+    };
+    for (part, toml) in parts {
+        let e = Experiment::parse(toml, &part.folder.with_extension("toml"), &[])?;
+        let list = crate::experiment::runner::run_list(&e, &part.folder, shard);
+        let todo: Vec<_> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
+        let part = budget::estimate(&todo, jobs);
+        total.seed_steps += part.seed_steps;
+        total.hours += part.hours;
+        total.memory_gib = total.memory_gib.max(part.memory_gib);
     }
-    // A dry run writes nothing into the output folder: its experiment files go to a scratch
-    // folder removed when it ends.
+    budget::check(&total, budget::machine_memory_gib().unwrap_or(8.0))
+        .map_err(|e| anyhow::anyhow!("robustness of {}: {e}", base.name))
+}
+
+/// Trains every folder with `pressure run`; true if any run failed. A dry run writes nothing
+/// into the output folder: its experiment files go to a scratch folder removed when it ends.
+fn train(args: &RobustnessArgs, parts: &[(Part, String)], out: &Path) -> anyhow::Result<bool> {
     let scratch = if args.dry_run {
         Some(scratch_dir()?)
     } else {
-        std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
+        std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
         None
     };
     let mut failed = false;
-    for (part, toml) in &parts {
+    for (part, toml) in parts {
         let file = match &scratch {
             Some(dir) => dir
                 .path
@@ -249,25 +288,40 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         })?;
         failed |= code != ExitCode::SUCCESS;
     }
-    if args.dry_run || args.shard.is_some() {
-        return Ok(ExitCode::SUCCESS);
-    }
+    Ok(failed)
+}
 
-    // Every claim under every perturbation.
-    let mut rows: Vec<(Claim, Vec<(String, Verdict)>)> = base.claims.iter().map(|c| (c.clone(), Vec::new())).collect();
-    let mut datas: Vec<(Vec<String>, Experiment, RunData)> = Vec::new();
-    for (part, _) in &parts {
+/// Each claim's verdict under each perturbation, and each folder's data.
+type Rows = Vec<(Claim, Vec<(String, Verdict)>)>;
+type Datas = Vec<(Vec<String>, Experiment, RunData)>;
+
+/// Every claim under every perturbation.
+fn verdicts(base: &Experiment, parts: &[(Part, String)]) -> anyhow::Result<(Rows, Datas)> {
+    let mut rows: Rows = base.claims.iter().map(|c| (c.clone(), Vec::new())).collect();
+    let mut datas: Datas = Vec::new();
+    for (part, _) in parts {
         let experiment = folder::experiment(&part.folder)?;
         let data = folder::load_data(&part.folder)?;
         for name in &part.perturbations {
             for (claim, verdicts) in rows.iter_mut() {
-                let relabelled = robustness::relabel(claim, &base, name, &experiment);
+                let relabelled = robustness::relabel(claim, base, name, &experiment);
                 verdicts.push((name.clone(), check(&relabelled, &data)));
             }
         }
         datas.push((part.perturbations.clone(), experiment, data));
     }
-    let mut table = markdown(&rows);
+    Ok((rows, datas))
+}
+
+/// Prints the table and writes it as `robustness.md` and `robustness.json` in `out`.
+fn write_tables(
+    args: &RobustnessArgs,
+    base: &Experiment,
+    perturbations: &[Perturbation],
+    rows: &Rows,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let mut table = markdown(rows);
     table.push_str(&format!(
         "\nPerturbations of the base configuration ({} seeds each): {}.\n",
         args.seeds,
@@ -309,11 +363,16 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
     write_atomic(&path_json, serde_json::to_string_pretty(&json)?.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: {e}", path_json.display()))?;
 
+    Ok(())
+}
+
+/// The specification curve of the claims and the outcome mix under each perturbation.
+fn draw(args: &RobustnessArgs, base: &Experiment, rows: &Rows, datas: &Datas, out: &Path) -> anyhow::Result<()> {
     let home = Path::new("runs").join(format!("{}_robustness", base.name));
     let plots = args
         .plots
         .clone()
-        .unwrap_or_else(|| super::default_plots_beside(&out, &home, &base.name));
+        .unwrap_or_else(|| super::default_plots_beside(out, &home, &base.name));
     let subtitle = format!(
         "`{}` at {} seeds per arm and perturbation; a perturbation changes the base configuration only, not what an arm or the sweep sets (robustness.md beside the data lists each)",
         base.name, args.seeds
@@ -331,7 +390,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         name: "robustness_outcomes",
         title: format!("{}: the final outcome mix under each perturbation", base.name),
         subtitle,
-        groups: mix_groups(&base, &rows, &datas),
+        groups: mix_groups(base, rows, datas),
     };
     written.extend(render(&mix, &plots, &Sheet::new(FigureSize::Screen))?);
     crate::note!(
@@ -342,7 +401,7 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(())
 }
 
 /// The claims × perturbations table: ✓ or ✗ with the effect.

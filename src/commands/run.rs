@@ -143,38 +143,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     args.figures.check()?;
     let mut experiment = experiment(&args)?;
-    if let Some(j) = args.jobs {
-        anyhow::ensure!(j >= 1, "--jobs {j}: must be at least 1");
-    }
-    if let Some(p) = args.population {
-        anyhow::ensure!(p >= 1, "--population {p}: must be at least 1");
-    }
-    check_heatmaps_apply(&experiment, &args.figures.metric)?;
-    for o in args.what.set.iter().filter_map(|s| Override::parse(s).ok()) {
-        let arms: Vec<&str> = experiment
-            .arms
-            .iter()
-            .filter(|a| a.sets.contains(&o.key))
-            .map(|a| a.name.as_str())
-            .collect();
-        if !arms.is_empty() {
-            crate::note!(
-                "--set {}={}: replaces the value of arms \"{}\"",
-                o.key,
-                o.value,
-                arms.join("\", \"")
-            );
-        }
-    }
-    if let Some(s) = shard {
-        let n = crate::experiment::expand(&experiment).len();
-        anyhow::ensure!(
-            !s.range(n).is_empty(),
-            "--shard {}: selects no run of the {n} in the run list; use at most {n} shards",
-            s.label()
-        );
-    }
-    let out = args.out.unwrap_or_else(|| Path::new("runs").join(&experiment.name));
+    check_flags(&args, &experiment, shard)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("runs").join(&experiment.name));
     crate::records::target::output_folder(&out, "--out", &[]).map_err(anyhow::Error::msg)?;
     args.figures.check_folder(&out)?;
     // A round needs every result of the rounds before it: a shard trains its slice of the grid,
@@ -196,16 +169,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return dry_run(&experiment, &out, shard);
     }
-    // More threads than cores cannot be used: cap the pool and say so.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let jobs = match args.jobs {
-        Some(j) if j > cores => {
-            crate::note!("--jobs {j}: capped at {cores}, the cores of this machine");
-            cores
-        }
-        Some(j) => j,
-        None => cores,
-    };
+    let jobs = jobs(args.jobs);
     let options = RunOptions {
         jobs,
         population: args.population,
@@ -216,56 +180,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         constitutions: Some(Arc::new(Constitutions::for_command(args.no_cache))),
         command: Some(crate::records::command_line(std::env::args())),
     };
-    // What cannot fit is refused before anything is written; a long estimate is said once.
-    let said = std::cell::Cell::new(false);
-    let fits = |experiment: &Experiment| -> anyhow::Result<()> {
-        let todo: Vec<_> = run_list(experiment, &out, shard)
-            .into_iter()
-            .filter(|(_, done)| !done)
-            .map(|(r, _)| r)
-            .collect();
-        let mut estimate = budget::estimate(&todo.iter().collect::<Vec<_>>(), jobs);
-        // Refinement's rounds add up to `budget` points, each as costly as a point of the grid.
-        if let Some(r) = experiment.refine.as_ref().filter(|_| refining) {
-            let points = experiment.grid().len().max(1) as f64;
-            let left = r.budget.saturating_sub(experiment.refined.len()) as f64;
-            estimate = estimate.with_more_runs(1.0 + left / points);
-        }
-        if !args.allow_large {
-            let memory = budget::machine_memory_gib().unwrap_or(8.0);
-            budget::check(&estimate, memory).map_err(|e| anyhow::anyhow!("{}: {e}", experiment.name))?;
-        }
-        if estimate.hours > budget::SAY_HOURS && !said.replace(true) {
-            crate::note!("{}: {}", experiment.name, budget::describe(&estimate));
-        }
-        Ok(())
+    let budget = Budget {
+        out: &out,
+        shard,
+        jobs,
+        refining,
+        allow_large: args.allow_large,
+        said: std::cell::Cell::new(false),
     };
-    fits(&experiment)?;
+    budget.fits(&experiment)?;
     // A figure folder that cannot be made is found before training, not after.
     let plots = args.figures.folder_for(&out, &experiment.name);
     if let Some(dir) = &plots {
         std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the figure folder", dir.display()))?;
     }
-    let train = |experiment: &Experiment| -> anyhow::Result<RunReport> {
-        fits(experiment)?;
-        let report = run_experiment(experiment, &options)?;
-        say(&report, &out, refining);
-        Ok(report)
-    };
-    let report = if refining {
-        let mut last: Option<RunReport> = None;
-        let mut round = |e: &Experiment| -> anyhow::Result<bool> {
-            let report = train(e)?;
-            let all = report.manifest.runs.iter().all(|r| r.status == Status::Completed);
-            last = Some(report);
-            Ok(all)
-        };
-        let (_, log) = rounds::refine(&experiment, &out, Some(&mut round))?;
-        say_rounds(&log, false);
-        last.expect("refinement runs the experiment at least once")
-    } else {
-        train(&experiment)?
-    };
+    let report = train(&experiment, &options, &budget)?;
     let drawn = plots.is_none_or(|dir| draw_after(&out, &dir, &args.figures.metric, &args.figures.sheet()));
     let unfinished = report
         .manifest
@@ -283,6 +212,116 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Refuses `--jobs 0`, `--population 0`, heatmap metrics that draw nothing and a shard that
+/// selects no run; says which arms a `--set` overrides.
+fn check_flags(args: &RunArgs, experiment: &Experiment, shard: Option<Shard>) -> anyhow::Result<()> {
+    if let Some(j) = args.jobs {
+        anyhow::ensure!(j >= 1, "--jobs {j}: must be at least 1");
+    }
+    if let Some(p) = args.population {
+        anyhow::ensure!(p >= 1, "--population {p}: must be at least 1");
+    }
+    check_heatmaps_apply(experiment, &args.figures.metric)?;
+    for o in args.what.set.iter().filter_map(|s| Override::parse(s).ok()) {
+        let arms: Vec<&str> = experiment
+            .arms
+            .iter()
+            .filter(|a| a.sets.contains(&o.key))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !arms.is_empty() {
+            crate::note!(
+                "--set {}={}: replaces the value of arms \"{}\"",
+                o.key,
+                o.value,
+                arms.join("\", \"")
+            );
+        }
+    }
+    if let Some(s) = shard {
+        let n = crate::experiment::expand(experiment).len();
+        anyhow::ensure!(
+            !s.range(n).is_empty(),
+            "--shard {}: selects no run of the {n} in the run list; use at most {n} shards",
+            s.label()
+        );
+    }
+    Ok(())
+}
+
+/// The threads to train with: `--jobs`, or every core; more threads than cores cannot be used,
+/// so the pool is capped, and that is said.
+fn jobs(asked: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match asked {
+        Some(j) if j > cores => {
+            crate::note!("--jobs {j}: capped at {cores}, the cores of this machine");
+            cores
+        }
+        Some(j) => j,
+        None => cores,
+    }
+}
+
+/// What a call may train: what cannot fit is refused before anything is written; a long
+/// estimate is said once.
+struct Budget<'a> {
+    out: &'a Path,
+    shard: Option<Shard>,
+    jobs: usize,
+    refining: bool,
+    allow_large: bool,
+    said: std::cell::Cell<bool>,
+}
+
+impl Budget<'_> {
+    fn fits(&self, experiment: &Experiment) -> anyhow::Result<()> {
+        let todo: Vec<_> = run_list(experiment, self.out, self.shard)
+            .into_iter()
+            .filter(|(_, done)| !done)
+            .map(|(r, _)| r)
+            .collect();
+        let mut estimate = budget::estimate(&todo.iter().collect::<Vec<_>>(), self.jobs);
+        // Refinement's rounds add up to `budget` points, each as costly as a point of the grid.
+        if let Some(r) = experiment.refine.as_ref().filter(|_| self.refining) {
+            let points = experiment.grid().len().max(1) as f64;
+            let left = r.budget.saturating_sub(experiment.refined.len()) as f64;
+            estimate = estimate.with_more_runs(1.0 + left / points);
+        }
+        if !self.allow_large {
+            let memory = budget::machine_memory_gib().unwrap_or(8.0);
+            budget::check(&estimate, memory).map_err(|e| anyhow::anyhow!("{}: {e}", experiment.name))?;
+        }
+        if estimate.hours > budget::SAY_HOURS && !self.said.replace(true) {
+            crate::note!("{}: {}", experiment.name, budget::describe(&estimate));
+        }
+        Ok(())
+    }
+}
+
+/// Trains the experiment, or each of its refinement rounds in turn; the last round's report.
+fn train(experiment: &Experiment, options: &RunOptions, budget: &Budget) -> anyhow::Result<RunReport> {
+    let once = |experiment: &Experiment| -> anyhow::Result<RunReport> {
+        budget.fits(experiment)?;
+        let report = run_experiment(experiment, options)?;
+        say(&report, budget.out, budget.refining);
+        Ok(report)
+    };
+    if !budget.refining {
+        return once(experiment);
+    }
+    let mut last: Option<RunReport> = None;
+    let mut round = |e: &Experiment| -> anyhow::Result<bool> {
+        let report = once(e)?;
+        let all = report.manifest.runs.iter().all(|r| r.status == Status::Completed);
+        last = Some(report);
+        Ok(all)
+    };
+    let (_, log) = rounds::refine(experiment, budget.out, Some(&mut round))?;
+    say_rounds(&log, false);
+    Ok(last.expect("refinement runs the experiment at least once"))
 }
 
 /// `pressure run --dry-run`: one line per run — id, arm, sweep values, seed, done or to do —

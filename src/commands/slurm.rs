@@ -157,8 +157,35 @@ fn task_list(tasks: &[usize]) -> String {
     parts.join(",")
 }
 
-/// `pressure slurm`.
+/// `pressure slurm`: writes the job folder (the array and merge scripts, `job.json`), and with
+/// `--submit` hands them to Slurm.
 pub fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
+    let (mut job, runs, dir) = job(&args)?;
+    if args.submit {
+        let (_, queued) = queue(&job);
+        anyhow::ensure!(
+            queued.is_empty(),
+            "{}: Slurm still holds job {} of this experiment; wait for it (`pressure status {}`) or cancel it with scancel",
+            dir.display(),
+            queued.join(", "),
+            dir.display()
+        );
+    }
+    let (array, merge) = write_scripts(&dir, &job)?;
+    if !args.submit {
+        print_out(&format!(
+            "submit with --submit, or by hand:\n  array=$(sbatch --parsable {})\n  sbatch --dependency=afterany:$array {}\n",
+            records::shell_word(&array.display().to_string()),
+            records::shell_word(&merge.display().to_string())
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    submit(&mut job, &runs, &dir, &array, &merge)
+}
+
+/// The job the arguments describe, with the submissions of the same job already in its
+/// folder; its runs and its folder. Refuses a folder that holds another run list or another cut.
+fn job(args: &SlurmArgs) -> anyhow::Result<(Job, Vec<RunSpec>, PathBuf)> {
     let mut selection = Selection {
         experiment: match Path::new(&args.what.experiment) {
             p if p.is_file() => std::path::absolute(p)?.display().to_string(),
@@ -228,23 +255,19 @@ pub fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         );
         job.submissions = old.submissions;
     }
-    if args.submit {
-        let (_, queued) = queue(&job);
-        anyhow::ensure!(
-            queued.is_empty(),
-            "{}: Slurm still holds job {} of this experiment; wait for it (`pressure status {}`) or cancel it with scancel",
-            dir.display(),
-            queued.join(", "),
-            dir.display()
-        );
-    }
+    Ok((job, runs, dir))
+}
+
+/// Writes the array and merge scripts and `job.json`, says what was written, and returns the
+/// scripts' paths.
+fn write_scripts(dir: &Path, job: &Job) -> anyhow::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(dir.join("logs")).with_context(|| format!("{}: cannot create", dir.display()))?;
     std::fs::create_dir_all(dir.join("shards"))?;
     let array = dir.join("array.sbatch");
     let merge = dir.join("merge.sbatch");
-    write_atomic(&array, job.array_script(&dir).as_bytes())?;
-    write_atomic(&merge, job.merge_script(&dir).as_bytes())?;
-    write_job(&dir, &job)?;
+    write_atomic(&array, job.array_script(dir).as_bytes())?;
+    write_atomic(&merge, job.merge_script(dir).as_bytes())?;
+    write_job(dir, job)?;
     let refine = if job.refine {
         "; the merge job then runs the sweep's refinement rounds"
     } else {
@@ -259,24 +282,21 @@ pub fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         array.display(),
         merge.display(),
         dir.join("job.json").display(),
-        out.display()
+        job.out.display()
     ))?;
-    if !args.submit {
-        print_out(&format!(
-            "submit with --submit, or by hand:\n  array=$(sbatch --parsable {})\n  sbatch --dependency=afterany:$array {}\n",
-            records::shell_word(&array.display().to_string()),
-            records::shell_word(&merge.display().to_string())
-        ))?;
-        return Ok(ExitCode::SUCCESS);
-    }
+    Ok((array, merge))
+}
 
-    let reports = shard_reports(&dir, &runs, job.resources.tasks, &Default::default());
+/// Submits the shards not yet done as an array job, and the merge job after it.
+fn submit(job: &mut Job, runs: &[RunSpec], dir: &Path, array: &Path, merge: &Path) -> anyhow::Result<ExitCode> {
+    let out = job.out.clone();
+    let reports = shard_reports(dir, runs, job.resources.tasks, &Default::default());
     let todo: Vec<usize> = reports
         .iter()
         .filter(|r| r.state != ShardState::Done)
         .map(|r| r.index)
         .collect();
-    if todo.is_empty() && merged(&job) == Some(job.run_ids.len()) && !job.refine {
+    if todo.is_empty() && merged(job) == Some(job.run_ids.len()) && !job.refine {
         print_out(&format!(
             "every shard is done and merged into {}; nothing to submit\n",
             out.display()
@@ -290,17 +310,17 @@ pub fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         if let Some(p) = job.resources.parallel {
             list.push_str(&format!("%{p}"));
         }
-        Some(sbatch(&[&format!("--array={list}")], &array)?)
+        Some(sbatch(&[&format!("--array={list}")], array)?)
     };
     let dependency = array_id.as_ref().map(|id| format!("--dependency=afterany:{id}"));
-    let merge_id = sbatch(&dependency.iter().map(String::as_str).collect::<Vec<_>>(), &merge)?;
+    let merge_id = sbatch(&dependency.iter().map(String::as_str).collect::<Vec<_>>(), merge)?;
     job.submissions.push(crate::experiment::slurm::Submission {
         array: array_id.clone(),
         tasks: todo.clone(),
         merge: merge_id.clone(),
         at: records::now(),
     });
-    write_job(&dir, &job)?;
+    write_job(dir, job)?;
     match &array_id {
         Some(id) => print_out(&format!(
             "submitted array job {id} (tasks {}) and merge job {merge_id} after it; follow with `pressure status {}`\n",

@@ -314,21 +314,10 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     let (settings_changed, older_version) = take_folder(out, &config_text)?;
     let device = experiment.backend.device()?;
 
-    let all_ids: Vec<String> = expand(experiment).into_iter().map(|r| r.id).collect();
-    let foreign = foreign_runs(out, &all_ids.iter().map(String::as_str).collect());
-    let runs = expand(experiment);
-    let range = options.shard.map_or(0..runs.len(), |s| s.range(runs.len()));
-    let mut damaged = Vec::new();
-    let list: Vec<(RunSpec, bool)> = runs[range]
-        .iter()
-        .map(|r| match stored_state(out, r) {
-            Ok(done) => (r.clone(), done),
-            Err(why) => {
-                damaged.push((r.id.clone(), why));
-                (r.clone(), false)
-            }
-        })
-        .collect();
+    let all = expand(experiment);
+    let foreign = foreign_runs(out, &all.iter().map(|r| r.id.as_str()).collect());
+    let range = options.shard.map_or(0..all.len(), |s| s.range(all.len()));
+    let (list, damaged) = stored_states(out, &all[range]);
     let runs: Vec<RunSpec> = list.iter().map(|(r, _)| r.clone()).collect();
     let todo: Vec<&RunSpec> = list.iter().filter(|(_, done)| !done).map(|(r, _)| r).collect();
     // Rows an interrupted run left: they would show as live until the run starts again.
@@ -337,80 +326,9 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
     }
     let reused = list.len() - todo.len();
 
-    // Runs that share a constitution key share one trained constitution model, unless one was
-    // kept from an earlier call or is in the cache.
-    let mut kept: HashMap<String, Result<Constitution, String>> = HashMap::new();
-    for r in &todo {
-        let key = run::constitution_key(r.seed, &r.config);
-        if !kept.contains_key(&key)
-            && let Some(c) = options
-                .constitutions
-                .as_ref()
-                .and_then(|c| c.get(experiment.backend, r.seed, &r.config))
-        {
-            kept.insert(key, Ok(c));
-        }
-    }
-    let key = |i: usize| run::constitution_key(todo[i].seed, &todo[i].config);
-    let plan = schedule::plan(&todo, options.jobs, options.population, |i| kept.contains_key(&key(i)));
-
-    let total: u64 = plan
-        .tasks
-        .iter()
-        .filter(|t| t.kind == Kind::Constitution)
-        .flat_map(|t| &t.members)
-        .map(|&i| todo[i].config.constitution.steps as u64)
-        .sum::<u64>()
-        + todo.iter().map(|r| rl_steps(&r.config)).sum::<u64>();
-    let progress = progress_bar(options, &experiment.name, total, todo.len());
-
     let started = records::now();
     let clock = Instant::now();
-    // No more threads than there are tasks.
-    let threads = options.jobs.min(plan.tasks.len()).max(1);
-    // With one population per thread, the largest sets the wall time: threads with smaller
-    // ones give way to it when something else (a browser, say) wants a core.
-    let sizes: Vec<usize> = plan
-        .tasks
-        .iter()
-        .filter(|t| t.kind == Kind::Pressure)
-        .map(|t| t.members.len())
-        .collect();
-    let largest = sizes.iter().copied().max().unwrap_or(0);
-    let one_each = sizes.len() <= threads;
-    let constitutions = std::sync::Mutex::new(kept);
-    let store = options.constitutions.as_deref().map(|s| (s, experiment.backend));
-    let trained: Vec<RunRecord> = schedule::execute(&plan, threads, |t| {
-        let task = &plan.tasks[t];
-        let specs: Vec<&RunSpec> = task.members.iter().map(|&i| todo[i]).collect();
-        match task.kind {
-            Kind::Constitution => {
-                let trained = train_and_keep(&specs, &device, &progress, store);
-                constitutions.lock().unwrap_or_else(|e| e.into_inner()).extend(trained);
-                Vec::new()
-            }
-            Kind::Pressure => {
-                if one_each && specs.len() < largest {
-                    schedule::give_way();
-                }
-                let theirs: Vec<Result<Constitution, String>> = {
-                    let map = constitutions.lock().unwrap_or_else(|e| e.into_inner());
-                    specs
-                        .iter()
-                        .map(|r| map[&run::constitution_key(r.seed, &r.config)].clone())
-                        .collect()
-                };
-                let refs: Vec<Result<&Constitution, String>> =
-                    theirs.iter().map(|c| c.as_ref().map_err(Clone::clone)).collect();
-                train_population(&specs, &refs, &device, out, &progress, options.watch.as_deref())
-            }
-        }
-    })
-    .into_iter()
-    .flatten()
-    .collect();
-    progress.finish_and_clear();
-
+    let trained = train(experiment, options, &todo, &device);
     let run_records: Vec<RunRecord> = runs
         .iter()
         .map(|run| {
@@ -463,4 +381,99 @@ pub fn run_experiment(experiment: &Experiment, options: &RunOptions) -> anyhow::
         older_version,
         damaged,
     })
+}
+
+/// Each run with whether it is completed in its folder.
+type Stored = Vec<(RunSpec, bool)>;
+
+/// Each run with whether it is completed in `out`, and the runs whose stored files are
+/// damaged (trained again), with why.
+fn stored_states(out: &Path, runs: &[RunSpec]) -> (Stored, Vec<(String, String)>) {
+    let mut damaged = Vec::new();
+    let list = runs
+        .iter()
+        .map(|r| match stored_state(out, r) {
+            Ok(done) => (r.clone(), done),
+            Err(why) => {
+                damaged.push((r.id.clone(), why));
+                (r.clone(), false)
+            }
+        })
+        .collect();
+    (list, damaged)
+}
+
+/// Trains the runs to do as the schedule plans them: constitutions (each once per key, unless
+/// kept from an earlier call or in the cache), then populations as soon as theirs exist.
+fn train(experiment: &Experiment, options: &RunOptions, todo: &[&RunSpec], device: &Device) -> Vec<RunRecord> {
+    let mut kept: HashMap<String, Result<Constitution, String>> = HashMap::new();
+    for r in todo {
+        let key = run::constitution_key(r.seed, &r.config);
+        if !kept.contains_key(&key)
+            && let Some(c) = options
+                .constitutions
+                .as_ref()
+                .and_then(|c| c.get(experiment.backend, r.seed, &r.config))
+        {
+            kept.insert(key, Ok(c));
+        }
+    }
+    let key = |i: usize| run::constitution_key(todo[i].seed, &todo[i].config);
+    let plan = schedule::plan(todo, options.jobs, options.population, |i| kept.contains_key(&key(i)));
+
+    let total: u64 = plan
+        .tasks
+        .iter()
+        .filter(|t| t.kind == Kind::Constitution)
+        .flat_map(|t| &t.members)
+        .map(|&i| todo[i].config.constitution.steps as u64)
+        .sum::<u64>()
+        + todo.iter().map(|r| rl_steps(&r.config)).sum::<u64>();
+    let progress = progress_bar(options, &experiment.name, total, todo.len());
+
+    // No more threads than there are tasks.
+    let threads = options.jobs.min(plan.tasks.len()).max(1);
+    // With one population per thread, the largest sets the wall time: threads with smaller
+    // ones give way to it when something else (a browser, say) wants a core.
+    let sizes: Vec<usize> = plan
+        .tasks
+        .iter()
+        .filter(|t| t.kind == Kind::Pressure)
+        .map(|t| t.members.len())
+        .collect();
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    let one_each = sizes.len() <= threads;
+    let constitutions = std::sync::Mutex::new(kept);
+    let store = options.constitutions.as_deref().map(|s| (s, experiment.backend));
+    let trained = schedule::execute(&plan, threads, |t| {
+        let task = &plan.tasks[t];
+        let specs: Vec<&RunSpec> = task.members.iter().map(|&i| todo[i]).collect();
+        match task.kind {
+            Kind::Constitution => {
+                let trained = train_and_keep(&specs, device, &progress, store);
+                constitutions.lock().unwrap_or_else(|e| e.into_inner()).extend(trained);
+                Vec::new()
+            }
+            Kind::Pressure => {
+                if one_each && specs.len() < largest {
+                    schedule::give_way();
+                }
+                let theirs: Vec<Result<Constitution, String>> = {
+                    let map = constitutions.lock().unwrap_or_else(|e| e.into_inner());
+                    specs
+                        .iter()
+                        .map(|r| map[&run::constitution_key(r.seed, &r.config)].clone())
+                        .collect()
+                };
+                let refs: Vec<Result<&Constitution, String>> =
+                    theirs.iter().map(|c| c.as_ref().map_err(Clone::clone)).collect();
+                train_population(&specs, &refs, device, &options.out, &progress, options.watch.as_deref())
+            }
+        }
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    progress.finish_and_clear();
+    trained
 }

@@ -97,6 +97,24 @@ fn says_violation(r: Response) -> f32 {
     }
 }
 
+/// Each member's batch of comparisons, drawn from its own stream: `acts` act comparisons,
+/// then `judges` judge comparisons.
+fn batch_of_pairs(step: &mut Step<'_>, acts: usize, judges: usize) -> Vec<Vec<Pair>> {
+    step.members
+        .iter()
+        .zip(step.rngs.iter_mut())
+        .map(|(member, rng)| {
+            let comparisons = member
+                .comparisons
+                .as_deref()
+                .expect("preference optimization's comparisons are drawn before its phase");
+            let mut batch = draw(comparisons, Query::Act, acts, rng);
+            batch.extend(draw(comparisons, Query::Judge, judges, rng));
+            batch
+        })
+        .collect()
+}
+
 impl Update for Dpo {
     fn update(&self, step: &mut Step<'_>) {
         let device = step.population.device.clone();
@@ -105,20 +123,7 @@ impl Update for Dpo {
         let n = step.batch;
 
         // 1. A batch of comparisons per member from its own stream: act comparisons, then judge.
-        let pairs: Vec<Vec<Pair>> = step
-            .members
-            .iter()
-            .zip(step.rngs.iter_mut())
-            .map(|(member, rng)| {
-                let comparisons = member
-                    .comparisons
-                    .as_deref()
-                    .expect("preference optimization's comparisons are drawn before its phase");
-                let mut batch = draw(comparisons, Query::Act, acts, rng);
-                batch.extend(draw(comparisons, Query::Judge, judges, rng));
-                batch
-            })
-            .collect();
+        let pairs = batch_of_pairs(step, acts, judges);
         let samples: Vec<Vec<Sample>> = pairs
             .iter()
             .map(|b| b.iter().map(|pair| pair.sample.clone()).collect())
