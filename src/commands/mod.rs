@@ -169,9 +169,8 @@ fn write_fits(
     declared: &crate::plot::Declared,
     run_dir: &Path,
 ) -> anyhow::Result<Option<PathBuf>> {
-    use crate::plot::kinds::FigureKind;
     use crate::results::overoptimization;
-    if !declared.figures.iter().any(|f| f.kind == FigureKind::Overoptimization) {
+    if !declared.figures.iter().any(|f| f.kind == "overoptimization") {
         return Ok(None);
     }
     let groups = overoptimization::curves(data);

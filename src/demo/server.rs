@@ -2,7 +2,7 @@
 //! scenes and controls, and the API the page trains through.
 //!
 //! ```text
-//! GET  /                 the page (and /demo.js, /demo.css)
+//! GET  /                 the page (and its modules, /main.js and those it imports, and /demo.css)
 //! GET  /api/catalogue    scenes with their presets, controls, limits, metrics, palette (JSON)
 //! GET  /api/check?STATE  the command line of STATE and whether its runs are stored (JSON), or 4xx
 //! POST /api/train?STATE  its training as server-sent events: queued, start, rows, point, done
@@ -41,12 +41,22 @@ use super::live::Message;
 use super::request::{Limits, Refusal, Request, scene_experiment};
 use super::scenes::{SCENES, Scene};
 use crate::experiment::runner::run_list;
-use crate::metric::{DERIVED_METRICS, EVAL_METRICS};
-use crate::plot::ARM_COLORS;
+use crate::metric::{DERIVED_METRICS, EVAL_METRICS, HEADLINE};
+use crate::plot::{ARM_COLORS, OUTCOME_STACK};
 use crate::records::{RunColumns, assemble};
 
 const PAGE: &str = include_str!("../../web/index.html");
-const SCRIPT: &str = include_str!("../../web/demo.js");
+/// The page's modules (`web/main.js` imports the others).
+const SCRIPTS: &[(&str, &str)] = &[
+    ("main.js", include_str!("../../web/main.js")),
+    ("state.js", include_str!("../../web/state.js")),
+    ("controls.js", include_str!("../../web/controls.js")),
+    ("stream.js", include_str!("../../web/stream.js")),
+    ("charts.js", include_str!("../../web/charts.js")),
+    ("hover.js", include_str!("../../web/hover.js")),
+    ("share.js", include_str!("../../web/share.js")),
+    ("browse.js", include_str!("../../web/browse.js")),
+];
 const STYLE: &str = include_str!("../../web/demo.css");
 
 /// What every request of one server shares.
@@ -101,12 +111,14 @@ impl App {
 
 /// The server's routes.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/", get(|| async { asset("text/html; charset=utf-8", PAGE) }))
-        .route(
-            "/demo.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
-        )
+    let mut router = Router::new().route("/", get(|| async { asset("text/html; charset=utf-8", PAGE) }));
+    for &(name, text) in SCRIPTS {
+        router = router.route(
+            &format!("/{name}"),
+            get(move || async move { asset("text/javascript; charset=utf-8", text) }),
+        );
+    }
+    router
         .route("/demo.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
         .route(
             "/api/catalogue",
@@ -348,6 +360,9 @@ fn catalogue(limits: &Limits, browse: Option<&std::path::Path>) -> Value {
         "controls": CONTROLS,
         "limits": { "seeds": limits.seeds, "steps": limits.steps, "trainings": limits.trainings, "waiting": limits.waiting },
         "metrics": metrics,
+        "headline": HEADLINE,
+        // The five silent outcomes, in the figures' order (after refusal and honest objection).
+        "outcomes": OUTCOME_STACK[2..].iter().map(|(name, _, _)| *name).collect::<Vec<_>>(),
         "palette": ARM_COLORS.iter().map(|c| format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)).collect::<Vec<_>>(),
         "browse": browse.map(|b| b.display().to_string()),
     })
@@ -441,13 +456,15 @@ mod tests {
 
     #[test]
     fn the_page_loads_nothing_from_elsewhere_and_weighs_little() {
-        for (name, text) in [("index.html", PAGE), ("demo.js", SCRIPT), ("demo.css", STYLE)] {
+        let files = [("index.html", PAGE), ("demo.css", STYLE)];
+        for &(name, text) in files.iter().chain(SCRIPTS) {
             assert!(!text.contains("https://"), "{name} names an address elsewhere");
             let elsewhere = text.matches("http://").count() - text.matches("http://www.w3.org/2000/svg").count();
             assert_eq!(elsewhere, 0, "{name} names an address elsewhere");
             assert!(!text.contains("@import"), "{name}");
         }
-        let bytes = PAGE.len() + SCRIPT.len() + STYLE.len() + catalogue(&Limits::default(), None).to_string().len();
+        let scripts: usize = SCRIPTS.iter().map(|(_, text)| text.len()).sum();
+        let bytes = PAGE.len() + scripts + STYLE.len() + catalogue(&Limits::default(), None).to_string().len();
         assert!(bytes < 300 * 1024, "the page weighs {bytes} bytes");
     }
 }

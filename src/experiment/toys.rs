@@ -9,7 +9,7 @@ use super::folder::load_drawable;
 use super::runner::{RunOptions, run_experiment};
 use super::spec::Experiment;
 use crate::metric::{REFUSAL, Scope};
-use crate::plot::kinds::FigureKind;
+use crate::plot::kinds;
 use crate::plot::{FigureSize, Sheet};
 use crate::reward::RewardConfig;
 use crate::train::Algorithm;
@@ -53,7 +53,7 @@ fn parse(text: &str) -> Result<Experiment, String> {
 fn the_registries_list_the_toys_and_name_them_in_errors() {
     assert!(RewardConfig::KINDS.contains(&"toy"));
     assert!(Algorithm::NAMES.contains(&"toy"));
-    assert!(FigureKind::NAMES.contains(&"toy"));
+    assert!(kinds::NAMES.contains(&"toy"));
     // An unknown name is refused with the known ones, the toy among them.
     let e = parse(&TOYS.replace("kind = \"toy\"\nbonus", "kind = \"toys\"\nbonus")).unwrap_err();
     assert!(
@@ -62,6 +62,11 @@ fn the_registries_list_the_toys_and_name_them_in_errors() {
     );
     let e = parse(&TOYS.replace("algorithm = \"toy\"", "algorithm = \"toys\"")).unwrap_err();
     assert!(e.contains("reinforce") && e.contains("`toy`"), "{e}");
+    let e = parse(&TOYS.replace("kind = \"toy\"\nmetrics", "kind = \"toys\"\nmetrics")).unwrap_err();
+    assert!(
+        e.contains("not a figure kind") && e.contains("final") && e.contains("toy"),
+        "{e}"
+    );
     // Each toy's own checks run where the registry says.
     let e = parse(&TOYS.replace("bonus = 1.0", "bonus = -1.0")).unwrap_err();
     assert!(e.contains("reward.bonus"), "{e}");

@@ -9,7 +9,7 @@ use super::Drawn;
 use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
 use super::finals::{FinalLine, FinalPanel, draw_final_panel};
 use super::frame::{Entry, Frame, Key};
-use super::kinds::Kind;
+use super::kind::Kind;
 use super::spec::FigureSpec;
 use super::style::{LineKind, Panel, Trace, arm_color, draw_panel};
 use super::{Figure, Sheet};

@@ -7,6 +7,7 @@ mod edge;
 mod figures;
 mod finals;
 mod frame;
+mod kind;
 pub mod kinds;
 pub mod overoptimization;
 mod pdf;
@@ -23,7 +24,7 @@ mod toy;
 pub use crate::stats::{Summary, summarize};
 pub use figures::STACK as OUTCOME_STACK;
 pub use sheet::{FigureSize, Scaled, Sheet};
-pub use spec::{Declared, FigureKind, FigureSpec};
+pub use spec::{Declared, FigureSpec};
 /// The figures' colour-blind-safe palette (Okabe–Ito), one colour per line.
 pub use style::ARM_COLORS;
 
@@ -230,10 +231,10 @@ pub fn figures<'a>(
     }
     // The experiment's own figures, each by its kind (`kinds.rs`).
     for spec in &declared.figures {
-        if spec.kind.lines() && data.labels.len() > MAX_LINES {
+        if kinds::lines(&spec.kind) && data.labels.len() > MAX_LINES {
             continue; // said once above
         }
-        match spec.kind.figures(data, spec) {
+        match kinds::figures(&spec.kind, data, spec) {
             Ok(figures) => drawn.extend(figures),
             Err(why) => skipped.push(why),
         }

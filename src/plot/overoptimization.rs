@@ -28,7 +28,7 @@ pub struct Overoptimization<'a> {
 /// learned reward.
 pub struct Kind;
 
-impl super::kinds::Kind for Kind {
+impl super::kind::Kind for Kind {
     // One panel per group, so drawn however many groups there are.
     const LINES: bool = false;
 

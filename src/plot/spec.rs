@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::kinds::FigureKind;
 use crate::metric::{MetricRef, Scope};
 use crate::run::RunConfig;
 
@@ -23,9 +22,10 @@ pub struct FigureSpec {
     pub name: String,
     /// The figure's title.
     pub title: String,
-    /// `steps` (default), `final`, or `overoptimization` (the names of `plot::kinds`).
-    #[serde(default)]
-    pub kind: FigureKind,
+    /// `steps` (default), `final`, or `overoptimization`: a name in `plot::kinds`, checked by
+    /// [`FigureSpec::validate`].
+    #[serde(default = "steps")]
+    pub kind: String,
     /// `steps` figures: the panels, each with metrics named `scope:metric`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub panels: Vec<PanelSpec>,
@@ -35,6 +35,11 @@ pub struct FigureSpec {
     /// `final` figures: one panel per `scope:metric`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<String>,
+}
+
+/// The default kind.
+fn steps() -> String {
+    "steps".into()
 }
 
 /// A panel of a `steps` figure: up to three metrics of every arm, drawn solid, dashed, dotted.
@@ -62,39 +67,6 @@ pub const BUILT_IN_FIGURES: [&str; 7] = [
 pub const BUILT_IN_PREFIXES: [&str; 3] = ["heatmap_", "edge_steps_", "edge_position_"];
 
 impl FigureSpec {
-    /// Checks the figure against the experiment's arms (their names and configurations).
-    pub fn validate(&self, arms: &[(&str, &RunConfig)]) -> Result<(), String> {
-        let name_ok = !self.name.is_empty()
-            && self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && !BUILT_IN_FIGURES.contains(&self.name.as_str())
-            && !BUILT_IN_PREFIXES.iter().any(|p| self.name.starts_with(p));
-        if !name_ok {
-            return Err(format!(
-                "`name` = \"{}\": must be letters, digits, `_` or `-`, and not a built-in figure's name ({}, {})",
-                self.name,
-                BUILT_IN_FIGURES.join(", "),
-                BUILT_IN_PREFIXES.map(|p| format!("{p}*")).join(", ")
-            ));
-        }
-        let titles = std::iter::once(&self.title).chain(self.panels.iter().map(|p| &p.title));
-        if let Some(t) = titles.into_iter().find(|t| t.chars().any(char::is_control)) {
-            return Err(format!(
-                "title {t:?}: a title must be text without control characters (newline, tab, NUL)"
-            ));
-        }
-        let refs = self.kind.check(self, arms)?;
-        for r in &refs {
-            MetricRef::parse(r, None)?;
-        }
-        match self.empty_scope(arms) {
-            Some(why) => Err(why),
-            None => Ok(()),
-        }
-    }
-
     /// Why the figure would have no data: a metric whose scope is empty in every arm (`framed`
     /// without a frame, `heldout` with every domain trained). `None` when each has some.
     pub fn empty_scope(&self, arms: &[(&str, &RunConfig)]) -> Option<String> {

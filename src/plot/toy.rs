@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::frame::Frame;
-use super::kinds::Kind;
+use super::kind::Kind;
 use super::spec::FigureSpec;
 use super::style::{arm_color, err};
 use super::{Drawn, Figure, Sheet};

@@ -5,17 +5,19 @@
 //! as a table (`robustness.md`, `robustness.json`) and two figures: the specification curve
 //! of each claim and the outcome mix of the arms the claims name.
 
+mod figures;
+mod tables;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::FigureArgs;
 use super::run::{ExperimentArgs, RunArgs};
-use super::{FigureArgs, print_out};
-use crate::experiment::claims::{Claim, Statement, Verdict, check};
+use crate::experiment::claims::{Claim, Verdict, check};
 use crate::experiment::robustness::{self, BASELINE, Perturbation};
 use crate::experiment::shipped;
 use crate::experiment::{Experiment, folder};
-use crate::plot::robustness::{ClaimCurve, Mix, OutcomeMix, Point, SpecificationCurve};
-use crate::plot::{FigureSize, OUTCOME_STACK, Sheet, render};
+use crate::plot::FigureSize;
 use crate::records::write_atomic;
 use crate::results::RunData;
 
@@ -136,8 +138,8 @@ pub fn robustness(args: &RobustnessArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (rows, datas) = verdicts(&base, &parts)?;
-    write_tables(args, &base, &perturbations, &rows, &out)?;
-    draw(args, &base, &rows, &datas, &out)?;
+    tables::write_tables(args, &base, &perturbations, &rows, &out)?;
+    figures::draw(args, &base, &rows, &datas, &out)?;
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -311,220 +313,4 @@ fn verdicts(base: &Experiment, parts: &[(Part, String)]) -> anyhow::Result<(Rows
         datas.push((part.perturbations.clone(), experiment, data));
     }
     Ok((rows, datas))
-}
-
-/// Prints the table and writes it as `robustness.md` and `robustness.json` in `out`.
-fn write_tables(
-    args: &RobustnessArgs,
-    base: &Experiment,
-    perturbations: &[Perturbation],
-    rows: &Rows,
-    out: &Path,
-) -> anyhow::Result<()> {
-    let mut table = markdown(rows);
-    table.push_str(&format!(
-        "\nPerturbations of the base configuration ({} seeds each): {}.\n",
-        args.seeds,
-        perturbations
-            .iter()
-            .map(|p| match p.backend {
-                Some(b) => format!("`{}`: backend {}", p.name, b.name()),
-                None => format!(
-                    "`{}`: {}",
-                    p.name,
-                    p.set
-                        .iter()
-                        .map(|o| format!("{}={}", o.key, o.value))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    ));
-    print_out(&table)?;
-    let md = out.join("robustness.md");
-    write_atomic(&md, table.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", md.display()))?;
-    let json = serde_json::json!({
-        "experiment": base.name,
-        "seeds": args.seeds,
-        "perturbations": perturbations.iter().map(|p| serde_json::json!({
-            "name": p.name,
-            "set": p.set.iter().map(|o| format!("{}={}", o.key, o.value)).collect::<Vec<_>>(),
-            "backend": p.backend.map(|b| b.name()),
-        })).collect::<Vec<_>>(),
-        "claims": rows.iter().map(|(c, v)| serde_json::json!({
-            "name": c.spec.name,
-            "check": c.spec.check,
-            "verdicts": v.iter().map(|(p, v)| serde_json::json!({ "perturbation": p, "verdict": v })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    let path_json = out.join("robustness.json");
-    write_atomic(&path_json, serde_json::to_string_pretty(&json)?.as_bytes())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path_json.display()))?;
-
-    Ok(())
-}
-
-/// The specification curve of the claims and the outcome mix under each perturbation.
-fn draw(args: &RobustnessArgs, base: &Experiment, rows: &Rows, datas: &Datas, out: &Path) -> anyhow::Result<()> {
-    let home = Path::new("runs").join(format!("{}_robustness", base.name));
-    let plots = args
-        .plots
-        .clone()
-        .unwrap_or_else(|| super::default_plots_beside(out, &home, &base.name));
-    let subtitle = format!(
-        "`{}` at {} seeds per arm and perturbation; a perturbation changes the base configuration only, not what an arm or the sweep sets (robustness.md beside the data lists each)",
-        base.name, args.seeds
-    );
-    let curves = SpecificationCurve {
-        name: "robustness_claims",
-        title: format!("{}: each claim's effect under each perturbation", base.name),
-        subtitle: format!(
-            "{subtitle}. Effect: the mean (threshold claims) or the difference of means (Welch), with its 95% interval."
-        ),
-        claims: rows.iter().map(|(c, v)| curve(c, v)).collect(),
-    };
-    let mut written = render(&curves, &plots, &Sheet::new(FigureSize::Screen))?;
-    let mix = OutcomeMix {
-        name: "robustness_outcomes",
-        title: format!("{}: the final outcome mix under each perturbation", base.name),
-        subtitle,
-        groups: mix_groups(base, rows, datas),
-    };
-    written.extend(render(&mix, &plots, &Sheet::new(FigureSize::Screen))?);
-    crate::note!(
-        "figures: {}",
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(())
-}
-
-/// The claims × perturbations table: ✓ or ✗ with the effect.
-fn markdown(rows: &[(Claim, Vec<(String, Verdict)>)]) -> String {
-    let Some((_, first)) = rows.first() else {
-        return String::new();
-    };
-    let names: Vec<&str> = first.iter().map(|(p, _)| p.as_str()).collect();
-    let mut out = format!(
-        "| claim | expected | {} |\n|---|---|{}\n",
-        names.join(" | "),
-        "---|".repeat(names.len())
-    );
-    for (claim, verdicts) in rows {
-        let cells: Vec<String> = verdicts
-            .iter()
-            .map(|(_, v)| {
-                let mark = match v.holds {
-                    Some(true) => "✓",
-                    Some(false) => "✗",
-                    None => "?",
-                };
-                match v.effect {
-                    Some(e) => format!("{mark} {:.3}", e.estimate),
-                    None => mark.to_string(),
-                }
-            })
-            .collect();
-        let expect = match claim.spec.expect {
-            crate::experiment::claims::Expect::Holds => "holds",
-            crate::experiment::claims::Expect::Fails => "fails",
-        };
-        out.push_str(&format!("| {} | {expect} | {} |\n", claim.spec.name, cells.join(" | ")));
-    }
-    out
-}
-
-fn curve(claim: &Claim, verdicts: &[(String, Verdict)]) -> ClaimCurve {
-    let effect = match &claim.statement {
-        Statement::Threshold { value, .. } => value.metric.readable().to_string(),
-        Statement::Compare { left, right, .. } | Statement::Difference { left, right, .. } => {
-            let at = |v: &crate::experiment::claims::ValueRef| match v.at {
-                crate::experiment::claims::At::Final => String::new(),
-                crate::experiment::claims::At::Peak => " (peak)".to_string(),
-                crate::experiment::claims::At::Step(s) => format!(" (step {s})"),
-            };
-            if left.metric == right.metric {
-                format!(
-                    "{}: {}{} − {}{}",
-                    left.metric.readable(),
-                    left.arm,
-                    at(left),
-                    right.arm,
-                    at(right)
-                )
-            } else {
-                format!("{} − {}", left.metric.readable(), right.metric.readable())
-            }
-        }
-    };
-    ClaimCurve {
-        title: format!("{}: {}", claim.spec.name, claim.spec.check),
-        effect,
-        against: verdicts
-            .iter()
-            .find_map(|(_, v)| v.effect.map(|e| e.against))
-            .unwrap_or(0.0),
-        points: verdicts
-            .iter()
-            .map(|(p, v)| {
-                let e = v.effect;
-                Point {
-                    perturbation: p.clone(),
-                    estimate: e.map_or(f64::NAN, |e| e.estimate),
-                    low: e.map_or(f64::NAN, |e| e.low),
-                    high: e.map_or(f64::NAN, |e| e.high),
-                    holds: v.holds,
-                }
-            })
-            .collect(),
-    }
-}
-
-/// The groups the claims name (at most six), each with its final outcome shares under every
-/// perturbation.
-fn mix_groups(
-    base: &Experiment,
-    rows: &[(Claim, Vec<(String, Verdict)>)],
-    datas: &[(Vec<String>, Experiment, RunData)],
-) -> Vec<(String, Vec<Mix>)> {
-    let mut named: Vec<String> = Vec::new();
-    for (claim, _) in rows {
-        for v in claim.statement.values() {
-            if !named.contains(&v.arm) {
-                named.push(v.arm.clone());
-            }
-        }
-    }
-    named.truncate(6);
-    named
-        .into_iter()
-        .map(|group| {
-            let mut mixes = Vec::new();
-            for (names, perturbed, data) in datas {
-                for p in names {
-                    let label = robustness::group_under(base, &group, p, perturbed.arms.len());
-                    let window = data.config_of(&label).map_or(1, |c| c.eval.final_window);
-                    let shares = OUTCOME_STACK
-                        .iter()
-                        .map(|(metric, _, _)| {
-                            data.series(&label, "trained", metric).map_or(f64::NAN, |s| {
-                                let v = crate::stats::finite(&s.finals(window));
-                                v.iter().sum::<f64>() / v.len().max(1) as f64
-                            })
-                        })
-                        .collect();
-                    mixes.push(Mix {
-                        perturbation: p.clone(),
-                        shares,
-                    });
-                }
-            }
-            (group, mixes)
-        })
-        .collect()
 }
