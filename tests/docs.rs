@@ -276,12 +276,86 @@ fn every_shipped_experiment_is_embedded_and_valid() {
 }
 
 #[test]
-fn the_readme_names_every_metric_and_its_commands() {
+fn the_readme_names_its_metrics_and_commands_and_docs_model_every_metric() {
     let readme = include_str!("../README.md");
+    let model = include_str!("../docs/model.md");
     for m in EVAL_METRICS {
-        assert!(readme.contains(&format!("`{}`", m.name)), "README lacks `{}`", m.name);
+        assert!(model.contains(&format!("`{}`", m.name)), "docs/model.md lacks `{}`", m.name);
+    }
+    // The README names what its one screen of the model defines: the headline rates and the
+    // five outcomes of silent compliance.
+    for m in pressure::metric::HEADLINE.iter().chain(pressure::plot::OUTCOME_STACK[2..].iter().map(|(m, _, _)| m)) {
+        assert!(readme.contains(&format!("`{m}`")), "README lacks `{m}`");
     }
     assert!(readme.contains("cargo run --release -- run experiments/pressure.toml"));
     let ci = include_str!("../.ci/run");
     assert!(ci.contains("cargo test --release") && readme.contains("cargo test --release"));
+}
+
+/// The README fits a newcomer's reading (at most 300 lines; the rest is in docs/), and its two
+/// commands come with the times they were measured to take, as numbers, not as promises.
+#[test]
+fn the_readme_is_short_and_says_what_its_commands_take() {
+    let readme = include_str!("../README.md");
+    let lines = readme.lines().count();
+    assert!(lines <= 300, "README.md has {lines} lines; move detail into docs/");
+    let quick = &readme[readme.find("## Quick start").unwrap()..];
+    let quick = &quick[..quick[3..].find("\n## ").unwrap()];
+    let measured = quick.matches(" measured").count();
+    assert!(
+        measured >= 3 && quick.contains(" min ") && quick.contains(" s measured"),
+        "the quick start gives the first build's, the test build's and the tests' measured times"
+    );
+}
+
+/// Every relative link of the README and the pages under docs/ names a file that exists, and
+/// every `#anchor` a heading of the page it points to.
+#[test]
+fn every_link_in_the_readme_and_docs_resolves() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    let anchors = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| {
+                l.trim_start_matches('#')
+                    .trim()
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == '-' || *c == ' ' || *c == '_')
+                    .collect::<String>()
+                    .replace(' ', "-")
+            })
+            .collect()
+    };
+    let mut broken = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("](") {
+            rest = &rest[at + 2..];
+            let Some(end) = rest.find(')') else { break };
+            let target = &rest[..end];
+            if target.starts_with("http") || target.contains(' ') {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let file = if file.is_empty() { page.clone() } else { page.parent().unwrap().join(file) };
+            if !file.exists() {
+                broken.push(format!("{}: {target}", page.display()));
+            } else if !anchor.is_empty() {
+                let there = std::fs::read_to_string(&file).unwrap_or_default();
+                if !anchors(&there).iter().any(|a| a == anchor) {
+                    broken.push(format!("{}: {target} (no such heading)", page.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
