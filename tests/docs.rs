@@ -280,11 +280,18 @@ fn the_readme_names_its_metrics_and_commands_and_docs_model_every_metric() {
     let readme = include_str!("../README.md");
     let model = include_str!("../docs/model.md");
     for m in EVAL_METRICS {
-        assert!(model.contains(&format!("`{}`", m.name)), "docs/model.md lacks `{}`", m.name);
+        assert!(
+            model.contains(&format!("`{}`", m.name)),
+            "docs/model.md lacks `{}`",
+            m.name
+        );
     }
     // The README names what its one screen of the model defines: the headline rates and the
     // five outcomes of silent compliance.
-    for m in pressure::metric::HEADLINE.iter().chain(pressure::plot::OUTCOME_STACK[2..].iter().map(|(m, _, _)| m)) {
+    for m in pressure::metric::HEADLINE
+        .iter()
+        .chain(pressure::plot::OUTCOME_STACK[2..].iter().map(|(m, _, _)| m))
+    {
         assert!(readme.contains(&format!("`{m}`")), "README lacks `{m}`");
     }
     assert!(readme.contains("cargo run --release -- run experiments/pressure.toml"));
@@ -346,7 +353,11 @@ fn every_link_in_the_readme_and_docs_resolves() {
                 continue;
             }
             let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
-            let file = if file.is_empty() { page.clone() } else { page.parent().unwrap().join(file) };
+            let file = if file.is_empty() {
+                page.clone()
+            } else {
+                page.parent().unwrap().join(file)
+            };
             if !file.exists() {
                 broken.push(format!("{}: {target}", page.display()));
             } else if !anchor.is_empty() {

@@ -88,35 +88,7 @@ pub const BLOCKING_THREADS: usize = 4;
 
 /// `pressure demo`: serves the page until interrupted.
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let ip: std::net::IpAddr = args
-        .host
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--host {}: not an IP address, e.g. 127.0.0.1 or 0.0.0.0", args.host))?;
-    for (flag, value) in [
-        ("--max-steps", args.max_steps),
-        ("--max-seeds", args.max_seeds as usize),
-        ("--jobs", args.jobs),
-    ] {
-        anyhow::ensure!(value >= 1, "{flag} {value}: must be 1 or more");
-    }
-    // Each training is a thread sharing the cores: more than the cores cannot be used.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    anyhow::ensure!(
-        args.jobs <= threads,
-        "--jobs {}: must be 1 to {threads}, the cores of this machine",
-        args.jobs
-    );
-    if let Some(dir) = &args.browse {
-        anyhow::ensure!(
-            dir.is_dir(),
-            "{}: {}; the run browser lists the run folders under a folder (e.g. runs/)",
-            dir.display(),
-            if dir.exists() { "not a folder" } else { "no such folder" }
-        );
-    }
-    for name in &args.allow_host {
-        hosts::check_name(name).map_err(anyhow::Error::msg)?;
-    }
+    let (ip, threads) = check(&args)?;
     let limits = request::Limits {
         seeds: args.max_seeds,
         steps: args.max_steps,
@@ -188,6 +160,40 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The address to listen on and the machine's cores, once every flag is checked.
+fn check(args: &DemoArgs) -> anyhow::Result<(std::net::IpAddr, usize)> {
+    let ip: std::net::IpAddr = args
+        .host
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--host {}: not an IP address, e.g. 127.0.0.1 or 0.0.0.0", args.host))?;
+    for (flag, value) in [
+        ("--max-steps", args.max_steps),
+        ("--max-seeds", args.max_seeds as usize),
+        ("--jobs", args.jobs),
+    ] {
+        anyhow::ensure!(value >= 1, "{flag} {value}: must be 1 or more");
+    }
+    // Each training is a thread sharing the cores: more than the cores cannot be used.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    anyhow::ensure!(
+        args.jobs <= threads,
+        "--jobs {}: must be 1 to {threads}, the cores of this machine",
+        args.jobs
+    );
+    if let Some(dir) = &args.browse {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "{}: {}; the run browser lists the run folders under a folder (e.g. runs/)",
+            dir.display(),
+            if dir.exists() { "not a folder" } else { "no such folder" }
+        );
+    }
+    for name in &args.allow_host {
+        hosts::check_name(name).map_err(anyhow::Error::msg)?;
+    }
+    Ok((ip, threads))
 }
 
 /// Opens `url` in the default browser; says so when it cannot.

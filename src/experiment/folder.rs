@@ -158,11 +158,64 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
     if let [one] = dirs {
         return load_data(one);
     }
+    let Folders {
+        folders,
+        origins,
+        mut names,
+        training,
+    } = read_all(dirs, mixed)?;
+    let (pooled, first_in, joins) = pool(&folders);
+    let labels = qualified_labels(&pooled, &first_in, &folders, dirs);
+    let rows = relabelled_rows(folders, &joins, &labels);
+    let pooled: Vec<Group> = pooled
+        .into_iter()
+        .zip(&labels)
+        .map(|((_, group), name)| Group {
+            arm: name.clone(),
+            sweep: Vec::new(),
+            config: group.config,
+        })
+        .collect();
+    names.dedup();
+    let mut name = names.join(" + ");
+    if origins.len() > 1 {
+        let mixed: Vec<String> = origins.iter().map(|(v, b)| format!("{v} on {b}")).collect();
+        name.push_str(&format!(" (mixed: {})", mixed.join(", ")));
+        crate::note!("note: {name}: folders of different versions or backends, read together (--mixed)");
+    }
+    if training {
+        name.push_str(" (still training)");
+    }
+    let header = Header {
+        name,
+        backend: origins.iter().map(|o| o.1.clone()).collect::<Vec<_>>().join("+"),
+        arms: labels,
+        sweep: Vec::new(),
+
+        refine: None,
+        training,
+    };
+    Ok(RunData::new(header, pooled, rows))
+}
+
+/// Folders read together: each one's data, and what tells them apart.
+struct Folders {
+    folders: Vec<Read>,
+    /// The (version, backend) pairs that wrote them, in order of first appearance.
+    origins: Vec<(String, String)>,
+    /// Their experiments' names, in folder order.
+    names: Vec<String>,
+    /// Whether any is still being written.
+    training: bool,
+}
+
+/// Reads the folders in parallel (each is checked and parsed on its own), then takes them in
+/// order; refuses folders of different versions or backends unless `mixed`.
+fn read_all(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<Folders> {
     let mut origins: Vec<(String, String)> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut training = false;
     let mut folders = Vec::new();
-    // Read in parallel (each folder is checked and parsed on its own), then taken in order.
     let reads: Vec<anyhow::Result<Read>> = {
         use rayon::prelude::*;
         dirs.par_iter().map(|dir| read_folder(dir)).collect()
@@ -196,8 +249,25 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         folders.push(read);
     }
 
-    // Each group joins the first group of another folder with its configuration, or starts one
-    // under its own label; `first_in` keeps the groups of one folder apart, even alike.
+    Ok(Folders {
+        folders,
+        origins,
+        names,
+        training,
+    })
+}
+
+/// Pooled groups, each with its label and configuration; the folder each group first came
+/// from; and, per folder, the pooled group each of its labels joined.
+type Pooled = (
+    Vec<(String, Group)>,
+    Vec<usize>,
+    Vec<std::collections::HashMap<String, usize>>,
+);
+
+/// Each group joins the first group of another folder with its configuration, or starts one
+/// under its own label; `first_in` keeps the groups of one folder apart, even alike.
+fn pool(folders: &[Read]) -> Pooled {
     let mut pooled: Vec<(String, Group)> = Vec::new();
     let mut first_in: Vec<usize> = Vec::new();
     let mut joins: Vec<std::collections::HashMap<String, usize>> = Vec::new();
@@ -218,9 +288,18 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
         }
         joins.push(join);
     }
-    // A label held by several pooled groups is qualified in each, by experiment where that tells
-    // them apart, else by folder.
-    let labels: Vec<String> = (0..pooled.len())
+    (pooled, first_in, joins)
+}
+
+/// A label held by several pooled groups is qualified in each, by experiment where that tells
+/// them apart, else by folder.
+fn qualified_labels(
+    pooled: &[(String, Group)],
+    first_in: &[usize],
+    folders: &[Read],
+    dirs: &[std::path::PathBuf],
+) -> Vec<String> {
+    (0..pooled.len())
         .map(|i| {
             let label = &pooled[i].0;
             let sharing: Vec<usize> = (0..pooled.len()).filter(|&j| pooled[j].0 == *label).collect();
@@ -236,9 +315,17 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
                 false => format!("{}:{label}", dirs[first_in[i]].display()),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Every folder's rows, each under its pooled group's label.
+fn relabelled_rows(
+    folders: Vec<Read>,
+    joins: &[std::collections::HashMap<String, usize>],
+    labels: &[String],
+) -> Vec<MetricRecord> {
     let mut rows = Vec::new();
-    for (read, join) in folders.into_iter().zip(&joins) {
+    for (read, join) in folders.into_iter().zip(joins) {
         let axes: Vec<String> = read.experiment.sweep.iter().map(|a| a.key.clone()).collect();
         // A run's rows come together: its group is found once per run.
         let mut last: Option<(String, Vec<String>, Option<usize>)> = None;
@@ -259,33 +346,5 @@ pub fn load_folders(dirs: &[std::path::PathBuf], mixed: bool) -> anyhow::Result<
             }
         }
     }
-    let pooled: Vec<Group> = pooled
-        .into_iter()
-        .zip(&labels)
-        .map(|((_, group), name)| Group {
-            arm: name.clone(),
-            sweep: Vec::new(),
-            config: group.config,
-        })
-        .collect();
-    names.dedup();
-    let mut name = names.join(" + ");
-    if origins.len() > 1 {
-        let mixed: Vec<String> = origins.iter().map(|(v, b)| format!("{v} on {b}")).collect();
-        name.push_str(&format!(" (mixed: {})", mixed.join(", ")));
-        crate::note!("note: {name}: folders of different versions or backends, read together (--mixed)");
-    }
-    if training {
-        name.push_str(" (still training)");
-    }
-    let header = Header {
-        name,
-        backend: origins.iter().map(|o| o.1.clone()).collect::<Vec<_>>().join("+"),
-        arms: labels,
-        sweep: Vec::new(),
-
-        refine: None,
-        training,
-    };
-    Ok(RunData::new(header, pooled, rows))
+    rows
 }

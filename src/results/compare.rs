@@ -81,47 +81,9 @@ pub struct Comparison {
 pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Result<Vec<Comparison>> {
     let scope = request.scope.as_str();
     check_scope(scope)?;
-    // A metric named twice (`refusal,refusal`, or `refusal,trained:refusal` once the scope is
-    // resolved) is compared once: Holm's correction counts the tests actually made.
-    let mut given = Vec::new();
-    let mut metrics: Vec<MetricRef> = Vec::new();
-    for m in chosen_metrics(scope, &request.metrics)? {
-        let r = MetricRef::parse(&m, Some(scope)).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
-        if !metrics.contains(&r) {
-            metrics.push(r);
-            given.push(m);
-        }
-    }
-    let known = || {
-        let quoted: Vec<String> = data.labels.iter().map(|l| format!("`{l}`")).collect();
-        quoted.join(", ")
-    };
-    let control = request.control.trim();
-    if let Some(why) = ambiguous(control, &data.labels) {
-        anyhow::bail!("--control {control}: {why}");
-    }
-    anyhow::ensure!(
-        data.labels.iter().any(|l| l == control),
-        "--control {control}: not an arm of {run}; its arms: {}",
-        known()
-    );
-    let arms = if request.arms.is_empty() {
-        let others: Vec<String> = data.labels.iter().filter(|l| *l != control).cloned().collect();
-        anyhow::ensure!(
-            !others.is_empty(),
-            "--control {control}: {run} has no other arm to compare it with"
-        );
-        others
-    } else {
-        named_labels(&request.arms, &data.labels, run)?
-    };
-    for (i, arm) in arms.iter().enumerate() {
-        anyhow::ensure!(
-            arm != control,
-            "--arms {arm}: is the control; name the arms to compare with it"
-        );
-        anyhow::ensure!(!arms[..i].contains(arm), "--arms {arm}: named twice");
-    }
+    let (given, metrics) = metrics(scope, &request.metrics)?;
+    let (control, arms) = sides(data, run, request)?;
+    let control = control.as_str();
     if let Some(why) = data.nothing_to("compare") {
         anyhow::bail!("{run}: {why}");
     }
@@ -188,6 +150,57 @@ pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Resu
         c.p_holm = p;
     }
     Ok(out)
+}
+
+/// The metrics asked for (or the scope's default ones), each once, with the text that named it:
+/// a metric named twice (`refusal,refusal`, or `refusal,trained:refusal` once the scope is
+/// resolved) is compared once, so that Holm's correction counts the tests actually made.
+fn metrics(scope: &str, asked: &[String]) -> anyhow::Result<(Vec<String>, Vec<MetricRef>)> {
+    let mut given = Vec::new();
+    let mut metrics: Vec<MetricRef> = Vec::new();
+    for m in chosen_metrics(scope, asked)? {
+        let r = MetricRef::parse(&m, Some(scope)).map_err(|e| anyhow::anyhow!("--metric {m}: {e}"))?;
+        if !metrics.contains(&r) {
+            metrics.push(r);
+            given.push(m);
+        }
+    }
+    Ok((given, metrics))
+}
+
+/// The control and the arms compared with it, checked against the data's groups.
+fn sides(data: &RunData, run: &str, request: &Request) -> anyhow::Result<(String, Vec<String>)> {
+    let known = || {
+        let quoted: Vec<String> = data.labels.iter().map(|l| format!("`{l}`")).collect();
+        quoted.join(", ")
+    };
+    let control = request.control.trim();
+    if let Some(why) = ambiguous(control, &data.labels) {
+        anyhow::bail!("--control {control}: {why}");
+    }
+    anyhow::ensure!(
+        data.labels.iter().any(|l| l == control),
+        "--control {control}: not an arm of {run}; its arms: {}",
+        known()
+    );
+    let arms = if request.arms.is_empty() {
+        let others: Vec<String> = data.labels.iter().filter(|l| *l != control).cloned().collect();
+        anyhow::ensure!(
+            !others.is_empty(),
+            "--control {control}: {run} has no other arm to compare it with"
+        );
+        others
+    } else {
+        named_labels(&request.arms, &data.labels, run)?
+    };
+    for (i, arm) in arms.iter().enumerate() {
+        anyhow::ensure!(
+            arm != control,
+            "--arms {arm}: is the control; name the arms to compare with it"
+        );
+        anyhow::ensure!(!arms[..i].contains(arm), "--arms {arm}: named twice");
+    }
+    Ok((control.to_string(), arms))
 }
 
 /// The statistics of one arm's values `a` against the control's `c` (finite, two or more a
