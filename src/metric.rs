@@ -9,7 +9,8 @@ use crate::world::{Domain, Frame, WorldConfig};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Metric {
     pub name: &'static str,
-    /// The range its values can take; `None` for rewards, KL and losses.
+    /// The range its values can take (its upper end may be infinite); `None` for rewards,
+    /// losses and estimates that may fall anywhere.
     pub bounds: Option<(f64, f64)>,
     pub meaning: &'static str,
 }
@@ -112,7 +113,8 @@ pub const EVAL_METRICS: &[Metric] = &[
     },
     Metric {
         name: KL,
-        bounds: None,
+        // A divergence, computed exactly over the three actions: never below 0.
+        bounds: Some((0.0, f64::INFINITY)),
         meaning: "KL(policy ‖ constitution policy) over act queries, all tasks",
     },
     Metric {
@@ -270,7 +272,21 @@ impl Scope {
     }
 }
 
-/// The range a metric's values can take, if it is in the catalogue and bounded. A metric the
+/// The range a metric's values can take in `scope`, if it is in the catalogue and bounded: the
+/// same name may mean two things (`kl` is an exact divergence in an evaluation scope, and a
+/// sampled estimate that can fall below 0 in `train`). A metric the catalogue does not know is
+/// not clamped.
+pub fn bounds_in(scope: &str, metric: &str) -> Option<(f64, f64)> {
+    let find = |list: &[Metric]| list.iter().find(|m| m.name == metric).and_then(|m| m.bounds);
+    match scope {
+        TRAIN => find(&TRAIN_METRICS),
+        RM => find(&RM_METRICS),
+        _ => bounds(metric),
+    }
+}
+
+/// The range a metric's values can take in an evaluation scope (or the constitution's, `rm` or
+/// `train` where only they know the name), if it is in the catalogue and bounded. A metric the
 /// catalogue does not know is not clamped.
 pub fn bounds(metric: &str) -> Option<(f64, f64)> {
     // Asked once per row read back: the constitution's names are built once.
@@ -397,9 +413,15 @@ mod tests {
         }
         assert_eq!(bounds(COMPLIANCE_GAP), Some((-1.0, 1.0)));
         assert_eq!(bounds("act_accuracy_care"), Some((0.0, 1.0)));
-        for unbounded in [KL, LOSS, REWARD_PRINCIPLED, "a_metric_nobody_named"] {
+        for unbounded in [LOSS, REWARD_PRINCIPLED, "a_metric_nobody_named"] {
             assert_eq!(bounds(unbounded), None, "{unbounded}");
         }
+        // The divergence of an evaluation is never below 0; the penalty's sampled estimate in
+        // `train` may be.
+        assert_eq!(bounds_in("trained", KL), Some((0.0, f64::INFINITY)));
+        assert_eq!(bounds_in(TRAIN, KL), None);
+        assert_eq!(bounds_in(TRAIN, LOSS), None);
+        assert_eq!(bounds_in(RM, RM_ACCURACY), Some((0.0, 1.0)));
     }
 
     #[test]

@@ -332,7 +332,7 @@ fn check_value(row: &MetricRecord, text: &str) -> Result<(), String> {
     if !row.value.is_finite() {
         return Err(format!("{} value `{text}` is not finite", row.metric));
     }
-    match crate::metric::bounds(&row.metric) {
+    match crate::metric::bounds_in(&row.scope, &row.metric) {
         Some((low, high)) if !(low - 1e-9..=high + 1e-9).contains(&row.value) => Err(format!(
             "{} value {text} is outside its range [{low}, {high}]",
             row.metric

@@ -84,7 +84,10 @@ fn metric_rows(metrics: &[Metric]) -> String {
         .map(|m| {
             let range = m
                 .bounds
-                .map_or("unbounded".to_string(), |(lo, hi)| format!("[{lo}, {hi}]"));
+                .map_or("unbounded".to_string(), |(lo, hi)| match hi.is_finite() {
+                    true => format!("[{lo}, {hi}]"),
+                    false => format!("[{lo}, ∞)"),
+                });
             format!("| `{}` | {range} | {} |\n", m.name, m.meaning)
         })
         .collect()

@@ -166,6 +166,19 @@ fn figure_names_sweep_flags_scopes_and_closed_pipes_are_answered_plainly() {
             "{TINY}\n[[figures]]\nname = \"finals\"\ntitle = \"mine\"\npanels = [{{ title = \"p\", metrics = [\"trained:refusal\"] }}]\n"
         ),
     );
+    // A logarithmic axis over a value of 0, and a figure kind nobody registered.
+    write(
+        dir.path(),
+        "log.toml",
+        &format!(
+            "{TINY}\n[[figures]]\nname = \"by_penalty\"\ntitle = \"t\"\nkind = \"final\"\nx = \"reward.objection_penalty\"\nmetrics = [\"trained:refusal\"]\nx_scale = \"log\"\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "kind.toml",
+        &format!("{TINY}\n[[figures]]\nname = \"f\"\ntitle = \"t\"\nkind = \"scatter\"\n"),
+    );
     let o = pressure(
         &["run", "tiny.toml", "--out", "o", "--no-plots", "--seeds", "1"],
         dir.path(),
@@ -177,6 +190,18 @@ fn figure_names_sweep_flags_scopes_and_closed_pipes_are_answered_plainly() {
             (
                 &["run", "finals.toml", "--dry-run"],
                 &["figures[0] (\"finals\")", "not a built-in figure's name", "finals"],
+            ),
+            (
+                &["run", "log.toml", "--dry-run"],
+                &[
+                    "`x_scale` = \"log\"",
+                    "is 0 in arm \"tolerated\"",
+                    "x_scale = \"linear\"",
+                ],
+            ),
+            (
+                &["run", "kind.toml", "--dry-run"],
+                &["`kind` = \"scatter\": not a figure kind; valid: steps, final, overoptimization"],
             ),
             (
                 // TINY has no [sweep]: the flag that added the axis is blamed.

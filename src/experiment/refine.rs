@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Value;
 
-use crate::metric::{MetricRef, Scope, bounds};
+use crate::metric::{MetricRef, Scope};
 
 /// Decimals a new point's coordinates are rounded to, so that the written file and the run ids
 /// are stable; a pair closer than this is not split again.
@@ -223,7 +223,7 @@ impl Refine {
             Value::String(s) if s == LARGEST_CHANGE => Rule::LargestChange,
             v @ (Value::Float(_) | Value::Integer(_)) => {
                 let t = v.as_float().or(v.as_integer().map(|i| i as f64)).expect("a number");
-                if let Some((lo, hi)) = bounds(&metric.metric)
+                if let Some((lo, hi)) = crate::metric::bounds_in(&metric.scope, &metric.metric)
                     && !(lo < t && t < hi)
                 {
                     return Err(format!(

@@ -7,13 +7,13 @@ use plotters::prelude::*;
 
 use super::Drawn;
 use super::figures::{arm_entries, describe, final_phrase, marker, seeds_phrase, x_label};
-use super::finals::{FinalLine, FinalPanel, draw_final_panel};
+use super::finals::{FinalLine, FinalPanel, draw_final_panel, log_axis};
 use super::frame::{Entry, Frame, Key};
 use super::kind::Kind;
-use super::spec::FigureSpec;
+use super::spec::{FigureSpec, XScale};
 use super::style::{LineKind, Panel, Trace, arm_color, draw_panel};
 use super::{Figure, Sheet};
-use crate::metric::{MetricRef, bounds};
+use crate::metric::{MetricRef, bounds, bounds_in};
 use crate::results::RunData;
 use crate::run::RunConfig;
 use crate::run::keys::{check_key, setting_value};
@@ -84,6 +84,9 @@ impl Kind for Steps {
         if spec.panels.is_empty() {
             return Err("a `steps` figure needs `panels`".into());
         }
+        if spec.x_scale.is_some() {
+            return Err("`x_scale` applies to `final` figures (a `steps` figure's x is the training step)".into());
+        }
         for p in &spec.panels {
             if p.metrics.is_empty() || p.metrics.len() > 3 {
                 return Err(format!(
@@ -113,8 +116,15 @@ impl Kind for Final {
         }
         check_key(&spec.x).map_err(|e| format!("`x`: {e}"))?;
         for (name, config) in arms {
-            if setting_value(config, &spec.x).is_none() {
-                return Err(format!("`x` = \"{}\" is not a number in arm \"{name}\"", spec.x));
+            match setting_value(config, &spec.x) {
+                None => return Err(format!("`x` = \"{}\" is not a number in arm \"{name}\"", spec.x)),
+                Some(v) if v <= 0.0 && spec.x_scale == Some(XScale::Log) => {
+                    return Err(format!(
+                        "`x_scale` = \"log\": `{}` is {v} in arm \"{name}\"; a logarithmic axis needs every value above 0 (or x_scale = \"linear\")",
+                        spec.x
+                    ));
+                }
+                Some(_) => {}
             }
         }
         Ok(spec.metrics.iter().collect())
@@ -258,7 +268,8 @@ impl Custom<'_> {
                 y_desc: &y_desc,
                 categories: None,
                 y_range: is_rate(&metric).then_some(-0.02..1.02),
-                bounds: bounds(&metric),
+                bounds: bounds_in(&scope, &metric),
+                x_log: log_axis(self.spec.x_scale.map(|s| s == XScale::Log), points.iter().map(|p| p.0)),
             };
             draw_final_panel(
                 area,

@@ -1,4 +1,5 @@
-//! The core figures: the headline rates, the five outcomes, and the diagnostics.
+//! The core figures: the headline rates and the five outcomes (the diagnostics are in
+//! `diagnostics.rs`).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -8,9 +9,8 @@ use super::style::{FONT, LineKind, Panel, Trace, arm_color, caption, chart_on, d
 pub use super::subtitle::{describe, final_phrase, seeds_phrase};
 use super::{Figure, Sheet};
 use crate::metric::{
-    COMPARTMENTALIZATION, COMPLIANCE_GAP, CONCEALMENT, HEADLINE, HONEST_OBJECTION, IGNORANCE, JUDGMENT_ACCURACY, KL,
-    OVER_REFUSAL, PROBE_FROZEN_RATE, PROBE_REFIT_ACCURACY, RATIONALIZATION, REFUSAL, REWARD_INSTITUTIONAL,
-    REWARD_PRINCIPLED, STRATEGIC_CONCEALMENT, Scope,
+    COMPARTMENTALIZATION, CONCEALMENT, HEADLINE, HONEST_OBJECTION, IGNORANCE, RATIONALIZATION, REFUSAL,
+    STRATEGIC_CONCEALMENT, Scope,
 };
 use crate::results::{RunData, Series};
 
@@ -229,122 +229,6 @@ impl Figure for Outcomes<'_> {
                     )))
                     .map_err(err)?;
             }
-        }
-        Ok(())
-    }
-}
-
-/// Compliance gap, judgment, frozen vs refit probe, gold vs institutional reward, KL, over-refusal.
-pub struct Diagnostics<'a> {
-    pub data: &'a RunData,
-}
-
-/// Panels of the diagnostics figure: title, y label, solid metric, dashed metric, fixed range.
-#[allow(clippy::type_complexity)]
-const DIAGNOSTICS: [(&str, &str, &str, Option<&str>, Option<(f64, f64)>); 6] = [
-    (
-        "compliance gap (observed − unobserved)",
-        "P(comply) difference",
-        COMPLIANCE_GAP,
-        None,
-        None,
-    ),
-    (
-        "judgment accuracy (judge queries)",
-        "accuracy",
-        JUDGMENT_ACCURACY,
-        None,
-        Some((0.0, 1.02)),
-    ),
-    (
-        "conscience probe: frozen fires (solid), refit accuracy (dashed)",
-        "rate / accuracy",
-        PROBE_FROZEN_RATE,
-        Some(PROBE_REFIT_ACCURACY),
-        Some((0.0, 1.02)),
-    ),
-    (
-        "reward: gold/principled (solid), institutional (dashed)",
-        "expected reward per act query",
-        REWARD_PRINCIPLED,
-        Some(REWARD_INSTITUTIONAL),
-        None,
-    ),
-    (
-        "KL to the constitution policy",
-        "KL (nats, act queries)",
-        KL,
-        None,
-        None,
-    ),
-    (
-        "over-refusal (benign tasks)",
-        "P(refuse)",
-        OVER_REFUSAL,
-        None,
-        Some((0.0, 1.02)),
-    ),
-];
-
-impl Diagnostics<'_> {
-    fn frame(&self) -> Frame {
-        let data = self.data;
-        Frame {
-            title: format!("{}: diagnostics", data.experiment.name),
-            subtitle: format!(
-                "{}. Trained domains, observed. Mean over seeds ({}), band 95% t-interval.",
-                describe(data),
-                seeds_phrase(data)
-            ),
-            legend: arm_entries(data),
-            panels: DIAGNOSTICS.len(),
-            columns: 2,
-            aside: 0,
-            stretch: 1.0,
-        }
-    }
-}
-
-impl Figure for Diagnostics<'_> {
-    fn name(&self) -> &str {
-        "diagnostics"
-    }
-
-    fn size(&self, sheet: &Sheet) -> (u32, u32) {
-        self.frame().size(sheet, (1400, 1480))
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, sheet: &Sheet) -> anyhow::Result<()> {
-        let data = self.data;
-        let panels = self.frame().panels(root, sheet)?;
-        for ((label, y_label, solid, dashed, range), area) in DIAGNOSTICS.iter().zip(&panels) {
-            let mut traces = Vec::new();
-            for (i, a) in data.labels.iter().enumerate() {
-                if let Some(s) = data.series(a, Scope::Trained.name(), solid) {
-                    traces.push(Trace {
-                        color: arm_color(i),
-                        series: s,
-                        line: LineKind::Solid,
-                    });
-                }
-                if let Some(s) = dashed.and_then(|m| data.series(a, Scope::Trained.name(), m)) {
-                    traces.push(Trace {
-                        color: arm_color(i),
-                        series: s,
-                        line: LineKind::Dashed,
-                    });
-                }
-            }
-            let panel = Panel {
-                title: label,
-                y_label,
-                x_label: x_label(data),
-                y_range: range.map(|(a, b)| a..b),
-                x_max: data.last_step(),
-                seeds: false,
-                marker: marker(data),
-            };
-            draw_panel(area, &panel, &traces)?;
         }
         Ok(())
     }

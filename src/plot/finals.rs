@@ -27,6 +27,20 @@ pub struct FinalPanel<'a> {
     pub y_range: Option<Range<f64>>,
     /// The range the metric's values can take; intervals stay inside it.
     pub bounds: Option<(f64, f64)>,
+    /// Draw x on a logarithmic scale (every x above 0), labelled at the powers of ten.
+    pub x_log: bool,
+}
+
+/// Whether an axis over `values` is drawn logarithmic: asked for (`Some(true)`), refused
+/// (`Some(false)`), or by default where every value is above 0 and they span more than a factor
+/// of 20.
+pub fn log_axis(asked: Option<bool>, values: impl IntoIterator<Item = f64>) -> bool {
+    let values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    let positive = !values.is_empty() && values.iter().all(|&v| v > 0.0);
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(l, h), &v| (l.min(v), h.max(v)));
+    positive && asked.unwrap_or(hi / lo > 20.0)
 }
 
 /// Draws the panel. Lines share the x values, so each is shifted a little sideways (dodged)
@@ -36,6 +50,20 @@ pub fn draw_final_panel<DB: DrawingBackend>(
     panel: &FinalPanel,
     lines: &[FinalLine],
 ) -> anyhow::Result<()> {
+    // A logarithmic axis is drawn as a linear one over log10(x).
+    let logged: Vec<FinalLine>;
+    let lines = if panel.x_log {
+        logged = lines
+            .iter()
+            .map(|l| FinalLine {
+                color: l.color,
+                points: l.points.iter().map(|(x, v)| (x.log10(), v.clone())).collect(),
+            })
+            .collect();
+        &logged[..]
+    } else {
+        lines
+    };
     let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
     let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
@@ -88,6 +116,7 @@ pub fn draw_final_panel<DB: DrawingBackend>(
         .build_cartesian_2d((lo - pad)..(hi + pad), y)
         .map_err(err)?;
     let categories = panel.categories;
+    let x_log = panel.x_log;
     let label = move |x: &f64| match categories {
         Some(c) => {
             let i = x.round();
@@ -97,10 +126,23 @@ pub fn draw_final_panel<DB: DrawingBackend>(
                 String::new()
             }
         }
+        None if x_log => {
+            let decade = x.round();
+            if (x - decade).abs() < 1e-6 {
+                format!("{}", 10f64.powi(decade as i32))
+            } else {
+                String::new()
+            }
+        }
         None => format!("{}", (x * 1000.0).round() / 1000.0),
     };
+    let x_desc = if x_log {
+        format!("{} (log scale)", panel.x_desc)
+    } else {
+        panel.x_desc.to_string()
+    };
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc(panel.x_desc)
+    mesh.x_desc(&x_desc)
         .y_desc(panel.y_desc)
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
@@ -108,6 +150,9 @@ pub fn draw_final_panel<DB: DrawingBackend>(
         .x_label_formatter(&label);
     if let Some(c) = categories {
         mesh.x_labels(c.len() * 4 + 1);
+    } else if x_log {
+        // Enough key points that every power of ten in range is one.
+        mesh.x_labels(((hi - lo).ceil() as usize + 1) * 4);
     }
     mesh.draw().map_err(err)?;
 
@@ -151,4 +196,19 @@ pub fn draw_final_panel<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_axis;
+
+    #[test]
+    fn a_wide_positive_span_is_drawn_logarithmic_unless_told() {
+        assert!(log_axis(None, [100.0, 400.0, 1600.0, 16000.0]));
+        assert!(!log_axis(None, [0.0, 0.1, 0.75]), "0 has no logarithm");
+        assert!(!log_axis(None, [1.0, 2.0, 10.0]), "a factor of 10 stays linear");
+        assert!(log_axis(Some(true), [1.0, 2.0]));
+        assert!(!log_axis(Some(false), [100.0, 16000.0]));
+        assert!(!log_axis(Some(true), [0.0, 1.0]));
+    }
 }

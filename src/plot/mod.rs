@@ -3,6 +3,7 @@
 //! SVG, with text from an embedded font.
 
 mod custom;
+mod diagnostics;
 mod edge;
 mod figures;
 mod finals;
@@ -218,7 +219,7 @@ pub fn figures<'a>(
     } else {
         drawn.push(Box::new(figures::Headline { data }));
         drawn.push(Box::new(figures::Outcomes { data }));
-        drawn.push(Box::new(figures::Diagnostics { data }));
+        drawn.push(Box::new(diagnostics::Diagnostics { data }));
     }
     if data.labels.len() > strip::MAX_GROUPS {
         skipped.push(format!(

@@ -33,7 +33,7 @@ impl super::kind::Kind for Kind {
     const LINES: bool = false;
 
     fn check<'s>(spec: &'s FigureSpec, arms: &[(&str, &RunConfig)]) -> Result<Vec<&'s String>, String> {
-        if !spec.panels.is_empty() || !spec.x.is_empty() || !spec.metrics.is_empty() {
+        if !spec.panels.is_empty() || !spec.x.is_empty() || !spec.metrics.is_empty() || spec.x_scale.is_some() {
             return Err("an `overoptimization` figure takes only `name` and `title`".into());
         }
         if !arms.iter().any(|(_, c)| matches!(c.reward, RewardConfig::Learned(_))) {

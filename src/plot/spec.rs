@@ -35,6 +35,18 @@ pub struct FigureSpec {
     /// `final` figures: one panel per `scope:metric`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<String>,
+    /// `final` figures: `linear` or `log` for the x axis; unset, it is logarithmic where every
+    /// value is above 0 and they span more than a factor of 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_scale: Option<XScale>,
+}
+
+/// The scale of a figure's x axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum XScale {
+    Linear,
+    Log,
 }
 
 /// The default kind.

@@ -112,6 +112,27 @@ fn data_range(traces: &[Trace]) -> Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
+/// What a panel that would look empty says instead: no arm recorded its metric, or every line
+/// lies on the floor of a fixed range (an over-refusal that never started).
+fn floor_note(panel: &Panel, traces: &[Trace]) -> Option<String> {
+    if traces.is_empty() {
+        return Some("not measured in this experiment".into());
+    }
+    let range = panel.y_range.as_ref()?;
+    let highest = traces
+        .iter()
+        .flat_map(|t| t.series.summary())
+        .flat_map(|s| [s.mean, s.high])
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    (highest.is_finite() && highest - range.start.max(0.0) < 0.02 * (range.end - range.start)).then(|| {
+        format!(
+            "every arm stays at or below {:.3}: the lines lie on the axis",
+            highest.max(0.0)
+        )
+    })
+}
+
 /// The caption of a panel and the area for its chart. A caption that fits on one line is
 /// returned for the chart to draw; a longer one (on a narrow sheet) is wrapped and drawn here,
 /// and the chart goes in the area below it.
@@ -234,17 +255,60 @@ pub fn draw_panel<DB: DrawingBackend>(
             .filter(|(_, s)| s.mean.is_finite())
             .map(|(&x, s)| (x, s.mean))
             .collect();
+        // A series measured at one step only (a reward model fit once) is a point with its
+        // interval, not a line.
+        if mean.len() == 1 {
+            let (x, s) = steps
+                .iter()
+                .zip(&summary)
+                .find(|(_, s)| s.mean.is_finite())
+                .expect("one mean");
+            if s.n > 1 {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(*x, s.low), (*x, s.high)],
+                        t.color.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+            }
+        }
         match t.line {
             LineKind::Solid => chart
-                .draw_series(LineSeries::new(mean, t.color.stroke_width(2)))
+                .draw_series(LineSeries::new(mean.clone(), t.color.stroke_width(2)))
                 .map_err(err)?,
             LineKind::Dashed => chart
-                .draw_series(DashedLineSeries::new(mean, 9, 5, t.color.stroke_width(2)))
+                .draw_series(DashedLineSeries::new(mean.clone(), 9, 5, t.color.stroke_width(2)))
                 .map_err(err)?,
             LineKind::Dotted => chart
-                .draw_series(DashedLineSeries::new(mean, 2, 4, t.color.stroke_width(3)))
+                .draw_series(DashedLineSeries::new(mean.clone(), 2, 4, t.color.stroke_width(3)))
                 .map_err(err)?,
         };
+        // Markers tell a dashed or dotted line from a solid one lying on it (a refit probe's
+        // accuracy on the frozen probe's rate, both near 1), and show a lone point.
+        if t.line != LineKind::Solid || mean.len() == 1 {
+            let style = t.color.stroke_width(2);
+            if t.line == LineKind::Dotted {
+                chart
+                    .draw_series(
+                        mean.iter()
+                            .map(|&p| EmptyElement::at(p) + Rectangle::new([(-3, -3), (3, 3)], style)),
+                    )
+                    .map_err(err)?;
+            } else {
+                chart
+                    .draw_series(mean.iter().map(|&p| Circle::new(p, 4, style)))
+                    .map_err(err)?;
+            }
+        }
+    }
+    if let Some(note) = floor_note(panel, traces) {
+        let (w, h) = area.dim_in_pixel();
+        area.draw(&Text::new(
+            note,
+            (w as i32 / 2 - 150, h as i32 / 2),
+            (FONT, 15).into_font().color(&RGBColor(90, 90, 90)),
+        ))
+        .map_err(err)?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::custom::{final_legend, is_rate, readable};
 use super::figures::{describe, final_phrase, seeds_phrase};
-use super::finals::{FinalLine, FinalPanel, draw_final_panel};
+use super::finals::{FinalLine, FinalPanel, draw_final_panel, log_axis};
 use super::frame::{Entry, Frame, Key};
 use super::style::{FONT, LineKind, arm_color, caption as caption_area, chart_on, err};
 use super::{Figure, Sheet};
@@ -126,6 +126,10 @@ impl Figure for SweepLines<'_> {
                 categories: values.numbers.is_none().then_some(values.labels.as_slice()),
                 y_range: Some(-0.02..1.02),
                 bounds: bounds(metric),
+                x_log: values
+                    .numbers
+                    .as_ref()
+                    .is_some_and(|n| log_axis(None, n.iter().copied())),
             };
             draw_final_panel(area, &panel, &lines)?;
         }

@@ -134,7 +134,7 @@ pub fn comparisons(data: &RunData, run: &str, request: &Request) -> anyhow::Resu
     let mut out: Vec<Comparison> = pairs
         .into_iter()
         .map(|(arm, m, a, c)| {
-            let bounds = crate::metric::bounds(&m.metric).map(|(lo, hi)| (lo - hi, hi - lo));
+            let bounds = crate::metric::bounds_in(&m.scope, &m.metric).map(|(lo, hi)| (lo - hi, hi - lo));
             Comparison {
                 control: control.to_string(),
                 arm: arm.clone(),

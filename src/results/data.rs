@@ -217,7 +217,7 @@ impl RunData {
                     .map(|s| steps.iter().map(|st| s.get(st).copied().unwrap_or(f64::NAN)).collect())
                     .collect();
                 let seed_ids = by_seed.keys().copied().collect();
-                let bounds = crate::metric::bounds(&key.2);
+                let bounds = crate::metric::bounds_in(&key.1, &key.2);
                 (
                     key,
                     Series {

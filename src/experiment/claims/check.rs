@@ -146,7 +146,7 @@ fn show(mean: f64, low: f64, high: f64, n: usize) -> String {
 }
 
 fn checked(value: &ValueRef, values: &[f64]) -> (Checked, Summary) {
-    let s = summarize(values).within(crate::metric::bounds(&value.metric.metric));
+    let s = summarize(values).within(crate::metric::bounds_in(&value.metric.scope, &value.metric.metric));
     (
         Checked {
             value: value.to_string(),

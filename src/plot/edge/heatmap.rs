@@ -1,12 +1,15 @@
-//! The refined heatmap: each place coloured by its nearest point, refined points marked, the
-//! threshold's crossing dashed; of the final values, or at several steps of the same runs.
+//! The refined heatmap: a surface interpolated over the points run (`surface.rs`), the points
+//! marked, the threshold's crossing dashed on top; of the final values, or at several steps of
+//! the same runs.
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Point, crossings, points, rectangles, scope_metric, snapshot_steps, threshold_of};
+use super::surface::{Scale, interpolate, triangulate};
+use super::{Point, crossings, points, scope_metric, snapshot_steps, threshold_of};
 use crate::plot::custom::{is_rate, readable};
 use crate::plot::figures::{describe, final_phrase};
 use crate::plot::frame::{Entry, Frame, Key};
@@ -14,8 +17,56 @@ use crate::plot::style::{FONT, LineKind, caption as caption_area, chart_on, err}
 use crate::plot::{Figure, Sheet};
 use crate::results::RunData;
 
-/// Draws one heatmap panel of uneven points with the threshold's crossings.
-#[allow(clippy::too_many_arguments)]
+/// Colour bands of the surface: a filled contour every twentieth of the colour range.
+const BANDS: usize = 20;
+
+/// Cells of the raster the surface is drawn on, along each axis.
+const RASTER: usize = 200;
+
+/// A linear axis whose ticks are the grid's values (on a square-root axis, where they are).
+struct Ticked {
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let share = (v - self.range.start) / (self.range.end - self.range.start);
+        limit.0 + (share * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// A sweep value as a tick label: as short as it is exact to four places.
+fn tick(v: f64) -> String {
+    let text = format!("{v:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The panel's two axis scales, from the points' values.
+pub fn scales(points: &[Point]) -> (Scale, Scale) {
+    (
+        Scale::for_values(points.iter().map(|p| p.x)),
+        Scale::for_values(points.iter().map(|p| p.y)),
+    )
+}
+
+/// Draws one heatmap panel of uneven points: the interpolated surface, the points run, their
+/// values where a label fits, and the threshold's crossings on top.
 fn draw_heatmap_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
@@ -24,111 +75,139 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
     range: (f64, f64),
     threshold: Option<f64>,
 ) -> anyhow::Result<()> {
-    let rects = rectangles(points);
-    let (x0, x1) = rects.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), r| {
-        (l.min(r[0]), h.max(r[1]))
-    });
-    let (y0, y1) = rects.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), r| {
-        (l.min(r[2]), h.max(r[3]))
-    });
+    let (sx, sy) = scales(points);
+    let at: Vec<(f64, f64)> = points.iter().map(|p| (sx.to(p.x), sy.to(p.y))).collect();
+    let bounds = |f: fn(&(f64, f64)) -> f64| {
+        at.iter()
+            .map(f)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)))
+    };
+    let ((x0, x1), (y0, y1)) = (bounds(|p| p.0), bounds(|p| p.1));
+    let (wx, wy) = ((x1 - x0).max(1e-12), (y1 - y0).max(1e-12));
+    // Triangulated with each axis scaled to its range, so no axis's units decide the shapes.
+    let unit: Vec<(f64, f64)> = at.iter().map(|&(x, y)| ((x - x0) / wx, (y - y0) / wy)).collect();
+    let triangles = triangulate(&unit);
+    let means: Vec<f64> = points.iter().map(Point::mean).collect();
+
+    // The axes reach a little past the outermost points, so their labels fit inside.
+    let (pad_x, pad_y) = (0.05 * wx, 0.05 * wy);
     let (area, caption) = caption_area(area, title, 17.0)?;
-    let py = area.dim_in_pixel().1 as f64 / (y1 - y0);
+    let (w, h) = area.dim_in_pixel();
+    let (px, py) = (
+        f64::from(w.saturating_sub(84)) / (wx + 2.0 * pad_x),
+        f64::from(h.saturating_sub(74)) / (wy + 2.0 * pad_y),
+    );
+    // The grid's values are the ticks; a square-root axis adds round values between them
+    // where there is room (50 pixels from every other tick).
+    let ticks = |f: fn(&Point) -> f64, scale: Scale, pixels: f64| {
+        let mut v: Vec<f64> = points.iter().filter(|p| !p.refined).map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        let mut t: Vec<f64> = v.iter().map(|&x| scale.to(x)).collect();
+        if scale.sqrt {
+            let (lo, hi) = (v[0], v[v.len() - 1]);
+            for round in [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0] {
+                let at = scale.to(round);
+                if (lo..=hi).contains(&round) && t.iter().all(|&u| ((u - at) * pixels).abs() >= 50.0) {
+                    t.push(at);
+                }
+            }
+            t.sort_by(f64::total_cmp);
+        }
+        t
+    };
     let mut chart = chart_on(&area, &caption, 17.0)
         .margin(10)
         .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(
+            Ticked {
+                range: (x0 - pad_x)..(x1 + pad_x),
+                ticks: ticks(|p| p.x, sx, px),
+            },
+            Ticked {
+                range: (y0 - pad_y)..(y1 + pad_y),
+                ticks: ticks(|p| p.y, sy, py),
+            },
+        )
         .map_err(err)?;
+    let axis = |key: &str, scale: Scale| {
+        if scale.sqrt {
+            format!("{key} (square-root scale)")
+        } else {
+            key.to_string()
+        }
+    };
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc(keys.0)
-        .y_desc(keys.1)
+        .x_desc(axis(keys.0, sx))
+        .y_desc(axis(keys.1, sy))
+        .x_label_formatter(&|t| tick(sx.from(*t)))
+        .y_label_formatter(&|t| tick(sy.from(*t)))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .draw()
         .map_err(err)?;
-    // Every place shows the nearest point run (distances in shares of each axis's range):
-    // cells sized by the points, with no gaps. Rows of equal neighbours are drawn as one
-    // rectangle.
+
+    // The surface, in bands; each row's runs of one band drawn as one rectangle.
     let (lo, hi) = range;
-    let owner = |x: f64, y: f64| -> usize {
-        let d = |p: &Point| ((p.x - x) / (x1 - x0)).powi(2) + ((p.y - y) / (y1 - y0)).powi(2);
-        (0..points.len())
-            .min_by(|&i, &j| d(&points[i]).total_cmp(&d(&points[j])))
-            .expect("points")
-    };
-    const RASTER: usize = 240;
-    let (dx, dy) = ((x1 - x0) / RASTER as f64, (y1 - y0) / RASTER as f64);
-    let mut count = vec![0usize; points.len()];
-    // The rows of the raster each point owns a place in: its cell's mean width is count / rows.
-    let (mut rows, mut last_row) = (vec![0usize; points.len()], vec![usize::MAX; points.len()]);
-    let mut centre = vec![(0.0, 0.0); points.len()];
-    let colour = |i: usize| {
-        let mean = points[i].mean();
-        if mean.is_finite() {
-            ViridisRGB::get_color_normalized(mean, lo, hi)
-        } else {
-            RGBColor(220, 220, 220)
-        }
-    };
+    let band =
+        |v: f64| (((v - lo) / (hi - lo).max(1e-12) * BANDS as f64).floor() as isize).clamp(0, BANDS as isize - 1);
+    let colour = |b: isize| ViridisRGB::get_color_normalized((b as f64 + 0.5) / BANDS as f64, 0.0, 1.0);
+    let (dx, dy) = (wx / RASTER as f64, wy / RASTER as f64);
     for row in 0..RASTER {
-        let y = y0 + (row as f64 + 0.5) * dy;
+        let y = (row as f64 + 0.5) / RASTER as f64;
+        let cells: Vec<Option<isize>> = (0..RASTER)
+            .map(|col| interpolate(&unit, &means, &triangles, ((col as f64 + 0.5) / RASTER as f64, y)).map(band))
+            .collect();
         let mut start = 0;
-        let mut current = owner(x0 + 0.5 * dx, y);
-        for col in 0..=RASTER {
-            let next = (col < RASTER).then(|| owner(x0 + (col as f64 + 0.5) * dx, y));
-            if let Some(i) = next {
-                count[i] += 1;
-                if last_row[i] != row {
-                    (rows[i], last_row[i]) = (rows[i] + 1, row);
-                }
-                centre[i].0 += x0 + (col as f64 + 0.5) * dx;
-                centre[i].1 += y;
+        for col in 1..=RASTER {
+            if col < RASTER && cells[col] == cells[start] {
+                continue;
             }
-            if next != Some(current) {
-                let (xa, xb) = (x0 + start as f64 * dx, x0 + col as f64 * dx);
+            if let Some(b) = cells[start] {
                 chart
                     .draw_series([Rectangle::new(
-                        [(xa, y0 + row as f64 * dy), (xb, y0 + (row + 1) as f64 * dy)],
-                        colour(current).filled(),
+                        [
+                            (x0 + start as f64 * dx, y0 + row as f64 * dy),
+                            (x0 + col as f64 * dx, y0 + (row + 1) as f64 * dy),
+                        ],
+                        colour(b).filled(),
                     )])
                     .map_err(err)?;
-                start = col;
-                if let Some(i) = next {
-                    current = i;
-                }
             }
+            start = col;
         }
     }
-    // Labels where a cell has room for them (its area, and its mean width for a label of four
-    // characters), at its centre.
-    let (w, h) = area.dim_in_pixel();
-    let pixel = (w as f64 / RASTER as f64) * (h as f64 / RASTER as f64);
-    let width = |i: usize| count[i] as f64 / rows[i].max(1) as f64 * w as f64 / RASTER as f64;
-    for (i, p) in points.iter().enumerate() {
+
+    // The points run; the grid's labelled with their value where the label clears the others,
+    // above the point (below it on the top row), kept on the surface so its ink reads there.
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    for (p, &(x, y)) in points.iter().zip(&at) {
         let mean = p.mean();
-        let dark = !mean.is_finite() || (mean - lo) / (hi - lo).max(1e-12) < 0.6;
-        let ink = if dark { WHITE } else { BLACK };
-        if count[i] as f64 * pixel >= 4200.0 && width(i) >= 44.0 {
-            let (cx, cy) = (centre[i].0 / count[i] as f64, centre[i].1 / count[i] as f64);
-            let text = if mean.is_finite() {
-                format!("{mean:.2}")
+        if !p.refined && mean.is_finite() {
+            let lx = x.clamp(x0 + 24.0 / px, x1 - 24.0 / px);
+            let ly = if y + 24.0 / py > y1 {
+                y - 14.0 / py
             } else {
-                "—".into()
+                y + 14.0 / py
             };
-            let style = |size: i32| {
-                (FONT, size)
+            let clear = placed
+                .iter()
+                .all(|&(qx, qy)| ((qx - lx) * px).abs() > 44.0 || ((qy - ly) * py).abs() > 18.0);
+            if clear {
+                placed.push((lx, ly));
+                let dark = (mean - lo) / (hi - lo).max(1e-12) < 0.6;
+                let ink = if dark { WHITE } else { BLACK };
+                let style = (FONT, 15)
                     .into_font()
                     .color(&ink)
-                    .pos(Pos::new(HPos::Center, VPos::Center))
-            };
-            chart
-                .draw_series([
-                    Text::new(text, (cx, cy + 9.0 / py), style(16)),
-                    Text::new(format!("N={}", p.seeds.len()), (cx, cy - 9.0 / py), style(12)),
-                ])
-                .map_err(err)?;
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                chart
+                    .draw_series([Text::new(format!("{mean:.2}"), (lx, ly), style)])
+                    .map_err(err)?;
+            }
         }
         let mark = if p.refined {
             WHITE.filled()
@@ -136,7 +215,7 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
             BLACK.mix(0.6).filled()
         };
         chart
-            .draw_series([Circle::new((p.x, p.y), if p.refined { 3 } else { 2 }, mark)])
+            .draw_series([Circle::new((x, y), if p.refined { 3 } else { 2 }, mark)])
             .map_err(err)?;
     }
     if let Some(t) = threshold {
@@ -144,18 +223,16 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
         let along_y = crossings(&means, t, true);
         let along_x: Vec<(f64, f64)> = crossings(&means, t, false).into_iter().map(|(y, x)| (x, y)).collect();
         for line in [along_y, along_x] {
+            let line: Vec<(f64, f64)> = line.into_iter().map(|(x, y)| (sx.to(x), sy.to(y))).collect();
             dashed(&mut chart, &line)?;
         }
     }
     Ok(())
 }
 
-/// A dashed black polyline through `points` (in order), with a mark at each.
-fn dashed<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+/// A dashed red polyline through `points` (in order), with a mark at each.
+fn dashed<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,
     points: &[(f64, f64)],
 ) -> anyhow::Result<()> {
     for w in points.windows(2) {
@@ -291,7 +368,7 @@ impl<'a> RefinedHeatmap<'a> {
         Frame {
             title,
             subtitle: format!(
-                "{}. Scope {scope}. {} grid points and {refined} added by refinement; each place shows the nearest point run (distance in shares of each axis's range). Cells: {what}; {n}.",
+                "{}. Scope {scope}. {} grid points and {refined} added by refinement (dots); the colour between them is interpolated linearly over a Delaunay triangulation of the points, in {BANDS} bands. Values: {what}; {n}.",
                 describe(data),
                 data.groups.len().saturating_sub(refined) / data.experiment.arms.len().max(1),
             ),

@@ -10,6 +10,7 @@
 
 mod heatmap;
 mod position;
+mod surface;
 
 pub use heatmap::RefinedHeatmap;
 pub use position::EdgePosition;
@@ -70,37 +71,6 @@ pub fn points(data: &RunData, arm: &str, scope: &str, metric: &str, step: Option
         });
     }
     out
-}
-
-/// Halfway from `at` to its nearest neighbours in `line` (else in `all`), on each side; a side
-/// without one mirrors the other.
-fn extent(at: f64, line: &[f64], all: &[f64]) -> (f64, f64) {
-    let below = |set: &[f64]| set.iter().copied().filter(|v| *v < at).fold(f64::NAN, f64::max);
-    let above = |set: &[f64]| set.iter().copied().filter(|v| *v > at).fold(f64::NAN, f64::min);
-    let lo = Some(below(line)).filter(|v| !v.is_nan()).unwrap_or(below(all));
-    let hi = Some(above(line)).filter(|v| !v.is_nan()).unwrap_or(above(all));
-    match (lo.is_nan(), hi.is_nan()) {
-        (false, false) => ((lo + at) / 2.0, (at + hi) / 2.0),
-        (true, false) => (at - (hi - at) / 2.0, (at + hi) / 2.0),
-        (false, true) => ((lo + at) / 2.0, at + (at - lo) / 2.0),
-        (true, true) => (at - 0.5, at + 0.5),
-    }
-}
-
-/// The rectangle of each point: `[x0, x1] × [y0, y1]`.
-pub fn rectangles(points: &[Point]) -> Vec<[f64; 4]> {
-    let xs: Vec<f64> = points.iter().map(|p| p.x).collect();
-    let ys: Vec<f64> = points.iter().map(|p| p.y).collect();
-    points
-        .iter()
-        .map(|p| {
-            let row: Vec<f64> = points.iter().filter(|q| q.y == p.y).map(|q| q.x).collect();
-            let column: Vec<f64> = points.iter().filter(|q| q.x == p.x).map(|q| q.y).collect();
-            let (x0, x1) = extent(p.x, &row, &xs);
-            let (y0, y1) = extent(p.y, &column, &ys);
-            [x0, x1, y0, y1]
-        })
-        .collect()
 }
 
 /// Where values cross `threshold` between neighbouring points, by linear interpolation: along
@@ -170,27 +140,6 @@ pub fn snapshot_steps(data: &RunData, metric: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_reach_halfway_to_their_neighbours() {
-        let at = |x: f64, y: f64, refined: bool| Point {
-            x,
-            y,
-            seeds: vec![(0, 0.0)],
-            refined,
-        };
-        let points = vec![
-            at(0.0, 0.0, false),
-            at(1.0, 0.0, false),
-            at(0.0, 1.0, false),
-            at(1.0, 1.0, false),
-            at(0.5, 1.0, true),
-        ];
-        let r = rectangles(&points);
-        assert_eq!(r[0], [-0.5, 0.5, -0.5, 0.5]);
-        assert_eq!(r[2], [-0.25, 0.25, 0.5, 1.5]);
-        assert_eq!(r[4], [0.25, 0.75, 0.5, 1.5]);
-    }
 
     #[test]
     fn the_crossing_is_interpolated_between_neighbours() {
