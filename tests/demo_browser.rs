@@ -234,6 +234,51 @@ async fn check_layout(client: &Client) {
     }
 }
 
+/// The presentation mode at the window's size: nothing scrolls, every chart panel at least
+/// 160 px tall and inside the window, the final values' table in view, and no two labels of a
+/// chart overlapping (their boxes compared).
+async fn check_presentation(client: &Client, size: (u64, u64)) {
+    let v = js(
+        client,
+        r#"const panels = [...document.querySelectorAll('#view .panel')];
+           const boxes = (p) => [...p.querySelectorAll('svg text')].map((t) => t.getBoundingClientRect())
+             .filter((b) => b.width > 0);
+           const overlaps = [];
+           for (const p of panels) {
+             const b = boxes(p);
+             for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++) {
+               const [a, c] = [b[i], b[j]];
+               if (a.left < c.right - 0.5 && c.left < a.right - 0.5 && a.top < c.bottom - 0.5 && c.top < a.bottom - 0.5)
+                 overlaps.push(`${p.id}: ${p.querySelectorAll('svg text')[i].textContent} × ${p.querySelectorAll('svg text')[j].textContent}`);
+             }
+           }
+           const table = document.querySelector('#finals').getBoundingClientRect();
+           return {
+             w: innerWidth, h: innerHeight, sw: document.documentElement.scrollWidth,
+             sh: document.documentElement.scrollHeight, present: document.body.classList.contains('present'),
+             lowest: Math.min(...panels.map((p) => p.getBoundingClientRect().height)),
+             inside: panels.every((p) => { const r = p.getBoundingClientRect(); return r.bottom <= innerHeight && r.right <= innerWidth; }),
+             rows: document.querySelectorAll('#finals-body tr').length,
+             table: table.bottom <= innerHeight && table.right <= innerWidth,
+             overlaps,
+           };"#,
+    )
+    .await;
+    assert_eq!((v["w"].as_u64(), v["h"].as_u64()), (Some(size.0), Some(size.1)), "{v}");
+    assert_eq!(v["present"], true, "{v}");
+    assert!(
+        v["sw"].as_u64() <= Some(size.0) && v["sh"].as_u64() <= Some(size.1),
+        "the page scrolls: {v}"
+    );
+    assert!(v["lowest"].as_f64().unwrap() >= 160.0, "a panel under 160 px: {v}");
+    assert_eq!(v["inside"], true, "a panel outside the window: {v}");
+    assert!(
+        v["rows"].as_u64().unwrap() >= 4 && v["table"] == true,
+        "the table out of view: {v}"
+    );
+    assert_eq!(v["overlaps"], json!([]), "labels overlap: {v}");
+}
+
 /// Every control has a label and can be reached from the keyboard.
 async fn check_labels(client: &Client) {
     let unlabelled = js(
@@ -469,6 +514,66 @@ fn browser_cpu_seconds() -> f64 {
         .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("chrom")))
         .filter_map(process_cpu_seconds)
         .sum()
+}
+
+/// The presentation mode, asked for in the address, trains and draws a run that fits a
+/// projector at 1280×720 and at 1920×1080; its button leaves it.
+#[test]
+fn the_presentation_mode_fits_a_projector() {
+    let Some((chromium, chromedriver)) = tools_or_skip("demo_browser") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("cache"), &["--cold"]);
+    let driver = Driver::start(&chromedriver);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = browser(&driver, &chromium).await;
+        let url = format!("{}?scene=pressure&seeds=2&pressure.steps=200&present=1", server.url);
+        client.goto(&url).await.unwrap();
+        wait_state(&client, &["done"], Duration::from_secs(120)).await;
+        js(
+            &client,
+            "return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null))))",
+        )
+        .await;
+        check_presentation(&client, (1280, 720)).await;
+        screenshot(&client, "present-1280x720.png").await;
+
+        let outer: Value = js(
+            &client,
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]",
+        )
+        .await;
+        let (dw, dh) = (outer[0].as_u64().unwrap_or(0), outer[1].as_u64().unwrap_or(0));
+        client
+            .set_window_size(1920 + dw as u32, 1080 + dh as u32)
+            .await
+            .unwrap();
+        js(
+            &client,
+            "return new Promise((r) => setTimeout(() => requestAnimationFrame(() => r(null)), 200))",
+        )
+        .await;
+        check_presentation(&client, (1920, 1080)).await;
+        screenshot(&client, "present-1920x1080.png").await;
+
+        // The button leaves the mode, and the address says so.
+        client
+            .find(Locator::Css("#present"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let left = js(
+            &client,
+            "return [document.body.classList.contains('present'), location.search]",
+        )
+        .await;
+        assert_eq!(left[0], false, "{left}");
+        assert!(!left[1].as_str().unwrap().contains("present"), "{left}");
+        client.close().await.unwrap();
+    });
 }
 
 #[test]

@@ -38,7 +38,7 @@ export function el(name, attrs, parent) {
 }
 
 export function txt(parent, x, y, s, attrs = {}) {
-  const t = el('text', { x, y, 'font-size': 12, fill: '#333', ...attrs }, parent);
+  const t = el('text', { x, y, 'font-size': 12 * app.fontScale, fill: '#333', ...attrs }, parent);
   t.textContent = s;
   return t;
 }
@@ -57,6 +57,17 @@ export function runs() {
 export function lastStep() {
   const steps = [app.current, app.ghost, ...pins].filter((r) => r && r.start).map((r) => r.start.steps);
   return Math.max(100, ...steps);
+}
+
+// Every other tick, as often as needed for their labels (about 0.6 em a digit) to stand
+// apart: at a projector's type size a narrow panel keeps fewer.
+export function roomy(ticks, perStep, size) {
+  const width = (t) => String(t).length * 0.62 * size;
+  let kept = ticks;
+  while (kept.length > 2 && kept.some((t, i) => i && (t - kept[i - 1]) * perStep < (width(t) + width(kept[i - 1])) / 2 + 8)) {
+    kept = kept.filter((_, i) => i % 2 === 0);
+  }
+  return kept;
 }
 
 export function niceTicks(max) {
@@ -96,12 +107,14 @@ export const frames = new WeakMap();
 // changes the data alone, and a browser lays out and paints the fewer elements the faster.
 export function frame(svg, title, ylo, yhi) {
   const [w, h] = sizes.get(svg) || [svg.clientWidth || 300, svg.clientHeight || 150];
-  const box = { l: 36, r: w - 18, t: 20, b: h - 18 };
+  const k = app.fontScale;
+  // The top clears the title; the x axis's 0 starts at the y axis, clear of the y axis's 0.
+  const box = { l: 36 * k, r: w - 18 * k, t: 28 * k, b: h - 18 * k };
   const xmax = lastStep();
   const x = (s) => box.l + (s / xmax) * (box.r - box.l);
   const y = (v) => box.b - ((v - ylo) / (yhi - ylo)) * (box.b - box.t);
   const followup = app.current && app.current.start && app.current.start.followup ? app.current.start.pressure_steps : null;
-  const signature = JSON.stringify([w, h, title, ylo, yhi, xmax, followup]);
+  const signature = JSON.stringify([w, h, title, ylo, yhi, xmax, followup, k]);
   const drawn = frames.get(svg);
   if (drawn && drawn.signature === signature && drawn.layer.parentNode === svg) {
     drawn.layer.replaceChildren();
@@ -109,20 +122,20 @@ export function frame(svg, title, ylo, yhi) {
   }
   svg.replaceChildren();
   svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
-  txt(svg, 8, 14, title, { 'font-size': 14, 'font-weight': 600, fill: '#1a1a1a' });
+  txt(svg, 8, 14 * k, title, { 'font-size': 14 * k, 'font-weight': 600, fill: '#1a1a1a' });
   const yt = yhi - ylo > 1.5 ? [ylo, (ylo + yhi) / 2, yhi] : [0, 0.25, 0.5, 0.75, 1].filter((v) => v >= ylo && v <= yhi);
   for (const v of yt) {
     el('line', { x1: box.l, x2: box.r, y1: y(v), y2: y(v), stroke: '#e6e6e6' }, svg);
-    txt(svg, box.l - 4, y(v) + 4, String(Math.round(v * 100) / 100), { 'text-anchor': 'end' });
+    txt(svg, box.l - 4, y(v) + 4 * k, String(Math.round(v * 100) / 100), { 'text-anchor': 'end' });
   }
-  for (const s of niceTicks(xmax)) {
+  for (const s of roomy(niceTicks(xmax), (box.r - box.l) / xmax, 12 * k)) {
     el('line', { x1: x(s), x2: x(s), y1: box.b, y2: box.b + 3, stroke: '#999' }, svg);
-    txt(svg, x(s), box.b + 15, String(s), { 'text-anchor': 'middle' });
+    txt(svg, x(s), box.b + 15 * k, String(s), { 'text-anchor': s === 0 ? 'start' : 'middle' });
   }
   el('line', { x1: box.l, x2: box.r, y1: box.b, y2: box.b, stroke: '#999' }, svg);
   if (followup) {
     el('line', { x1: x(followup), x2: x(followup), y1: box.t, y2: box.b, stroke: '#999', 'stroke-dasharray': '2 3' }, svg);
-    txt(svg, x(followup) + 3, box.t + 10, 'followup', { 'font-size': 11, fill: '#666' });
+    txt(svg, x(followup) + 3, box.t + 10 * k, 'followup', { 'font-size': 11 * k, fill: '#666' });
   }
   const layer = el('g', {}, svg);
   frames.set(svg, { signature, layer });

@@ -3,7 +3,7 @@
 // events: queued, start, rows, point, done) and draws every evaluation as it arrives, in plain
 // SVG. Every number shown is computed by the server from the runner's records; the page only
 // draws and formats. Its modules: state, controls, stream, charts, hover, share, browse.
-import { $, app, colours, preset, readAddress, state, writeAddress } from './state.js';
+import { $, app, colours, present, preset, readAddress, state, writeAddress } from './state.js';
 import { changed, check, showScene } from './controls.js';
 import { train } from './stream.js';
 import { drawAll, schedule } from './charts.js';
@@ -20,6 +20,7 @@ async function start() {
   if (app.catalogue.browse !== null) $('scene').append(new Option(`Run folders in ${app.catalogue.browse}`, BROWSE));
   for (const s of app.catalogue.scenes) $('scene').append(new Option(s.title, s.name));
   const shared = readAddress();
+  present(state.present);
   showScene();
   $('scene').addEventListener('change', () => {
     const chosen = $('scene').value;
@@ -50,6 +51,10 @@ async function start() {
   });
   $('figure').addEventListener('click', downloadFigure);
   $('pin').addEventListener('click', pin);
+  $('present').addEventListener('click', () => {
+    present(!state.present);
+    schedule();
+  });
   // Charts are drawn at their size: redraw when it changes.
   new ResizeObserver(schedule).observe($('view'));
   for (const svg of document.querySelectorAll('.panel svg')) new ResizeObserver(schedule).observe(svg);

@@ -17,10 +17,12 @@ export const app = {
   inflight: null, // the AbortController of the training being streamed
   checking: null,
   redraw: 0,
+  // Text in the charts, as a multiple of its usual size: larger in the presentation mode.
+  fontScale: 1,
 };
 // What is asked for: a scene, its preset, seeds, the settings changed from the preset (TOML
 // text, as `--set KEY=VALUE` takes it), and the scope the curves show.
-export const state = { scene: null, preset: null, seeds: 5, sets: {}, scope: 'trained' };
+export const state = { scene: null, preset: null, seeds: 5, sets: {}, scope: 'trained', present: false };
 export const pins = []; // pinned runs, at most three
 window.demoTimes = {};
 // The run shown and the one before, read by the browser test as it reads `demoTimes`.
@@ -81,6 +83,7 @@ export function query() {
 export function writeAddress() {
   const q = new URLSearchParams(query());
   q.set('scope', state.scope);
+  if (state.present) q.set('present', '1');
   history.replaceState(null, '', `?${q}`);
 }
 
@@ -104,5 +107,17 @@ export function readAddress() {
   }
   state.seeds = Number(q.get('seeds')) || preset().values.seeds;
   state.scope = q.get('scope') || s.scope;
+  state.present = q.has('present');
   return q.has('scene');
+}
+
+// The presentation mode (`?present`, the Present button, `pressure demo --present`): larger
+// type, the charts given the screen, everything that matters visible at 1280×720 without
+// scrolling. The lesson's words and the settings step aside; presets, scene and Train stay.
+export function present(on) {
+  state.present = on;
+  app.fontScale = on ? 1.3 : 1;
+  document.body.classList.toggle('present', on);
+  $('present').setAttribute('aria-pressed', String(on));
+  writeAddress();
 }

@@ -52,6 +52,10 @@ pub struct DemoArgs {
     /// Open the page in the default browser.
     #[arg(long)]
     pub open: bool,
+    /// Open (and print) the page in its presentation mode: larger type, the charts given the
+    /// screen, everything that matters visible at 1280×720; its Present button toggles it.
+    #[arg(long)]
+    pub present: bool,
     /// The run cache: each scene's runs are kept in DIR/<experiment>/ and served from there
     /// when asked for again.
     #[arg(long, value_name = "DIR", default_value = "runs/demo")]
@@ -127,6 +131,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             SocketAddr::V6(a) => format!("http://[{}]:{}/", a.ip(), a.port()),
             SocketAddr::V4(a) => format!("http://{a}/"),
         };
+        let url = if args.present { format!("{url}?present") } else { url };
         println!("pressure demo: {url}");
         crate::note!(
             "pressure demo: runs are kept in {}; at most {} seeds and {} steps a run, {} training(s) at once, {} waiting; Ctrl-C stops",
