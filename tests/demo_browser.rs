@@ -754,6 +754,15 @@ fn a_report_opens_from_disk_and_shows_every_figure() {
         assert_eq!(fetched, json!(0), "the report fetched something");
         let title = js(&client, "return document.title").await;
         assert!(title.as_str().unwrap().contains("tiny"), "{title}");
+        // At 1280 px every table fits the page: nothing scrolls sideways.
+        let wide = js(
+            &client,
+            "return [document.documentElement.scrollWidth, \
+                 [...document.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > innerWidth \
+                   || t.scrollWidth > t.clientWidth + 1).length]",
+        )
+        .await;
+        assert_eq!(wide, json!([1280, 0]), "[page width, tables wider than the page]");
         screenshot(&client, "report.png").await;
         client.close().await.unwrap();
     });

@@ -160,10 +160,10 @@ body { font-family: 'DejaVu Sans', Verdana, sans-serif; max-width: 1180px; margi
 h1 { margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 p.meta, p.note { color: #555; font-size: 0.9em; }
 nav ol { columns: 3; font-size: 0.95em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0; display: block; overflow-x: auto; }
-th, td { padding: 0.25em 0.6em; border-bottom: 1px solid #e4e4e4; text-align: left; white-space: nowrap; vertical-align: top; }
-th { background: #f4f4f4; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td:last-child { white-space: normal; min-width: 12em; }
+table { border-collapse: collapse; font-size: 0.82em; margin: 0.6em 0; width: 100%; }
+th, td { padding: 0.25em 0.45em; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { background: #f4f4f4; font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; overflow-wrap: normal; }
 figure { margin: 1.5em 0; } figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
