@@ -123,7 +123,11 @@ export function frame(svg, title, ylo, yhi) {
   svg.replaceChildren();
   svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
   txt(svg, 8, 14 * k, title, { 'font-size': 14 * k, 'font-weight': 600, fill: '#1a1a1a' });
-  const yt = yhi - ylo > 1.5 ? [ylo, (ylo + yhi) / 2, yhi] : [0, 0.25, 0.5, 0.75, 1].filter((v) => v >= ylo && v <= yhi);
+  // Quarters where the panel is tall enough for their labels to stand apart, else halves.
+  const quarters = (box.b - box.t) / 4 >= 16 * k;
+  const yt = yhi - ylo > 1.5
+    ? [ylo, (ylo + yhi) / 2, yhi]
+    : (quarters ? [0, 0.25, 0.5, 0.75, 1] : [0, 0.5, 1]).filter((v) => v >= ylo && v <= yhi);
   for (const v of yt) {
     el('line', { x1: box.l, x2: box.r, y1: y(v), y2: y(v), stroke: '#e6e6e6' }, svg);
     txt(svg, box.l - 4, y(v) + 4 * k, String(Math.round(v * 100) / 100), { 'text-anchor': 'end' });
