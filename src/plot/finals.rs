@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::style::{FONT, caption, chart_on, err};
@@ -92,22 +93,7 @@ pub fn draw_final_panel<DB: DrawingBackend>(
                 .collect()
         })
         .collect();
-    let y = panel.y_range.clone().unwrap_or_else(|| {
-        let seeds = lines
-            .iter()
-            .flat_map(|l| l.points.iter().flat_map(|p| p.1.iter().copied()));
-        let ends = summaries.iter().flatten().flat_map(|s| [s.low, s.high]);
-        let (a, b) = seeds
-            .chain(ends)
-            .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
-        if a.is_finite() {
-            let p = ((b - a) * 0.1).max(0.02);
-            (a - p)..(b + p)
-        } else {
-            0.0..1.0
-        }
-    });
+    let y = panel.y_range.clone().unwrap_or_else(|| fitted(lines, &summaries));
     let (area, title) = caption(area, panel.title, 17.0)?;
     let mut chart = chart_on(&area, &title, 17.0)
         .margin(8)
@@ -158,42 +144,73 @@ pub fn draw_final_panel<DB: DrawingBackend>(
 
     for (i, (line, summaries)) in lines.iter().zip(&summaries).enumerate() {
         let shift = step * (i as f64 - (lines.len() as f64 - 1.0) / 2.0);
-        let color = line.color;
-        let seeds = line
-            .points
-            .iter()
-            .flat_map(|(x, v)| v.iter().filter(|v| v.is_finite()).map(move |&y| (*x + shift, y)));
-        chart
-            .draw_series(seeds.map(|p| Circle::new(p, 3, color.mix(0.45).filled())))
-            .map_err(err)?;
-        let means: Vec<(f64, &Summary)> = line
-            .points
-            .iter()
-            .zip(summaries)
-            .map(|((x, _), s)| (*x + shift, s))
-            .filter(|(_, s)| s.mean.is_finite())
-            .collect();
-        chart
-            .draw_series(LineSeries::new(
-                means.iter().map(|(x, s)| (*x, s.mean)),
-                color.stroke_width(2),
-            ))
-            .map_err(err)?;
-        for (x, s) in &means {
-            if s.n > 1 {
-                let style = color.stroke_width(2);
-                chart
-                    .draw_series([
-                        PathElement::new(vec![(*x, s.low), (*x, s.high)], style),
-                        PathElement::new(vec![(*x - width, s.low), (*x + width, s.low)], style),
-                        PathElement::new(vec![(*x - width, s.high), (*x + width, s.high)], style),
-                    ])
-                    .map_err(err)?;
-            }
+        draw_line(&mut chart, line, summaries, shift, width)?;
+    }
+    Ok(())
+}
+
+/// The y range that holds every seed's value and every interval, padded.
+fn fitted(lines: &[FinalLine], summaries: &[Vec<Summary>]) -> Range<f64> {
+    let seeds = lines
+        .iter()
+        .flat_map(|l| l.points.iter().flat_map(|p| p.1.iter().copied()));
+    let ends = summaries.iter().flatten().flat_map(|s| [s.low, s.high]);
+    let (a, b) = seeds
+        .chain(ends)
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    if a.is_finite() {
+        let p = ((b - a) * 0.1).max(0.02);
+        (a - p)..(b + p)
+    } else {
+        0.0..1.0
+    }
+}
+
+/// One line, shifted sideways by `shift`: every seed's dot, the means joined, and each mean's
+/// interval as an error bar `width` wide.
+fn draw_line<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    line: &FinalLine,
+    summaries: &[Summary],
+    shift: f64,
+    width: f64,
+) -> anyhow::Result<()> {
+    let color = line.color;
+    let seeds = line
+        .points
+        .iter()
+        .flat_map(|(x, v)| v.iter().filter(|v| v.is_finite()).map(move |&y| (*x + shift, y)));
+    chart
+        .draw_series(seeds.map(|p| Circle::new(p, 3, color.mix(0.45).filled())))
+        .map_err(err)?;
+    let means: Vec<(f64, &Summary)> = line
+        .points
+        .iter()
+        .zip(summaries)
+        .map(|((x, _), s)| (*x + shift, s))
+        .filter(|(_, s)| s.mean.is_finite())
+        .collect();
+    chart
+        .draw_series(LineSeries::new(
+            means.iter().map(|(x, s)| (*x, s.mean)),
+            color.stroke_width(2),
+        ))
+        .map_err(err)?;
+    for (x, s) in &means {
+        if s.n > 1 {
+            let style = color.stroke_width(2);
             chart
-                .draw_series(std::iter::once(Circle::new((*x, s.mean), 5, color.filled())))
+                .draw_series([
+                    PathElement::new(vec![(*x, s.low), (*x, s.high)], style),
+                    PathElement::new(vec![(*x - width, s.low), (*x + width, s.low)], style),
+                    PathElement::new(vec![(*x - width, s.high), (*x + width, s.high)], style),
+                ])
                 .map_err(err)?;
         }
+        chart
+            .draw_series(std::iter::once(Circle::new((*x, s.mean), 5, color.filled())))
+            .map_err(err)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -215,91 +216,7 @@ pub fn draw_panel<DB: DrawingBackend>(
     }
 
     for t in traces {
-        let steps: Vec<f64> = t.series.steps.iter().map(|&s| s as f64).collect();
-        if panel.seeds && t.series.n() > 1 {
-            for seed in &t.series.seeds {
-                let points: Vec<(f64, f64)> = steps
-                    .iter()
-                    .zip(seed)
-                    .filter(|(_, v)| v.is_finite())
-                    .map(|(&x, &v)| (x, v))
-                    .collect();
-                chart
-                    .draw_series(LineSeries::new(points, t.color.mix(0.28).stroke_width(1)))
-                    .map_err(err)?;
-            }
-        }
-        let summary = t.series.summary();
-        let band: Vec<(f64, f64)> = steps
-            .iter()
-            .zip(&summary)
-            .filter(|(_, s)| s.n > 1)
-            .map(|(&x, s)| (x, s.high))
-            .chain(
-                steps
-                    .iter()
-                    .zip(&summary)
-                    .rev()
-                    .filter(|(_, s)| s.n > 1)
-                    .map(|(&x, s)| (x, s.low)),
-            )
-            .collect();
-        if band.len() > 2 {
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, t.color.mix(0.18).filled())))
-                .map_err(err)?;
-        }
-        let mean: Vec<(f64, f64)> = steps
-            .iter()
-            .zip(&summary)
-            .filter(|(_, s)| s.mean.is_finite())
-            .map(|(&x, s)| (x, s.mean))
-            .collect();
-        // A series measured at one step only (a reward model fit once) is a point with its
-        // interval, not a line.
-        if mean.len() == 1 {
-            let (x, s) = steps
-                .iter()
-                .zip(&summary)
-                .find(|(_, s)| s.mean.is_finite())
-                .expect("one mean");
-            if s.n > 1 {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(*x, s.low), (*x, s.high)],
-                        t.color.stroke_width(2),
-                    )))
-                    .map_err(err)?;
-            }
-        }
-        match t.line {
-            LineKind::Solid => chart
-                .draw_series(LineSeries::new(mean.clone(), t.color.stroke_width(2)))
-                .map_err(err)?,
-            LineKind::Dashed => chart
-                .draw_series(DashedLineSeries::new(mean.clone(), 9, 5, t.color.stroke_width(2)))
-                .map_err(err)?,
-            LineKind::Dotted => chart
-                .draw_series(DashedLineSeries::new(mean.clone(), 2, 4, t.color.stroke_width(3)))
-                .map_err(err)?,
-        };
-        // Markers tell a dashed or dotted line from a solid one lying on it (a refit probe's
-        // accuracy on the frozen probe's rate, both near 1), and show a lone point.
-        if t.line != LineKind::Solid || mean.len() == 1 {
-            let style = t.color.stroke_width(2);
-            if t.line == LineKind::Dotted {
-                chart
-                    .draw_series(
-                        mean.iter()
-                            .map(|&p| EmptyElement::at(p) + Rectangle::new([(-3, -3), (3, 3)], style)),
-                    )
-                    .map_err(err)?;
-            } else {
-                chart
-                    .draw_series(mean.iter().map(|&p| Circle::new(p, 4, style)))
-                    .map_err(err)?;
-            }
-        }
+        draw_trace(&mut chart, t, panel.seeds)?;
     }
     if let Some(note) = floor_note(panel, traces) {
         let (w, h) = area.dim_in_pixel();
@@ -309,6 +226,101 @@ pub fn draw_panel<DB: DrawingBackend>(
             (FONT, 15).into_font().color(&RGBColor(90, 90, 90)),
         ))
         .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// One trace of a panel: each seed thin (with `seeds`), the 95% band of the mean, the mean in the
+/// trace's line kind, and markers on a dashed or dotted mean (or a lone point).
+fn draw_trace<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    t: &Trace,
+    seeds: bool,
+) -> anyhow::Result<()> {
+    let steps: Vec<f64> = t.series.steps.iter().map(|&s| s as f64).collect();
+    if seeds && t.series.n() > 1 {
+        for seed in &t.series.seeds {
+            let points: Vec<(f64, f64)> = steps
+                .iter()
+                .zip(seed)
+                .filter(|(_, v)| v.is_finite())
+                .map(|(&x, &v)| (x, v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points, t.color.mix(0.28).stroke_width(1)))
+                .map_err(err)?;
+        }
+    }
+    let summary = t.series.summary();
+    let band: Vec<(f64, f64)> = steps
+        .iter()
+        .zip(&summary)
+        .filter(|(_, s)| s.n > 1)
+        .map(|(&x, s)| (x, s.high))
+        .chain(
+            steps
+                .iter()
+                .zip(&summary)
+                .rev()
+                .filter(|(_, s)| s.n > 1)
+                .map(|(&x, s)| (x, s.low)),
+        )
+        .collect();
+    if band.len() > 2 {
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, t.color.mix(0.18).filled())))
+            .map_err(err)?;
+    }
+    let mean: Vec<(f64, f64)> = steps
+        .iter()
+        .zip(&summary)
+        .filter(|(_, s)| s.mean.is_finite())
+        .map(|(&x, s)| (x, s.mean))
+        .collect();
+    // A series measured at one step only (a reward model fit once) is a point with its
+    // interval, not a line.
+    if mean.len() == 1 {
+        let (x, s) = steps
+            .iter()
+            .zip(&summary)
+            .find(|(_, s)| s.mean.is_finite())
+            .expect("one mean");
+        if s.n > 1 {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(*x, s.low), (*x, s.high)],
+                    t.color.stroke_width(2),
+                )))
+                .map_err(err)?;
+        }
+    }
+    match t.line {
+        LineKind::Solid => chart
+            .draw_series(LineSeries::new(mean.clone(), t.color.stroke_width(2)))
+            .map_err(err)?,
+        LineKind::Dashed => chart
+            .draw_series(DashedLineSeries::new(mean.clone(), 9, 5, t.color.stroke_width(2)))
+            .map_err(err)?,
+        LineKind::Dotted => chart
+            .draw_series(DashedLineSeries::new(mean.clone(), 2, 4, t.color.stroke_width(3)))
+            .map_err(err)?,
+    };
+    // Markers tell a dashed or dotted line from a solid one lying on it (a refit probe's
+    // accuracy on the frozen probe's rate, both near 1), and show a lone point.
+    if t.line != LineKind::Solid || mean.len() == 1 {
+        let style = t.color.stroke_width(2);
+        if t.line == LineKind::Dotted {
+            chart
+                .draw_series(
+                    mean.iter()
+                        .map(|&p| EmptyElement::at(p) + Rectangle::new([(-3, -3), (3, 3)], style)),
+                )
+                .map_err(err)?;
+        } else {
+            chart
+                .draw_series(mean.iter().map(|&p| Circle::new(p, 4, style)))
+                .map_err(err)?;
+        }
     }
     Ok(())
 }

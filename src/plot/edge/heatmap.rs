@@ -3,12 +3,11 @@
 //! the same runs.
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::surface::{Scale, interpolate, triangulate};
+use super::surface::{Scale, Ticked, interpolate, tick, ticks, triangulate};
 use super::{Point, crossings, points, scope_metric, snapshot_steps, threshold_of};
 use crate::plot::custom::{is_rate, readable};
 use crate::plot::figures::{describe, final_phrase};
@@ -23,40 +22,6 @@ const BANDS: usize = 20;
 /// Cells of the raster the surface is drawn on, along each axis.
 const RASTER: usize = 200;
 
-/// A linear axis whose ticks are the grid's values (on a square-root axis, where they are).
-struct Ticked {
-    range: std::ops::Range<f64>,
-    ticks: Vec<f64>,
-}
-
-impl Ranged for Ticked {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let share = (v - self.range.start) / (self.range.end - self.range.start);
-        limit.0 + (share * f64::from(limit.1 - limit.0)).round() as i32
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.range.clone()
-    }
-}
-
-/// A sweep value as a tick label: as short as it is exact to four places.
-fn tick(v: f64) -> String {
-    let text = format!("{v:.4}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 /// The panel's two axis scales, from the points' values.
 pub fn scales(points: &[Point]) -> (Scale, Scale) {
     (
@@ -64,6 +29,59 @@ pub fn scales(points: &[Point]) -> (Scale, Scale) {
         Scale::for_values(points.iter().map(|p| p.y)),
     )
 }
+
+/// Where a panel's points lie once its axes are scaled: the points, their extent, the
+/// padding past it and the pixels a unit takes.
+struct Layout {
+    scales: (Scale, Scale),
+    at: Vec<(f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+    pad: (f64, f64),
+    pixels: (f64, f64),
+}
+
+impl Layout {
+    fn new(points: &[Point], (w, h): (u32, u32)) -> Layout {
+        let scales = scales(points);
+        let at: Vec<(f64, f64)> = points.iter().map(|p| (scales.0.to(p.x), scales.1.to(p.y))).collect();
+        let extent = |f: fn(&(f64, f64)) -> f64| {
+            at.iter()
+                .map(f)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)))
+        };
+        let (x, y) = (extent(|p| p.0), extent(|p| p.1));
+        // The axes reach a little past the outermost points, so their labels fit inside.
+        let pad = (0.05 * Layout::width(x), 0.05 * Layout::width(y));
+        let pixels = (
+            f64::from(w.saturating_sub(84)) / (Layout::width(x) + 2.0 * pad.0),
+            f64::from(h.saturating_sub(74)) / (Layout::width(y) + 2.0 * pad.1),
+        );
+        Layout {
+            scales,
+            at,
+            x,
+            y,
+            pad,
+            pixels,
+        }
+    }
+
+    fn width((lo, hi): (f64, f64)) -> f64 {
+        (hi - lo).max(1e-12)
+    }
+
+    /// A point's place in the unit square of the points' extent.
+    fn unit(&self, (x, y): (f64, f64)) -> (f64, f64) {
+        (
+            (x - self.x.0) / Layout::width(self.x),
+            (y - self.y.0) / Layout::width(self.y),
+        )
+    }
+}
+
+/// The chart of a panel, its axes drawn.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;
 
 /// Draws one heatmap panel of uneven points: the interpolated surface, the points run, their
 /// values where a label fits, and the threshold's crossings on top.
@@ -75,59 +93,21 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
     range: (f64, f64),
     threshold: Option<f64>,
 ) -> anyhow::Result<()> {
-    let (sx, sy) = scales(points);
-    let at: Vec<(f64, f64)> = points.iter().map(|p| (sx.to(p.x), sy.to(p.y))).collect();
-    let bounds = |f: fn(&(f64, f64)) -> f64| {
-        at.iter()
-            .map(f)
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)))
-    };
-    let ((x0, x1), (y0, y1)) = (bounds(|p| p.0), bounds(|p| p.1));
-    let (wx, wy) = ((x1 - x0).max(1e-12), (y1 - y0).max(1e-12));
-    // Triangulated with each axis scaled to its range, so no axis's units decide the shapes.
-    let unit: Vec<(f64, f64)> = at.iter().map(|&(x, y)| ((x - x0) / wx, (y - y0) / wy)).collect();
-    let triangles = triangulate(&unit);
-    let means: Vec<f64> = points.iter().map(Point::mean).collect();
-
-    // The axes reach a little past the outermost points, so their labels fit inside.
-    let (pad_x, pad_y) = (0.05 * wx, 0.05 * wy);
     let (area, caption) = caption_area(area, title, 17.0)?;
-    let (w, h) = area.dim_in_pixel();
-    let (px, py) = (
-        f64::from(w.saturating_sub(84)) / (wx + 2.0 * pad_x),
-        f64::from(h.saturating_sub(74)) / (wy + 2.0 * pad_y),
-    );
-    // The grid's values are the ticks; a square-root axis adds round values between them
-    // where there is room (50 pixels from every other tick).
-    let ticks = |f: fn(&Point) -> f64, scale: Scale, pixels: f64| {
-        let mut v: Vec<f64> = points.iter().filter(|p| !p.refined).map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v.dedup();
-        let mut t: Vec<f64> = v.iter().map(|&x| scale.to(x)).collect();
-        if scale.sqrt {
-            let (lo, hi) = (v[0], v[v.len() - 1]);
-            for round in [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0] {
-                let at = scale.to(round);
-                if (lo..=hi).contains(&round) && t.iter().all(|&u| ((u - at) * pixels).abs() >= 50.0) {
-                    t.push(at);
-                }
-            }
-            t.sort_by(f64::total_cmp);
-        }
-        t
-    };
+    let l = Layout::new(points, area.dim_in_pixel());
+    let (sx, sy) = l.scales;
     let mut chart = chart_on(&area, &caption, 17.0)
         .margin(10)
         .x_label_area_size(44)
         .y_label_area_size(64)
         .build_cartesian_2d(
             Ticked {
-                range: (x0 - pad_x)..(x1 + pad_x),
-                ticks: ticks(|p| p.x, sx, px),
+                range: (l.x.0 - l.pad.0)..(l.x.1 + l.pad.0),
+                ticks: ticks(points, |p| p.x, sx, l.pixels.0),
             },
             Ticked {
-                range: (y0 - pad_y)..(y1 + pad_y),
-                ticks: ticks(|p| p.y, sy, py),
+                range: (l.y.0 - l.pad.1)..(l.y.1 + l.pad.1),
+                ticks: ticks(points, |p| p.y, sy, l.pixels.1),
             },
         )
         .map_err(err)?;
@@ -149,13 +129,36 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
         .axis_desc_style((FONT, 15))
         .draw()
         .map_err(err)?;
+    draw_surface(&mut chart, &l, points, range)?;
+    draw_points(&mut chart, &l, points, range)?;
+    if let Some(t) = threshold {
+        let means: Vec<(f64, f64, f64)> = points.iter().map(|p| (p.x, p.y, p.mean())).collect();
+        let along_y = crossings(&means, t, true);
+        let along_x: Vec<(f64, f64)> = crossings(&means, t, false).into_iter().map(|(y, x)| (x, y)).collect();
+        for line in [along_y, along_x] {
+            let line: Vec<(f64, f64)> = line.into_iter().map(|(x, y)| (sx.to(x), sy.to(y))).collect();
+            dashed(&mut chart, &line)?;
+        }
+    }
+    Ok(())
+}
 
-    // The surface, in bands; each row's runs of one band drawn as one rectangle.
-    let (lo, hi) = range;
+/// The surface, in bands: triangulated with each axis scaled to its range (so no axis's units
+/// decide the shapes), interpolated on a raster, each row's runs of one band drawn as one
+/// rectangle.
+fn draw_surface<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    l: &Layout,
+    points: &[Point],
+    (lo, hi): (f64, f64),
+) -> anyhow::Result<()> {
+    let unit: Vec<(f64, f64)> = l.at.iter().map(|&p| l.unit(p)).collect();
+    let triangles = triangulate(&unit);
+    let means: Vec<f64> = points.iter().map(Point::mean).collect();
     let band =
         |v: f64| (((v - lo) / (hi - lo).max(1e-12) * BANDS as f64).floor() as isize).clamp(0, BANDS as isize - 1);
     let colour = |b: isize| ViridisRGB::get_color_normalized((b as f64 + 0.5) / BANDS as f64, 0.0, 1.0);
-    let (dx, dy) = (wx / RASTER as f64, wy / RASTER as f64);
+    let (dx, dy) = (Layout::width(l.x) / RASTER as f64, Layout::width(l.y) / RASTER as f64);
     for row in 0..RASTER {
         let y = (row as f64 + 0.5) / RASTER as f64;
         let cells: Vec<Option<isize>> = (0..RASTER)
@@ -170,8 +173,8 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
                 chart
                     .draw_series([Rectangle::new(
                         [
-                            (x0 + start as f64 * dx, y0 + row as f64 * dy),
-                            (x0 + col as f64 * dx, y0 + (row + 1) as f64 * dy),
+                            (l.x.0 + start as f64 * dx, l.y.0 + row as f64 * dy),
+                            (l.x.0 + col as f64 * dx, l.y.0 + (row + 1) as f64 * dy),
                         ],
                         colour(b).filled(),
                     )])
@@ -180,15 +183,24 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
             start = col;
         }
     }
+    Ok(())
+}
 
-    // The points run; the grid's labelled with their value where the label clears the others,
-    // above the point (below it on the top row), kept on the surface so its ink reads there.
+/// The points run; the grid's labelled with their value where the label clears the others,
+/// above the point (below it on the top row), kept on the surface so its ink reads there.
+fn draw_points<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    l: &Layout,
+    points: &[Point],
+    (lo, hi): (f64, f64),
+) -> anyhow::Result<()> {
+    let (px, py) = l.pixels;
     let mut placed: Vec<(f64, f64)> = Vec::new();
-    for (p, &(x, y)) in points.iter().zip(&at) {
+    for (p, &(x, y)) in points.iter().zip(&l.at) {
         let mean = p.mean();
         if !p.refined && mean.is_finite() {
-            let lx = x.clamp(x0 + 24.0 / px, x1 - 24.0 / px);
-            let ly = if y + 24.0 / py > y1 {
+            let lx = x.clamp(l.x.0 + 24.0 / px, l.x.1 - 24.0 / px);
+            let ly = if y + 24.0 / py > l.y.1 {
                 y - 14.0 / py
             } else {
                 y + 14.0 / py
@@ -217,15 +229,6 @@ fn draw_heatmap_panel<DB: DrawingBackend>(
         chart
             .draw_series([Circle::new((x, y), if p.refined { 3 } else { 2 }, mark)])
             .map_err(err)?;
-    }
-    if let Some(t) = threshold {
-        let means: Vec<(f64, f64, f64)> = points.iter().map(|p| (p.x, p.y, p.mean())).collect();
-        let along_y = crossings(&means, t, true);
-        let along_x: Vec<(f64, f64)> = crossings(&means, t, false).into_iter().map(|(y, x)| (x, y)).collect();
-        for line in [along_y, along_x] {
-            let line: Vec<(f64, f64)> = line.into_iter().map(|(x, y)| (sx.to(x), sy.to(y))).collect();
-            dashed(&mut chart, &line)?;
-        }
     }
     Ok(())
 }

@@ -3,8 +3,12 @@
 //! interpolation over its triangle's corners. Between the points it says only what a straight
 //! line between neighbours says; outside their hull it says nothing.
 //!
-//! An axis whose positive values span more than a factor of 20 (a contradiction rate refined
+//! The axes' ticks are the grid's values. An axis whose positive values span more than a factor of 20 (a contradiction rate refined
 //! down to 0.006 beside 0.75) is drawn on a square-root scale, so the points near 0 get room.
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+
+use super::Point;
 
 /// How an axis maps its values to the drawing: linear, or the square root.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,6 +111,60 @@ pub fn interpolate(points: &[(f64, f64)], values: &[f64], triangles: &[Triangle]
         }
     }
     None
+}
+
+/// A linear axis whose ticks are the grid's values (on a square-root axis, where they are).
+pub struct Ticked {
+    pub range: std::ops::Range<f64>,
+    pub ticks: Vec<f64>,
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let share = (v - self.range.start) / (self.range.end - self.range.start);
+        limit.0 + (share * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// A sweep value as a tick label: as short as it is exact to four places.
+pub fn tick(v: f64) -> String {
+    let text = format!("{v:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The ticks of an axis: the grid's values, and on a square-root axis round values between them
+/// where there is room (50 pixels from every other tick).
+pub fn ticks(points: &[Point], value: fn(&Point) -> f64, scale: Scale, pixels: f64) -> Vec<f64> {
+    let mut v: Vec<f64> = points.iter().filter(|p| !p.refined).map(value).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    let mut t: Vec<f64> = v.iter().map(|&x| scale.to(x)).collect();
+    if scale.sqrt {
+        let (lo, hi) = (v[0], v[v.len() - 1]);
+        for round in [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0] {
+            let at = scale.to(round);
+            if (lo..=hi).contains(&round) && t.iter().all(|&u| ((u - at) * pixels).abs() >= 50.0) {
+                t.push(at);
+            }
+        }
+        t.sort_by(f64::total_cmp);
+    }
+    t
 }
 
 #[cfg(test)]
