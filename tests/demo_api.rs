@@ -655,3 +655,43 @@ fn a_second_scene_with_the_same_constitutions_trains_none_and_a_new_server_reads
     server.train(&scene(80));
     assert_eq!((trained(&server), loaded(&server)), (2, 0));
 }
+
+/// Start-up says one line, the address, while it trains the first scene's constitutions; with
+/// `--present` the address opens the presentation mode.
+#[test]
+fn the_demo_starts_with_one_line_its_address() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    for (flags, suffix) in [(&[][..], "/"), (&["--present"][..], "/?present")] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pressure"))
+            .args(["demo", "--port", "0"])
+            .args(flags)
+            .env("PRESSURE_CACHE", dir.path().join("cache"))
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The first scene's constitutions train meanwhile: give any note time to appear.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (mut more, mut errors) = (String::new(), String::new());
+        child.stdout.take().unwrap().read_to_string(&mut more).unwrap();
+        child.stderr.take().unwrap().read_to_string(&mut errors).unwrap();
+        assert!(
+            first.starts_with("pressure demo: http://127.0.0.1:") && first.trim_end().ends_with(suffix),
+            "{first}"
+        );
+        assert_eq!(
+            (more.as_str(), errors.as_str()),
+            ("", ""),
+            "start-up said more than its address"
+        );
+    }
+}

@@ -132,20 +132,16 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             SocketAddr::V4(a) => format!("http://{a}/"),
         };
         let url = if args.present { format!("{url}?present") } else { url };
+        // Start-up says one line, the address (the limits and the run cache are in --help); a
+        // server others can reach says so too.
         println!("pressure demo: {url}");
-        crate::note!(
-            "pressure demo: runs are kept in {}; at most {} seeds and {} steps a run, {} training(s) at once, {} waiting; Ctrl-C stops",
-            args.runs.display(),
-            limits.seeds,
-            limits.steps,
-            limits.trainings,
-            limits.waiting
-        );
         if !ip.is_loopback() {
             crate::note!(
                 "warning: --host {ip}: anyone who can reach this machine can open the page and train on it \
-                 (within the limits above), at an address it answers to (the one it listens on, or a name \
-                 given with --allow-host); the default, 127.0.0.1, serves this machine only"
+                 (within --max-seeds {} and --max-steps {}), at an address it answers to (the one it listens on, or a name \
+                 given with --allow-host); the default, 127.0.0.1, serves this machine only",
+                limits.seeds,
+                limits.steps
             );
         }
         if args.open {
