@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use pressure::commands::compare::{Comparison, Request, comparisons};
 use pressure::records::MetricRecord;
+use pressure::results::compare::{Comparison, Request, comparisons};
 use pressure::results::{Group, Header, RunData};
 use pressure::run::RunConfig;
 use pressure::stats::two_sample::min_detectable;

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use super::format::{Align, Format, TextTable, csv, fixed, json, p_value, with_interval};
 use super::print_out;
-pub use crate::results::compare::{Comparison, LARGE_G, Request, compare_values, comparisons};
+use crate::results::compare::{Comparison, LARGE_G, Request, comparisons};
 use crate::stats::two_sample::{ALPHA, POWER};
 use crate::stats::{Bootstrap, Estimator, Interval};
 
@@ -174,6 +174,7 @@ pub fn table(comparisons: &[Comparison], request: &Request, run: &str) -> TextTa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::compare::compare_values;
 
     #[test]
     fn a_g_that_measures_how_little_the_seeds_vary_is_marked_and_said() {

@@ -3,12 +3,13 @@
 
 use std::path::Path;
 
-use crate::commands::compare::{self, Request};
+use crate::commands::compare;
 use crate::commands::format::{Align, TextTable, fixed, html_escape};
 use crate::metric::{HEADLINE, Scope};
 use crate::plot::{Declared, FigureSize, Sheet};
 use crate::records::{self, Manifest, Status};
 use crate::results::RunData;
+use crate::results::compare::Request;
 use crate::stats::{Bootstrap, Estimator};
 
 /// Where the control comes from.
@@ -219,7 +220,7 @@ pub fn comparisons(data: &RunData, control: Option<&Control>, run_dir: &Path) ->
         html_escape(&records::shell_word(&run)),
         html_escape(&records::shell_word(&control.label))
     );
-    match compare::comparisons(data, &run, &request) {
+    match crate::results::compare::comparisons(data, &run, &request) {
         Ok(found) => compare::table(&found, &request, &run).html() + &skipped + &command,
         Err(e) => format!(
             "<p>No comparison could be made: {}.</p>\n{skipped}",
