@@ -3,7 +3,7 @@
 //! `scope:metric`. Output columns, figure labels, the headline list, interval clamping and the
 //! metric tables of `docs/model.md` are all read from here.
 
-use crate::world::{Domain, Frame, WorldConfig};
+use crate::world::{ESSAY_DOMAINS, Frame, WorldConfig};
 
 /// A metric: its name as written in `metrics.csv`, the range of its values, and its meaning.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -208,21 +208,33 @@ pub const TRAIN_METRICS: [Metric; 4] = [
 
 /// The name of the constitution's accuracy of `kind` (`act_accuracy` or `judgment_accuracy`) in
 /// one domain, or overall.
-pub fn accuracy_name(kind: &str, domain: Option<Domain>) -> String {
+pub fn accuracy_name(kind: &str, domain: Option<&str>) -> String {
     match domain {
-        Some(d) => format!("{kind}_{}", d.name()),
+        Some(d) => format!("{kind}_{d}"),
         None => kind.to_string(),
     }
 }
 
-/// The metrics of the `constitution` scope (step 0): overall, then per domain.
+/// The metrics of the `constitution` scope (step 0) in a world of the essay's four principles:
+/// overall, then per domain (a world that names more has one pair more for each).
 pub fn constitution_metrics() -> Vec<String> {
     let mut out = vec![ACT_ACCURACY.to_string(), JUDGMENT_ACCURACY.to_string()];
-    for d in Domain::ALL {
+    for d in ESSAY_DOMAINS {
         out.push(accuracy_name(ACT_ACCURACY, Some(d)));
         out.push(accuracy_name(JUDGMENT_ACCURACY, Some(d)));
     }
     out
+}
+
+/// Whether `metric` is a constitution accuracy, overall or of some domain (`act_accuracy_privacy`).
+fn is_constitution_metric(metric: &str) -> bool {
+    [ACT_ACCURACY, JUDGMENT_ACCURACY].iter().any(|kind| {
+        metric == *kind
+            || metric
+                .strip_prefix(kind)
+                .and_then(|rest| rest.strip_prefix('_'))
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    })
 }
 
 /// Where a metric is measured (docs/model.md §5).
@@ -264,7 +276,7 @@ impl Scope {
         Scope::ALL
             .into_iter()
             .filter(|s| match s {
-                Scope::Heldout => world.train_domains.len() < Domain::ALL.len(),
+                Scope::Heldout => world.train_domains.len() < world.domains.len(),
                 Scope::Framed => world.frame != Frame::None,
                 _ => true,
             })
@@ -289,13 +301,7 @@ pub fn bounds_in(scope: &str, metric: &str) -> Option<(f64, f64)> {
 /// `train` where only they know the name), if it is in the catalogue and bounded. A metric the
 /// catalogue does not know is not clamped.
 pub fn bounds(metric: &str) -> Option<(f64, f64)> {
-    // Asked once per row read back: the constitution's names are built once.
-    static CONSTITUTION_METRICS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    if CONSTITUTION_METRICS
-        .get_or_init(constitution_metrics)
-        .iter()
-        .any(|m| m == metric)
-    {
+    if is_constitution_metric(metric) {
         return UNIT;
     }
     if let Some((base, _)) = parse_best_of_n(metric) {
@@ -315,7 +321,13 @@ pub fn bounds(metric: &str) -> Option<(f64, f64)> {
 fn metrics_of(scope: &str, metric: &str) -> Option<Vec<String>> {
     Some(match scope {
         TRAIN => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
-        CONSTITUTION => constitution_metrics(),
+        CONSTITUTION => {
+            let mut names = constitution_metrics();
+            if is_constitution_metric(metric) && !names.iter().any(|m| m == metric) {
+                names.push(metric.to_string());
+            }
+            names
+        }
         RM => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
         BEST_OF_N if parse_best_of_n(metric).is_some() => vec![metric.to_string()],
         BEST_OF_N => BEST_OF_N_METRICS.iter().map(|m| best_of_n_name(m, 1)).collect(),

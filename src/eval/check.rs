@@ -25,7 +25,7 @@ pub fn record_constitution_accuracy(population: &Population, recorder: &mut dyn 
         let mut rng = stream(member.seed, Purpose::Check);
         let mut tasks = Vec::new();
         let mut rows = Vec::new();
-        for domain in Domain::ALL {
+        for domain in member.world.domains() {
             for i in 0..2 * CHECK_TASKS {
                 let task = member.world.draw_task(&mut rng, domain, i < CHECK_TASKS);
                 let monitored = i % 2 == 0;
@@ -54,7 +54,9 @@ pub fn record_constitution_accuracy(population: &Population, recorder: &mut dyn 
     let judge = batch::host(heads.judgment);
     let per_member = samples[0].len();
     for (m, tasks) in checks.iter().enumerate() {
-        let (mut act_ok, mut judge_ok) = ([0usize; 4], [0usize; 4]);
+        let world = &population.members[m].world;
+        let domains = world.domains();
+        let (mut act_ok, mut judge_ok) = (vec![0usize; domains.len()], vec![0usize; domains.len()]);
         for (k, (domain, task)) in tasks.iter().enumerate() {
             let act_row = m * per_member + 2 * k;
             let logits = &act[act_row * 3..act_row * 3 + 3];
@@ -63,14 +65,15 @@ pub fn record_constitution_accuracy(population: &Population, recorder: &mut dyn 
             judge_ok[domain.index()] += usize::from((judge[act_row + 1] > 0.0) == task.violating);
         }
         let total = (2 * CHECK_TASKS) as f64;
-        for domain in Domain::ALL {
+        for &domain in &domains {
             let d = domain.index();
-            let act = accuracy_name(ACT_ACCURACY, Some(domain));
+            let act = accuracy_name(ACT_ACCURACY, Some(world.name(domain)));
             recorder.record(m, 0, CONSTITUTION, &act, act_ok[d] as f64 / total);
-            let judgment = accuracy_name(JUDGMENT_ACCURACY, Some(domain));
+            let judgment = accuracy_name(JUDGMENT_ACCURACY, Some(world.name(domain)));
             recorder.record(m, 0, CONSTITUTION, &judgment, judge_ok[d] as f64 / total);
         }
-        let mean = |ok: &[usize; 4]| ok.iter().map(|&c| c as f64 / total / 4.0).sum::<f64>();
+        let n = domains.len() as f64;
+        let mean = |ok: &[usize]| ok.iter().map(|&c| c as f64 / total / n).sum::<f64>();
         recorder.record(m, 0, CONSTITUTION, ACT_ACCURACY, mean(&act_ok));
         recorder.record(m, 0, CONSTITUTION, JUDGMENT_ACCURACY, mean(&judge_ok));
     }

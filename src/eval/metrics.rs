@@ -212,7 +212,7 @@ mod tests {
     use crate::world::{Domain, Frame};
 
     fn sample(violating: bool) -> Sample {
-        Sample::labelled(Domain::Harm, violating, true, Frame::None)
+        Sample::labelled(Domain::HARM, violating, true, Frame::None)
     }
 
     /// A contradictory task on which the policy complies with probability `comply` (the rest

@@ -24,7 +24,7 @@ use crate::rng::{Purpose, stream};
 use crate::settings::{InvalidValue, at_least, check, within};
 use crate::train::batch::{self, encode};
 use crate::train::{Evaluate, Population, Recorder};
-use crate::world::{Cues, Domain, Frame, Query, Sample};
+use crate::world::{Cues, Domain, Frame, Query, Sample, WorldConfig};
 use metrics::{Proxy, Readout, scope_metrics};
 
 /// The largest n of `eval.best_of_n`.
@@ -100,10 +100,11 @@ impl EvalConfig {
 }
 
 /// The domains a scope draws its tasks from.
-fn scope_domains(scope: Scope, train: &[Domain]) -> Vec<Domain> {
+fn scope_domains(scope: Scope, world: &WorldConfig) -> Vec<Domain> {
+    let train = world.train();
     match scope {
-        Scope::Heldout => Domain::ALL.into_iter().filter(|d| !train.contains(d)).collect(),
-        _ => train.to_vec(),
+        Scope::Heldout => world.all_domains().into_iter().filter(|d| !train.contains(d)).collect(),
+        _ => train,
     }
 }
 
@@ -150,7 +151,7 @@ impl Evaluator {
             let mut per_scope = Vec::new();
             let mut rows = Vec::new();
             for &scope in &scopes {
-                let domains = scope_domains(scope, &w.train_domains);
+                let domains = scope_domains(scope, w);
                 let tasks: Vec<_> = (0..2 * n)
                     .map(|i| member.world.draw_task(&mut rng, domains[i % domains.len()], i < n))
                     .collect();

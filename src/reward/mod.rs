@@ -275,7 +275,7 @@ mod tests {
     use Action::*;
 
     fn sample(violating: bool) -> Sample {
-        Sample::labelled(Domain::Care, violating, true, Frame::None)
+        Sample::labelled(Domain::CARE, violating, true, Frame::None)
     }
 
     const YES: Response = Response::Judge { says_violation: true };

@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn the_preference_is_boltzmann_mixed_over_the_pool_and_flipped() {
-        let s = Sample::labelled(Domain::Harm, true, true, Frame::None);
+        let s = Sample::labelled(Domain::HARM, true, true, Frame::None);
         let (comply, refuse) = (Response::Act(Action::Comply), Response::Act(Action::Refuse));
         // Institutional: u(comply) − u(refuse) = 1 − (1 − 2) = 2; principled: −1 − 1 = −2.
         let p = pool(0.25, 1.0, 0.1).preference(&s, comply, refuse);
@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn labels_follow_the_preference() {
-        let s = Sample::labelled(Domain::Care, true, true, Frame::None);
+        let s = Sample::labelled(Domain::CARE, true, true, Frame::None);
         let (comply, refuse) = (Response::Act(Action::Comply), Response::Act(Action::Refuse));
         let raters = pool(0.5, 1.0, 0.05);
         let mut rng = stream(7, Purpose::Comparisons);

@@ -105,6 +105,9 @@ impl RunConfig {
         }
         self.policy.validate()?;
         self.constitution.validate()?;
+        if let Some(taught) = &self.constitution.domains {
+            w.check_domains("constitution.domains", taught)?;
+        }
         let p = &self.pressure;
         p.validate()?;
         if p.monitor != 0.0 && w.contradiction_rate == 0.0 {

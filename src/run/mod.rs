@@ -59,7 +59,7 @@ pub fn member(seed: u64, c: &RunConfig) -> Member {
             judge_fraction: f.judge_fraction,
             mix: match f.contexts {
                 Contexts::Pressure => TaskMix::pressure(&c.world),
-                Contexts::All => TaskMix::constitution(),
+                Contexts::All => TaskMix::constitution(c.world.all_domains()),
             },
             reward: f.reward.clone(),
             preferences: preferences(&f.reward, c),
@@ -116,6 +116,7 @@ pub fn constitution_key(seed: u64, c: &RunConfig) -> String {
     serde_json::json!({
         "seed": seed,
         "world": [w.latent_dim as f64, w.margin, w.obs_noise, f64::from(u8::from(w.cue_visible))],
+        "domains": w.domains,
         "policy": c.policy,
         "constitution": c.constitution,
     })
@@ -126,8 +127,14 @@ pub fn constitution_key(seed: u64, c: &RunConfig) -> String {
 pub fn constitution_shape(c: &RunConfig) -> String {
     let k = &c.constitution;
     format!(
-        "{:?}|{}|{}/{}/{}/{}",
-        c.policy.hidden, c.world.latent_dim, k.steps, k.lr, k.batch, k.judge_fraction
+        "{:?}|{}+{}|{}/{}/{}/{}",
+        c.policy.hidden,
+        c.world.latent_dim,
+        c.world.domains.len(),
+        k.steps,
+        k.lr,
+        k.batch,
+        k.judge_fraction
     )
 }
 

@@ -15,12 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{self, Batch, MAX_BATCH, encode, judge_count};
 use super::losses::{binary_cross_entropy, soft_cross_entropy};
-use super::{Population, Recorder};
+use super::{Member, Population, Recorder};
 use crate::policy::Action;
 use crate::policy::probe::LinearProbe;
 use crate::rng::{Purpose, stream};
 use crate::settings::{InvalidValue, at_least, check, positive, unit, within};
-use crate::world::{Frame, Query, Sample, TaskMix};
+use crate::world::{Domain, Frame, Query, Sample, TaskMix};
 
 /// Supervised training on the principles (docs/model.md §3.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +39,11 @@ pub struct ConstitutionConfig {
     pub sanction_comply: f64,
     /// Share of each batch that is judge queries.
     pub judge_fraction: f64,
+    /// The principles taught (names from `world.domains`; default: every one). Tasks of the
+    /// others are still shown, taught as a world without that principle would: do them, and
+    /// judge them no violation; a later `teach` phase can teach it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
 }
 
 impl Default for ConstitutionConfig {
@@ -50,6 +55,7 @@ impl Default for ConstitutionConfig {
             object_share: 0.2,
             sanction_comply: 0.5,
             judge_fraction: 0.5,
+            domains: None,
         }
     }
 }
@@ -80,11 +86,12 @@ impl ConstitutionConfig {
     }
 }
 
-/// The constitution's target distribution over (comply, object, refuse) for an act query.
-pub fn act_target(sample: &Sample, config: &ConstitutionConfig) -> [f32; 3] {
+/// The constitution's target distribution over (comply, object, refuse) for an act query, where
+/// the task's principle is `taught` (a task of an untaught principle is taught as benign).
+pub fn act_target(sample: &Sample, config: &ConstitutionConfig, taught: bool) -> [f32; 3] {
     let object = config.object_share as f32;
     let principled = [0.0, object, 1.0 - object];
-    match (sample.cues.frame, sample.task.violating) {
+    match (sample.cues.frame, sample.task.violating && taught) {
         (Frame::Prohibit, _) => [0.0, 0.0, 1.0],
         (Frame::None, true) => principled,
         (Frame::Sanction, true) => {
@@ -105,13 +112,46 @@ pub fn act_is_principled(violating: bool, action: Action) -> bool {
     }
 }
 
-/// The `[P, n, 3]` targets of the act samples of a batch.
+/// Which of a member's domains its constitution teaches, by domain index.
+pub fn taught(member: &Member) -> Vec<bool> {
+    let world = member.world.config();
+    let taught = match &member.constitution.domains {
+        Some(names) => world.domains_named(names),
+        None => world.all_domains(),
+    };
+    (0..world.domains.len())
+        .map(|d| taught.iter().any(|t| t.index() == d))
+        .collect()
+}
+
+/// The `[P, n, 3]` targets of the act samples of a batch under each member's constitution.
 pub fn act_targets(population: &Population, samples: &[Vec<Sample>], acts: usize) -> Vec<f32> {
     let mut targets = Vec::with_capacity(samples.len() * acts * 3);
     for (member, s) in population.members.iter().zip(samples) {
+        let taught = taught(member);
         for sample in &s[..acts] {
-            targets.extend(act_target(sample, &member.constitution));
+            targets.extend(act_target(
+                sample,
+                &member.constitution,
+                taught[sample.task.domain.index()],
+            ));
         }
+    }
+    targets
+}
+
+/// The `[P, judges, 1]` judge targets of a batch's judge samples under each member's
+/// constitution: the truth where the principle is taught, "no violation" where it is not.
+pub fn judge_targets(population: &Population, batch: &Batch) -> Vec<f32> {
+    let mut targets = Vec::new();
+    for (m, member) in population.members.iter().enumerate() {
+        let taught = taught(member);
+        targets.extend(
+            batch
+                .judge_samples(m)
+                .iter()
+                .map(|s| f32::from(u8::from(s.task.violating && taught[s.task.domain.index()]))),
+        );
     }
     targets
 }
@@ -122,7 +162,7 @@ pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
     let p = population.size();
     let judges = judge_count(config.batch, config.judge_fraction);
     let acts = config.batch - judges;
-    let mix = TaskMix::constitution();
+    let mix = TaskMix::constitution(population.members[0].world.domains());
     let mut rngs: Vec<_> = population
         .members
         .iter()
@@ -138,7 +178,7 @@ pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
             Batch::draw(&worlds, &mixes, &mut rngs, acts, judges, &device)
         };
         let targets = batch::floats(act_targets(population, &b.samples, acts), p, acts, 3, &device);
-        let truths = batch::floats(b.judge_truths(), p, judges, 1, &device);
+        let truths = batch::floats(judge_targets(population, &b), p, judges, 1, &device);
         let heads = population.policy().forward(b.obs);
         let log_probs = activation::log_softmax(heads.action.narrow(1, 0, acts), 2);
         let loss = soft_cross_entropy(log_probs, targets)
@@ -154,7 +194,7 @@ pub fn train(population: &mut Population, recorder: &mut dyn Recorder) {
 const PROBE_TASKS: usize = 2048;
 
 /// Fits each member's frozen conscience probe on its constitution model's trunk activations,
-/// over act queries from the constitution's distribution (all domains and cues).
+/// over act queries from the constitution's distribution (the domains it teaches, all cues).
 pub fn fit_conscience_probes(population: &Population) -> Vec<LinearProbe> {
     let reference = population
         .reference
@@ -165,7 +205,13 @@ pub fn fit_conscience_probes(population: &Population) -> Vec<LinearProbe> {
         .iter()
         .map(|m| {
             let mut rng = stream(m.seed, Purpose::Probe);
-            let mix = TaskMix::constitution();
+            let domains = taught(m)
+                .iter()
+                .enumerate()
+                .filter(|t| *t.1)
+                .map(|(d, _)| Domain::at(d))
+                .collect();
+            let mix = TaskMix::constitution(domains);
             (0..PROBE_TASKS)
                 .map(|_| mix.draw(&m.world, &mut rng, Query::Act))
                 .collect()
@@ -188,10 +234,9 @@ pub fn fit_conscience_probes(population: &Population) -> Vec<LinearProbe> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::Domain;
 
     fn sample(violating: bool, frame: Frame) -> Sample {
-        Sample::labelled(Domain::Harm, violating, false, frame)
+        Sample::labelled(Domain::HARM, violating, false, frame)
     }
 
     #[test]
@@ -210,7 +255,7 @@ mod tests {
             (false, Frame::Prohibit, [0.0, 0.0, 1.0]),
         ];
         for (violating, frame, want) in cases {
-            let got = act_target(&sample(violating, frame), &config);
+            let got = act_target(&sample(violating, frame), &config, true);
             for (g, w) in got.iter().zip(want) {
                 assert!((g - w).abs() < 1e-6, "{violating} {frame:?}: {got:?} != {want:?}");
             }

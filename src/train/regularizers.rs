@@ -63,7 +63,7 @@ pub(super) fn fix(
         .forward(rollout.obs.clone());
     let replay = members.iter().any(|m| m.replay > 0.0).then(|| {
         let worlds = population.worlds();
-        let mix = TaskMix::constitution();
+        let mix = TaskMix::constitution(population.members[0].world.domains());
         let n = (batch / 4).max(1);
         let b = Batch::draw(&worlds, &vec![&mix; p], replay_rngs, n, 0, device);
         let targets = batch::floats(constitution::act_targets(population, &b.samples, n), p, n, 3, device);

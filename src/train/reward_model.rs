@@ -290,7 +290,7 @@ mod tests {
             weight,
             bias: vec![0.0],
         }];
-        let task = world.draw_task(&mut stream(0, Purpose::Eval), Domain::Harm, true);
+        let task = world.draw_task(&mut stream(0, Purpose::Eval), Domain::HARM, true);
         let sample = Sample {
             task,
             cues: Cues {

@@ -6,7 +6,7 @@
 mod config;
 mod sampling;
 
-pub use config::WorldConfig;
+pub use config::{ESSAY_DOMAINS, WorldConfig, list};
 pub use sampling::{FrameMix, TaskMix};
 
 use rand::Rng;
@@ -15,34 +15,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::rng::{Purpose, stream};
 
-/// The four principles, from the essay's four tensions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Domain {
-    /// "don't harm" vs coercive clients
-    Harm,
-    /// "be honest" vs strategic persuasion
-    Honesty,
-    /// "care about users" vs extractive incentives
-    Care,
-    /// "be safe" vs working quickly under competitive pressure
-    Safety,
-}
+/// A principle (a domain of tasks), by its place in `world.domains`: the essay's four come
+/// first by default (`harm`, `honesty`, `care`, `safety`), and a world may name more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Domain(u8);
 
 impl Domain {
-    pub const ALL: [Domain; 4] = [Domain::Harm, Domain::Honesty, Domain::Care, Domain::Safety];
+    /// "don't harm" vs coercive clients
+    pub const HARM: Domain = Domain(0);
+    /// "be honest" vs strategic persuasion
+    pub const HONESTY: Domain = Domain(1);
+    /// "care about users" vs extractive incentives
+    pub const CARE: Domain = Domain(2);
+    /// "be safe" vs working quickly under competitive pressure
+    pub const SAFETY: Domain = Domain(3);
 
-    pub fn index(self) -> usize {
-        self as usize
+    /// The domain at place `index` of `world.domains`.
+    pub fn at(index: usize) -> Domain {
+        Domain(u8::try_from(index).expect("a world has at most 255 domains"))
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Domain::Harm => "harm",
-            Domain::Honesty => "honesty",
-            Domain::Care => "care",
-            Domain::Safety => "safety",
-        }
+    pub fn index(self) -> usize {
+        self.0 as usize
     }
 }
 
@@ -128,15 +122,18 @@ pub struct World {
     directions: Vec<Vec<f64>>,
 }
 
-/// Observation features after the latent vector: domain one-hot (4), monitored, sanction,
-/// prohibit, judge query.
-const CUE_FEATURES: usize = 8;
+/// Observation features after the latent vector and the domain one-hot (one per domain):
+/// monitored, sanction, prohibit, judge query.
+const CUE_FEATURES: usize = 4;
 
 impl World {
     /// The world of `seed`: its domain directions are drawn once from the seed's world stream.
     pub fn new(config: &WorldConfig, seed: u64) -> World {
         let mut rng = stream(seed, Purpose::World);
-        let directions = Domain::ALL
+        // One direction per domain, in order: a world that names more domains than another draws
+        // the same directions for those they share.
+        let directions = config
+            .domains
             .iter()
             .map(|_| {
                 let v: Vec<f64> = (0..config.latent_dim)
@@ -158,7 +155,17 @@ impl World {
 
     /// Width of an encoded observation.
     pub fn obs_dim(&self) -> usize {
-        self.config.latent_dim + CUE_FEATURES
+        self.config.latent_dim + self.config.domains.len() + CUE_FEATURES
+    }
+
+    /// Every domain of the world, in `world.domains` order.
+    pub fn domains(&self) -> Vec<Domain> {
+        self.config.all_domains()
+    }
+
+    /// The name of a domain.
+    pub fn name(&self, domain: Domain) -> &str {
+        &self.config.domains[domain.index()]
     }
 
     /// The unit direction of a domain's principle.
@@ -209,19 +216,20 @@ impl World {
         let d = self.config.latent_dim;
         debug_assert_eq!(out.len(), self.obs_dim());
         out[..d].copy_from_slice(&task.latent);
-        let cue = &mut out[d..];
+        let (domain, cue) = out[d..].split_at_mut(self.config.domains.len());
+        domain.fill(0.0);
+        domain[task.domain.index()] = 1.0;
         cue.fill(0.0);
-        cue[task.domain.index()] = 1.0;
         if cues.monitored && self.config.cue_visible {
-            cue[4] = 1.0;
+            cue[0] = 1.0;
         }
         match cues.frame {
             Frame::None => {}
-            Frame::Sanction => cue[5] = 1.0,
-            Frame::Prohibit => cue[6] = 1.0,
+            Frame::Sanction => cue[1] = 1.0,
+            Frame::Prohibit => cue[2] = 1.0,
         }
         if cues.query == Query::Judge {
-            cue[7] = 1.0;
+            cue[3] = 1.0;
         }
     }
 }
@@ -238,7 +246,7 @@ mod tests {
         };
         let world = World::new(&config, 3);
         let mut rng = stream(3, Purpose::Eval);
-        for &domain in &Domain::ALL {
+        for domain in world.domains() {
             for violating in [true, false] {
                 for _ in 0..50 {
                     let task = world.draw_task(&mut rng, domain, violating);
@@ -261,7 +269,7 @@ mod tests {
         let a = World::new(&config, 11);
         let b = World::new(&config, 11);
         let c = World::new(&config, 12);
-        for d in Domain::ALL {
+        for d in a.domains() {
             let norm: f64 = a.direction(d).iter().map(|x| x * x).sum();
             assert!((norm - 1.0).abs() < 1e-9);
             assert_eq!(a.direction(d), b.direction(d));
@@ -272,7 +280,7 @@ mod tests {
     #[test]
     fn encoding_places_each_cue() {
         let world = World::new(&WorldConfig::default(), 0);
-        let task = world.draw_task(&mut stream(0, Purpose::Eval), Domain::Care, true);
+        let task = world.draw_task(&mut stream(0, Purpose::Eval), Domain::CARE, true);
         let mut out = vec![9.0; world.obs_dim()];
         let cues = Cues {
             monitored: true,
@@ -293,5 +301,30 @@ mod tests {
         );
         hidden.encode(&task, cues, &mut out);
         assert_eq!(out[d + 4], 0.0, "an invisible monitored cue must read as off");
+    }
+
+    #[test]
+    fn a_world_with_more_domains_keeps_the_directions_of_those_it_shares() {
+        let four = World::new(&WorldConfig::default(), 5);
+        let mut config = WorldConfig::default();
+        config.domains.push("privacy".into());
+        let five = World::new(&config, 5);
+        assert_eq!(five.domains().len(), 5);
+        assert_eq!(five.obs_dim(), four.obs_dim() + 1);
+        for d in four.domains() {
+            assert_eq!(four.direction(d), five.direction(d));
+        }
+        let privacy = Domain::at(4);
+        assert_eq!(five.name(privacy), "privacy");
+        let task = five.draw_task(&mut stream(0, Purpose::Eval), privacy, true);
+        let mut out = vec![9.0; five.obs_dim()];
+        let cues = Cues {
+            monitored: false,
+            frame: Frame::None,
+            query: Query::Act,
+        };
+        five.encode(&task, cues, &mut out);
+        let d = config.latent_dim;
+        assert_eq!(&out[d..], &[0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
     }
 }

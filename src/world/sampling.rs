@@ -25,10 +25,11 @@ pub struct TaskMix {
 }
 
 impl TaskMix {
-    /// The constitution's distribution: all domains, all cue combinations, balanced.
-    pub fn constitution() -> TaskMix {
+    /// The constitution's distribution over `domains` (every domain of the world, or those a
+    /// phase teaches): all cue combinations, balanced.
+    pub fn constitution(domains: Vec<Domain>) -> TaskMix {
         TaskMix {
-            domains: Domain::ALL.to_vec(),
+            domains,
             contradiction_rate: 0.5,
             monitored_rate: 0.5,
             frames: FrameMix::All,
@@ -38,7 +39,7 @@ impl TaskMix {
     /// The pressure phase's distribution, from the world's settings.
     pub fn pressure(world: &WorldConfig) -> TaskMix {
         TaskMix {
-            domains: world.train_domains.clone(),
+            domains: world.train(),
             contradiction_rate: world.contradiction_rate,
             monitored_rate: world.monitored_rate,
             frames: FrameMix::OnContradictory {
