@@ -51,6 +51,11 @@ pub const REWARD_RATERS: &str = "reward_raters";
 pub const RM_REFUSAL_MARGIN: &str = "rm_refusal_margin";
 pub const RM_ACCURACY: &str = "rm_accuracy";
 pub const RM_ACCURACY_CEILING: &str = "rm_accuracy_ceiling";
+pub const JUDGMENT_BRIER: &str = "judgment_brier";
+pub const JUDGMENT_ECE: &str = "judgment_ece";
+pub const BENIGN_ACCURACY: &str = "benign_accuracy";
+pub const STEPS_TO_CRITERION: &str = "steps_to_criterion";
+pub const CRITERION_REACHED: &str = "criterion_reached";
 
 /// Every metric of an evaluation scope, in output order. The five outcomes sit between the
 /// headline rates and the diagnostics; their names come from the outcome rules (`eval::outcomes`).
@@ -90,8 +95,20 @@ pub const EVAL_METRICS: &[Metric] = &[
     },
     rate(OVER_REFUSAL, "P(refuse) on benign tasks"),
     rate(
+        BENIGN_ACCURACY,
+        "P(comply) on benign tasks: does a task that violates nothing without refusing or objecting (with `eval.costs`)",
+    ),
+    rate(
         JUDGMENT_ACCURACY,
         "P(the judgment head answers truly), judge queries on all tasks",
+    ),
+    rate(
+        JUDGMENT_BRIER,
+        "mean of (p − y)² over all tasks, p the judgment head's P(violation) and y the truth: 0 is perfect, 0.25 a coin (with `eval.costs`)",
+    ),
+    rate(
+        JUDGMENT_ECE,
+        "expected calibration error of the judgment head over all tasks: in 10 equal bins of p, the share of tasks times |mean truth − mean p|, summed (with `eval.costs`)",
     ),
     rate(
         PROBE_FROZEN_RATE,
@@ -144,6 +161,20 @@ pub const RM_METRICS: [Metric; 2] = [
     rate(
         RM_ACCURACY_CEILING,
         "the same for the raters' own expected preference: the best any model could do with this noise",
+    ),
+];
+
+/// The metrics of the `criterion` scope, recorded at the last step of each `teach` phase: how
+/// fast the principles it teaches were learned (docs/model.md §9).
+pub const CRITERION_METRICS: [Metric; 2] = [
+    Metric {
+        name: STEPS_TO_CRITERION,
+        bounds: Some((0.0, f64::INFINITY)),
+        meaning: "the phase's steps until its principles' violating tasks are refused or objected to with P ≥ 0.9 and judged truly with P ≥ 0.9 (checked every 10 steps); absent where the phase ended first: censored, see `criterion_reached`",
+    },
+    rate(
+        CRITERION_REACHED,
+        "1 if the criterion was reached before the phase ended, else 0 (then the steps to it are censored at the phase's length)",
     ),
 ];
 
@@ -256,6 +287,8 @@ pub const TRAIN: &str = "train";
 pub const CONSTITUTION: &str = "constitution";
 /// The scope of the learned reward model's accuracy (step 0).
 pub const RM: &str = "rm";
+/// The scope of a teach phase's steps to criterion (at its last step).
+pub const CRITERION: &str = "criterion";
 /// The scope of the best-of-n policies against the learned reward model (step 0).
 pub const BEST_OF_N: &str = "best_of_n";
 
@@ -293,6 +326,7 @@ pub fn bounds_in(scope: &str, metric: &str) -> Option<(f64, f64)> {
     match scope {
         TRAIN => find(&TRAIN_METRICS),
         RM => find(&RM_METRICS),
+        CRITERION => find(&CRITERION_METRICS),
         _ => bounds(metric),
     }
 }
@@ -312,6 +346,7 @@ pub fn bounds(metric: &str) -> Option<(f64, f64)> {
         .chain(&DERIVED_METRICS)
         .chain(&TRAIN_METRICS)
         .chain(&RM_METRICS)
+        .chain(&CRITERION_METRICS)
         .find(|m| m.name == metric)
         .and_then(|m| m.bounds)
 }
@@ -329,6 +364,7 @@ fn metrics_of(scope: &str, metric: &str) -> Option<Vec<String>> {
             names
         }
         RM => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
+        CRITERION => CRITERION_METRICS.iter().map(|m| m.name.to_string()).collect(),
         BEST_OF_N if parse_best_of_n(metric).is_some() => vec![metric.to_string()],
         BEST_OF_N => BEST_OF_N_METRICS.iter().map(|m| best_of_n_name(m, 1)).collect(),
         s if Scope::ALL.iter().any(|x| x.name() == s) => EVAL_METRICS
@@ -359,18 +395,18 @@ impl MetricRef {
         let Some(valid) = metrics_of(scope, metric) else {
             let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
             return Err(format!(
-                "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}, {BEST_OF_N}",
+                "`{text}`: unknown scope `{scope}`; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}, {CRITERION}, {BEST_OF_N}",
                 scopes.join(", ")
             ));
         };
         if !valid.iter().any(|m| m == metric) {
-            let at = if matches!(scope, TRAIN | CONSTITUTION | RM | BEST_OF_N) {
+            let at = if matches!(scope, TRAIN | CONSTITUTION | RM | CRITERION | BEST_OF_N) {
                 format!(" in scope `{scope}`")
             } else {
                 String::new()
             };
             // The scope that has it, if another does.
-            let elsewhere = [TRAIN, CONSTITUTION, RM, BEST_OF_N, Scope::ALL[0].name()]
+            let elsewhere = [TRAIN, CONSTITUTION, RM, CRITERION, BEST_OF_N, Scope::ALL[0].name()]
                 .into_iter()
                 .filter(|&s| s != scope)
                 .find(|&s| metrics_of(s, metric).is_some_and(|v| v.iter().any(|m| m == metric)))
@@ -395,7 +431,7 @@ impl MetricRef {
 
     /// Whether the scope is an evaluation scope (not `train` or `constitution`).
     pub fn is_evaluated(&self) -> bool {
-        !matches!(self.scope.as_str(), TRAIN | CONSTITUTION | RM | BEST_OF_N)
+        !matches!(self.scope.as_str(), TRAIN | CONSTITUTION | RM | CRITERION | BEST_OF_N)
     }
 
     /// The metric's readable name: `trained refusal`.

@@ -36,6 +36,13 @@ pub enum Purpose {
     /// Resamples of seeds' results for percentile bootstrap intervals (`summary`, `compare`),
     /// drawn after training from a fixed seed, not a run's.
     Bootstrap = 13,
+    /// Batches and sampled answers of a pressure phase after the second (one substream each,
+    /// by its place in the list of phases).
+    Phase = 14,
+    /// Batches of a teach phase (one substream each, by its place in the list of phases).
+    Teach = 15,
+    /// The tasks a teach phase's criterion is checked on (one substream per phase).
+    Criterion = 16,
 }
 
 /// The random stream of `seed` for `purpose`.
@@ -43,6 +50,14 @@ pub fn stream(seed: u64, purpose: Purpose) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(purpose as u64);
     rng
+}
+
+/// A phase's stream: `purpose`'s own, or its `k`-th substream.
+pub fn phase_stream(seed: u64, purpose: Purpose, k: Option<u64>) -> ChaCha8Rng {
+    match k {
+        None => stream(seed, purpose),
+        Some(k) => substream(seed, purpose, k),
+    }
 }
 
 /// The `k`-th of several streams of `seed` for one purpose (e.g. one per ensemble member of a

@@ -7,6 +7,7 @@
 
 pub mod best_of_n;
 mod check;
+pub mod criterion;
 pub mod metrics;
 pub mod outcomes;
 
@@ -49,6 +50,11 @@ pub struct EvalConfig {
     /// reward.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub best_of_n: Vec<usize>,
+    /// Also measure what a learned style costs elsewhere (docs/model.md §9) in every evaluation
+    /// scope: the judgment head's calibration (`judgment_brier`, `judgment_ece`) and
+    /// `benign_accuracy`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub costs: bool,
 }
 
 impl Default for EvalConfig {
@@ -59,6 +65,7 @@ impl Default for EvalConfig {
             final_window: 3,
             object_credit: Principled::default().object_credit,
             best_of_n: Vec::new(),
+            costs: false,
         }
     }
 }
@@ -117,6 +124,16 @@ fn scope_cues(scope: Scope, frame: Frame) -> Cues {
     }
 }
 
+/// A member's first pressure phase: its institution and gold measure are what evaluation scores
+/// by (its first phase if none is a pressure phase).
+fn first_pressure(member: &crate::train::Member) -> &crate::train::PhaseSettings {
+    member
+        .phases
+        .iter()
+        .find(|p| p.kind == crate::train::PhaseKind::Pressure)
+        .unwrap_or(&member.phases[0])
+}
+
 /// How each evaluation task is shown, in row order within a scope's block.
 const VIEWS: usize = 3;
 
@@ -134,6 +151,10 @@ pub struct Evaluator {
     principled: Vec<Principled>,
     /// The n of `eval.best_of_n`.
     best_of_n: Vec<usize>,
+    /// `eval.costs`: measure calibration and benign accuracy too.
+    costs: bool,
+    /// A teach phase's steps to criterion, as it runs.
+    criterion: criterion::Criterion,
 }
 
 impl Evaluator {
@@ -182,10 +203,16 @@ impl Evaluator {
             institutional: population
                 .members
                 .iter()
-                .map(|m| m.phases[0].reward.institution())
+                .map(|m| first_pressure(m).reward.institution())
                 .collect(),
-            principled: population.members.iter().map(|m| m.phases[0].gold.clone()).collect(),
+            principled: population
+                .members
+                .iter()
+                .map(|m| first_pressure(m).gold.clone())
+                .collect(),
             best_of_n: config.best_of_n.clone(),
+            costs: config.costs,
+            criterion: criterion::Criterion::default(),
         }
     }
 
@@ -226,6 +253,19 @@ impl Evaluator {
 }
 
 impl Evaluate for Evaluator {
+    fn after_step(
+        &self,
+        population: &Population,
+        phase: usize,
+        s: usize,
+        steps: usize,
+        step: usize,
+        recorder: &mut dyn Recorder,
+    ) {
+        self.criterion
+            .after_step(population, phase, s, steps, step, self.n, recorder);
+    }
+
     /// Evaluates the current policy and records every metric of every scope at `step`. A member
     /// whose outputs are non-finite is marked diverged instead.
     fn evaluate(&self, population: &mut Population, step: usize, recorder: &mut dyn Recorder) {
@@ -276,7 +316,9 @@ impl Evaluate for Evaluator {
                     };
                     Some((proxy, pool as &dyn RewardModel))
                 });
-                for (metric, value) in scope_metrics(&readouts, refit, institution, &self.principled[m], learned) {
+                for (metric, value) in
+                    scope_metrics(&readouts, refit, institution, &self.principled[m], learned, self.costs)
+                {
                     recorder.record(m, step, scope.name(), metric, value);
                 }
                 if step == 0
@@ -290,7 +332,9 @@ impl Evaluate for Evaluator {
                             .map(|(i, r)| self.best_of(m, s, i, r, model, n))
                             .collect();
                         let learned = Some((Proxy::Model(model), raters));
-                        for (metric, value) in scope_metrics(&best, refit, institution, &self.principled[m], learned) {
+                        for (metric, value) in
+                            scope_metrics(&best, refit, institution, &self.principled[m], learned, false)
+                        {
                             if BEST_OF_N_METRICS.contains(&metric) {
                                 recorder.record(m, step, BEST_OF_N, &best_of_n_name(metric, n), value);
                             }

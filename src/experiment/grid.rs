@@ -114,7 +114,11 @@ impl Experiment {
         }
         let mut table = Table::try_from(&arm.unresolved).expect("a configuration serializes");
         for (axis, value) in self.sweep.iter().zip(values) {
-            set_path(&mut table, &axis.key, value.clone());
+            set_path(&mut table, &axis.key, value.clone()).map_err(|why| super::bad_value::BadValue {
+                key: Some(axis.key.clone()),
+                message: format!("[sweep]: {why}"),
+                bare: why,
+            })?;
         }
         run_config(table)
     }

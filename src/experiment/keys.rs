@@ -106,23 +106,48 @@ impl Override {
     }
 }
 
-/// Sets a dotted key in a table, creating intermediate tables.
-pub fn set_path(table: &mut Table, key: &str, value: Value) {
+/// The table of the phase named `name` in a `[[phases]]` list, if there is one.
+fn phase_named<'a>(items: &'a mut [Value], name: &str) -> Option<&'a mut Table> {
+    let at = crate::run::phases::names_in(items).iter().position(|n| n == name)?;
+    items[at].as_table_mut()
+}
+
+/// Sets a dotted key in a table, creating intermediate tables; in a list of phases the part
+/// after `phases` names one (`phases.teach.steps`). `Err` names a phase the list does not have.
+pub fn set_path(table: &mut Table, key: &str, value: Value) -> Result<(), String> {
     let mut parts = key.split('.').peekable();
     let mut level = table;
     while let Some(part) = parts.next() {
         if parts.peek().is_none() {
             level.insert(part.to_string(), value);
-            return;
+            return Ok(());
         }
         let entry = level
             .entry(part.to_string())
             .or_insert_with(|| Value::Table(Table::new()));
+        if let Value::Array(items) = entry {
+            let name = parts.next().expect("a key names a phase's setting after its name");
+            let names = crate::run::phases::names_in(items);
+            level = phase_named(items, name).ok_or_else(|| no_phase(key, name, &names))?;
+            if parts.peek().is_none() {
+                return Err(format!("`{key}`: name a setting of the phase, e.g. `{key}.steps`"));
+            }
+            continue;
+        }
         if !entry.is_table() {
             *entry = Value::Table(Table::new());
         }
         level = entry.as_table_mut().expect("just made a table");
     }
+    Ok(())
+}
+
+/// The error for a key that names a phase the list does not have.
+fn no_phase(key: &str, name: &str, names: &[String]) -> String {
+    format!(
+        "`{key}`: there is no phase named \"{name}\"; the phases: {}",
+        names.join(", ")
+    )
 }
 
 /// Removes a dotted key from a table, if present.
@@ -139,16 +164,34 @@ pub fn remove_path(table: &mut Table, key: &str) {
     }
 }
 
-/// Merges `over` into `base`: tables merge key by key, anything else replaces.
-pub fn merge(base: &mut Table, over: &Table) {
+/// Merges `over` into `base`: tables merge key by key, a table over a list of phases merges
+/// into the phases it names (`phases.teach.steps`), anything else replaces. `Err` names a
+/// phase the list does not have.
+pub fn merge(base: &mut Table, over: &Table) -> Result<(), String> {
     for (k, v) in over {
         match (base.get_mut(k), v) {
-            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o)?,
+            (Some(Value::Array(items)), Value::Table(o)) => {
+                let names = crate::run::phases::names_in(items);
+                for (name, sub) in o {
+                    let key = format!("{k}.{name}");
+                    let phase = phase_named(items, name).ok_or_else(|| no_phase(&key, name, &names))?;
+                    match sub {
+                        Value::Table(sub) => merge(phase, sub)?,
+                        other => {
+                            return Err(format!(
+                                "`{key}` = {other}: name a setting of the phase, e.g. `{key}.steps`"
+                            ));
+                        }
+                    }
+                }
+            }
             _ => {
                 base.insert(k.clone(), v.clone());
             }
         }
     }
+    Ok(())
 }
 
 /// The dotted keys of every value in a table.

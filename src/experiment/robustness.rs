@@ -214,7 +214,8 @@ pub fn combined(
                 for o in &p.set {
                     // What an arm or the sweep sets itself stays as it is.
                     if !has_path(&arm, &o.key) && !swept.contains(&o.key) {
-                        set_path(&mut arm, &o.key, o.value.clone());
+                        // An arm's own table holds no list of phases, so this only adds tables.
+                        let _ = set_path(&mut arm, &o.key, o.value.clone());
                     }
                 }
                 arm

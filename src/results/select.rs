@@ -2,17 +2,18 @@
 //! scope's default ones), and a step, each refused with the flag that named it.
 
 use crate::metric::{
-    ACT_ACCURACY, CONSTITUTION, HEADLINE, JUDGMENT_ACCURACY, RM, RM_METRICS, Scope, TRAIN, TRAIN_METRICS,
+    ACT_ACCURACY, CONSTITUTION, CRITERION, CRITERION_METRICS, HEADLINE, JUDGMENT_ACCURACY, RM, RM_METRICS, Scope,
+    TRAIN, TRAIN_METRICS,
 };
 use crate::results::{RunData, Series};
 
 /// Refuses a name that is not a scope.
 pub fn check_scope(scope: &str) -> anyhow::Result<()> {
-    let known = Scope::ALL.iter().any(|s| s.name() == scope) || [TRAIN, CONSTITUTION, RM].contains(&scope);
+    let known = Scope::ALL.iter().any(|s| s.name() == scope) || [TRAIN, CONSTITUTION, RM, CRITERION].contains(&scope);
     if !known {
         let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
         anyhow::bail!(
-            "--scope {scope}: not a scope; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}",
+            "--scope {scope}: not a scope; valid: {}, {TRAIN}, {CONSTITUTION}, {RM}, {CRITERION}",
             scopes.join(", ")
         );
     }
@@ -27,6 +28,7 @@ pub fn chosen_metrics(scope: &str, metrics: &[String]) -> anyhow::Result<Vec<Str
         (true, TRAIN) => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
         (true, CONSTITUTION) => vec![ACT_ACCURACY.to_string(), JUDGMENT_ACCURACY.to_string()],
         (true, RM) => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
+        (true, CRITERION) => CRITERION_METRICS.iter().map(|m| m.name.to_string()).collect(),
         (true, _) => HEADLINE.iter().map(|m| m.to_string()).collect(),
     })
 }

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::phases::{self, Detail, PhaseConfig};
 use crate::eval::EvalConfig;
 use crate::policy::PolicyConfig;
 use crate::reward::{RatersConfig, RewardConfig, RmConfig};
@@ -43,6 +44,10 @@ pub struct RunConfig {
     /// with `reward.kind = "learned"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rm: Option<RmConfig>,
+    /// Training as a list of phases (docs/model.md §9); without it, constitution → pressure →
+    /// followup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Vec<PhaseConfig>>,
 }
 
 /// The sections of a run's configuration, in the order they are written.
@@ -60,7 +65,7 @@ pub const SECTIONS: [&str; 9] = [
 
 /// `Err` if `reward` is trained on no judge answers but sets what it pays for them, or on act
 /// queries only... the settings of a reward that its phase never asks for.
-fn check_reward_used(
+pub(super) fn check_reward_used(
     prefix: &str,
     reward: &RewardConfig,
     judge_fraction: f64,
@@ -137,6 +142,16 @@ impl RunConfig {
                 "followup.judge_fraction",
             )?;
         }
+        if let Some(list) = &self.phases {
+            phases::validate(self, list)?;
+            if f.steps > 0 {
+                return Err(idle(
+                    "followup.steps",
+                    f.steps,
+                    "with [[phases]] (give the followup as a phase of the list)",
+                ));
+            }
+        }
         self.eval.validate()?;
         // A window chosen wider than the evaluations there are would average fewer values than
         // it says (the default is taken as "up to 3").
@@ -150,14 +165,14 @@ impl RunConfig {
                 self.eval.final_window,
                 false,
                 &format!(
-                    "must be at most the {evaluations} evaluations after step 0 (pressure.steps = {}, followup.steps = {}, eval.every = {}); a larger window would average fewer values than it says",
-                    p.steps, f.steps, self.eval.every
+                    "must be at most the {evaluations} evaluations after step 0 ({}, eval.every = {}); a larger window would average fewer values than it says",
+                    self.phase_steps(),
+                    self.eval.every
                 ),
             )
             .unwrap_err());
         }
-        let learned = matches!(self.reward, RewardConfig::Learned(_))
-            || (f.steps > 0 && matches!(f.reward, RewardConfig::Learned(_)));
+        let learned = self.learned();
         for (key, given) in [("raters", self.raters.is_some()), ("rm", self.rm.is_some())] {
             if given && !learned {
                 return Err(idle(
@@ -233,13 +248,50 @@ impl RunConfig {
         Ok(())
     }
 
-    /// How many evaluations a run records after step 0: every `eval.every` global RL steps, and
-    /// at each RL phase's last step.
+    /// Whether a phase trains on a learned reward (then `[raters]` and `[rm]` configure it).
+    pub fn learned(&self) -> bool {
+        phases::plan(self).iter().any(|p| {
+            matches!(
+                &p.detail,
+                Detail::Pressure {
+                    reward: RewardConfig::Learned(_),
+                    ..
+                }
+            )
+        })
+    }
+
+    /// The steps of each phase after the constitution, as an error names them
+    /// (`pressure.steps = 1000, followup.steps = 500`).
+    fn phase_steps(&self) -> String {
+        phases::plan(self)
+            .into_iter()
+            .skip(1)
+            .map(|p| match &self.phases {
+                None => format!("{}.steps = {}", p.name, p.steps),
+                Some(_) => format!("phases.{}.steps = {}", p.name, p.steps),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The steps of each phase after the constitution, in order.
+    pub fn rl_steps(&self) -> Vec<usize> {
+        phases::plan(self).into_iter().skip(1).map(|p| p.steps).collect()
+    }
+
+    /// Every optimizer step after the constitution's: the run's last step.
+    pub fn total_steps(&self) -> usize {
+        self.rl_steps().iter().sum()
+    }
+
+    /// How many evaluations a run records after step 0: every `eval.every` global steps, and
+    /// at each phase's last step.
     pub fn evaluations_after_start(&self) -> usize {
         let every = self.eval.every.max(1);
         let mut count = 0;
         let mut start = 0;
-        for steps in [self.pressure.steps, self.followup.steps] {
+        for steps in self.rl_steps() {
             let end = start + steps;
             if steps > 0 {
                 // Multiples of `every` in (start, end], plus the phase's end when it is not one.
@@ -255,8 +307,7 @@ impl RunConfig {
         self.validate()?;
         self.pressure.resolve();
         self.followup.resolve(&self.pressure);
-        let followup_learned = self.followup.steps > 0 && matches!(self.followup.reward, RewardConfig::Learned(_));
-        if matches!(self.reward, RewardConfig::Learned(_)) || followup_learned {
+        if self.learned() {
             self.raters.get_or_insert_with(RatersConfig::default);
             self.rm.get_or_insert_with(RmConfig::default);
         }

@@ -41,8 +41,20 @@ pub fn schema() -> Table {
     t
 }
 
-/// Whether a dotted key names a setting; if not, why not, with the valid keys at that level.
+/// Whether a dotted key names a setting; if not, why not, with the valid keys at that level. A
+/// phase's setting is `phases.<name>.<key>` (whether the list has that phase is the experiment's
+/// to check).
 pub fn check_key(key: &str) -> Result<(), String> {
+    if let Some(rest) = key.strip_prefix("phases.") {
+        let keys = super::phases::keys();
+        return match rest.split_once('.') {
+            Some((_, setting)) if keys.iter().any(|k| k == setting.split('.').next().unwrap_or("")) => Ok(()),
+            _ => Err(format!(
+                "`{key}`: a phase's setting is `phases.<name>.<key>`, with a key of: {}",
+                keys.join(", ")
+            )),
+        };
+    }
     let schema = schema();
     let mut level = &schema;
     let parts: Vec<&str> = key.split('.').collect();

@@ -5,6 +5,7 @@
 mod backend;
 pub mod config;
 pub mod keys;
+pub mod phases;
 
 pub use backend::Backend;
 pub use config::{RunConfig, SECTIONS};
@@ -16,63 +17,91 @@ use crate::metric::{CONSTITUTION, RM, Scope};
 use crate::policy::MemberParams;
 use crate::policy::probe::LinearProbe;
 use crate::reward::{RewardConfig, Sampling};
+use crate::rng::Purpose;
 use crate::train::comparisons::{self, Source};
 use crate::train::{
-    Contexts, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Preferences, Recorder, Refresh,
-    constitution, reward_model,
+    Algorithm, Evaluate, Member, Phase, PhaseKind, PhaseSettings, Population, Preferences, Recorder, Reference,
+    Refresh, constitution, reward_model,
 };
 use crate::world::{TaskMix, World};
+use phases::Detail;
 
-/// The member a run trains as: its seed, its world, and its phases' settings.
+/// The member a run trains as: its seed, its world, and the settings of its phases after the
+/// constitution (`[[phases]]`, or constitution → pressure → followup).
 pub fn member(seed: u64, c: &RunConfig) -> Member {
     let gold = c.eval.gold();
-    let p = &c.pressure;
-    let mut phases = vec![PhaseSettings {
-        kind: PhaseKind::Pressure,
-        algorithm: p.algorithm,
-        ppo: p.ppo.clone(),
-        steps: p.steps,
-        batch: p.batch,
-        lr: p.lr,
-        judge_fraction: p.judge_fraction,
-        mix: TaskMix::pressure(&c.world),
-        reward: c.reward.clone(),
-        preferences: preferences(&c.reward, c),
-        model: None,
-        comparisons: None,
-        dpo_beta: p.dpo_beta,
-        gold: gold.clone(),
-        kl: p.kl,
-        honesty: p.honesty,
-        monitor: p.monitor,
-        replay: p.replay,
-    }];
-    let f = &c.followup;
-    if f.steps > 0 {
-        phases.push(PhaseSettings {
-            kind: PhaseKind::Followup,
-            algorithm: f.algorithm.unwrap_or(p.algorithm),
-            ppo: f.ppo.clone().or_else(|| p.ppo.clone()),
-            steps: f.steps,
-            batch: f.batch.unwrap_or(p.batch),
-            lr: f.lr,
-            judge_fraction: f.judge_fraction,
-            mix: match f.contexts {
-                Contexts::Pressure => TaskMix::pressure(&c.world),
-                Contexts::All => TaskMix::constitution(c.world.all_domains()),
-            },
-            reward: f.reward.clone(),
-            preferences: preferences(&f.reward, c),
-            model: None,
-            comparisons: None,
-            dpo_beta: None,
-            gold,
-            kl: f.kl,
-            honesty: f.honesty,
-            monitor: 0.0,
-            replay: 0.0,
-        });
-    }
+    let mut pressure_phases = 0;
+    let phases = phases::plan(c)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, planned)| match planned.detail {
+            Detail::Constitution => None,
+            Detail::Pressure {
+                settings: p,
+                reward,
+                mix,
+                reference,
+            } => {
+                // The first two pressure phases keep the streams they had as pressure and followup.
+                let stream = match pressure_phases {
+                    0 => (Purpose::Pressure, None),
+                    1 => (Purpose::Followup, None),
+                    _ => (Purpose::Phase, Some(k as u64)),
+                };
+                pressure_phases += 1;
+                Some(PhaseSettings {
+                    kind: PhaseKind::Pressure,
+                    stream,
+                    reference,
+                    algorithm: p.algorithm,
+                    ppo: p.ppo.clone(),
+                    steps: p.steps,
+                    batch: p.batch,
+                    lr: p.lr,
+                    judge_fraction: p.judge_fraction,
+                    mix,
+                    preferences: preferences(&reward, c),
+                    reward,
+                    model: None,
+                    comparisons: None,
+                    dpo_beta: p.dpo_beta,
+                    gold: gold.clone(),
+                    kl: p.kl,
+                    honesty: p.honesty,
+                    monitor: p.monitor,
+                    replay: p.replay,
+                })
+            }
+            Detail::Teach {
+                lr,
+                batch,
+                judge_fraction,
+                object_share,
+                domains,
+            } => Some(PhaseSettings {
+                kind: PhaseKind::Teach { object_share },
+                stream: (Purpose::Teach, Some(k as u64)),
+                reference: Reference::Constitution,
+                algorithm: Algorithm::Reinforce,
+                ppo: None,
+                steps: planned.steps,
+                batch,
+                lr,
+                judge_fraction,
+                mix: TaskMix::constitution(c.world.domains_named(&domains)),
+                reward: RewardConfig::Principled(gold.clone()),
+                preferences: None,
+                model: None,
+                comparisons: None,
+                dpo_beta: None,
+                gold: gold.clone(),
+                kl: 0.0,
+                honesty: 0.0,
+                monitor: 0.0,
+                replay: 0.0,
+            }),
+        })
+        .collect();
     Member {
         seed,
         world: World::new(&c.world, seed),
@@ -97,12 +126,35 @@ fn preferences(reward: &RewardConfig, c: &RunConfig) -> Option<Preferences> {
 /// shape, the optimizer's learning rates, or the schedule. Everything else (seeds, world, reward,
 /// coefficients) may differ between members.
 pub fn shape_key(c: &RunConfig) -> String {
-    let (p, f) = (&c.pressure, &c.followup);
+    let phases: Vec<serde_json::Value> = phases::plan(c)
+        .into_iter()
+        .map(|planned| match planned.detail {
+            Detail::Constitution => serde_json::json!("constitution"),
+            Detail::Pressure {
+                settings: p, reference, ..
+            } => serde_json::json!([
+                "pressure",
+                p.algorithm.name(),
+                &p.ppo,
+                p.steps,
+                p.batch,
+                p.lr,
+                p.judge_fraction,
+                reference
+            ]),
+            Detail::Teach {
+                lr,
+                batch,
+                judge_fraction,
+                object_share,
+                ..
+            } => serde_json::json!(["teach", planned.steps, batch, lr, judge_fraction, object_share]),
+        })
+        .collect();
     serde_json::json!({
         "constitution": constitution_shape(c),
-        "pressure": [p.algorithm.name(), &p.ppo, p.steps, p.batch, p.lr, p.judge_fraction],
-        "followup": [f.steps, f.algorithm.map(|a| a.name()), &f.ppo, f.batch, f.lr, f.judge_fraction],
-        "eval": [c.eval.every, c.eval.tasks],
+        "phases": phases,
+        "eval": [c.eval.every, c.eval.tasks, c.eval.costs],
         "rm": c.rm,
         "scopes": Scope::present(&c.world).iter().map(|s| s.name()).collect::<Vec<_>>(),
     })

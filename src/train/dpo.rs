@@ -195,7 +195,7 @@ impl Update for Dpo {
             self.loss(h, beta.clone()).sum_dim(1).div_scalar(n as f32)
         });
         // 4. One optimizer step.
-        step.optimize(loss, kl, true);
+        step.optimize(loss, Some(kl), true);
     }
 }
 

@@ -22,13 +22,14 @@ mod reinforce;
 pub mod reward_model;
 mod rollout;
 mod step;
+mod teach;
 #[cfg(test)]
 mod toy;
 
 pub use batch::judge_count;
 pub use config::{Algorithm, Contexts, FollowupConfig, PressureConfig};
 pub use constitution::ConstitutionConfig;
-pub use phase::{Evaluate, Phase, PhaseKind, PhaseSettings, Refresh};
+pub use phase::{Evaluate, Phase, PhaseKind, PhaseSettings, Reference, Refresh};
 pub use step::{Step, Update};
 
 use burn::module::Module;
@@ -87,6 +88,8 @@ pub struct MemberPhase {
     pub honesty: f64,
     pub monitor: f64,
     pub replay: f64,
+    /// A teach phase's share of `object` in violating targets.
+    pub object_share: f64,
 }
 
 /// A population of runs trained as one batched network.
@@ -98,6 +101,8 @@ pub struct Population {
     policy: Option<Policy>,
     /// The frozen constitution model (docs/model.md §3.1), once the constitution is trained.
     pub reference: Option<Policy>,
+    /// The policy at the start of the running phase, when its KL term is taken against that.
+    pub phase_reference: Option<Policy>,
     /// Each member's frozen conscience probe, fit on the constitution model.
     pub probes: Vec<LinearProbe>,
     /// `Some((step, message))` once a member has diverged; it is then left out of every loss.
@@ -123,6 +128,7 @@ impl Population {
             device,
             policy: Some(policy),
             reference: None,
+            phase_reference: None,
             probes: Vec::new(),
             diverged: vec![None; n],
         }
@@ -147,6 +153,7 @@ impl Population {
             device,
             policy: Some(policy),
             reference: Some(reference),
+            phase_reference: None,
             probes,
         }
     }
@@ -203,6 +210,15 @@ impl Population {
     /// The policy being trained.
     pub fn policy(&self) -> &Policy {
         self.policy.as_ref().expect("the policy is present between steps")
+    }
+
+    /// The policy the running phase's KL term is taken against: the phase's start, or the
+    /// constitution model.
+    pub fn kl_reference(&self) -> &Policy {
+        self.phase_reference
+            .as_ref()
+            .or(self.reference.as_ref())
+            .expect("the reference is frozen before RL")
     }
 
     /// Freezes the current policy as the reference policy (a tape-free copy).

@@ -5,6 +5,7 @@
 //! every `every` global steps (and at the phase's last step) the phase records its `train`
 //! statistics and hands the population to the evaluation hook.
 
+use burn::module::Module;
 use burn::optim::AdamConfig;
 
 use super::batch::judge_count;
@@ -16,14 +17,33 @@ use super::{MemberPhase, Population, Preferences, Recorder};
 use crate::metric::{KL, LOSS, REWARD_PRINCIPLED, REWARD_TRAINED, TRAIN};
 use std::sync::Arc;
 
+use super::teach::Teach;
 use crate::reward::{Principled, RewardConfig, RewardModel, RewardSignal};
-use crate::rng::{Purpose, stream};
+use crate::rng::{Purpose, phase_stream, stream};
 use crate::world::TaskMix;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a phase after the constitution does.
+#[derive(Debug, Clone, PartialEq)]
 pub enum PhaseKind {
+    /// RL or preference optimization against a reward (`algorithm.rs` files).
     Pressure,
-    Followup,
+    /// The constitution's recipe for chosen principles (`teach.rs`).
+    Teach {
+        /// The share of `object` in a violating act query's target.
+        object_share: f64,
+    },
+}
+
+/// The policy a phase's KL term (and preference optimization's π_ref) is taken against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reference {
+    /// The constitution model, frozen after the constitution.
+    #[default]
+    Constitution,
+    /// The policy as it stands when the phase starts.
+    Start,
 }
 
 /// One member's settings of one RL phase, resolved by the run from its configuration. The
@@ -32,6 +52,11 @@ pub enum PhaseKind {
 #[derive(Debug, Clone)]
 pub struct PhaseSettings {
     pub kind: PhaseKind,
+    /// The random stream its batches and answers are drawn from: `purpose`'s own, or its
+    /// substream `k` (the first two pressure phases keep the streams they always had).
+    pub stream: (Purpose, Option<u64>),
+    /// What its KL term is taken against.
+    pub reference: Reference,
     pub algorithm: Algorithm,
     pub ppo: Option<PpoConfig>,
     pub steps: usize,
@@ -58,15 +83,19 @@ pub struct PhaseSettings {
     pub replay: f64,
 }
 
-/// The update of a phase's algorithm (the algorithms are registered in `config::algorithms!`).
+/// The update of a phase: teaching, or its algorithm's (the algorithms are registered in
+/// `config::algorithms!`).
 fn algorithm(settings: &PhaseSettings) -> Box<dyn Update> {
-    settings.algorithm.update(settings.ppo.as_ref())
+    match settings.kind {
+        PhaseKind::Teach { .. } => Box::new(Teach),
+        PhaseKind::Pressure => settings.algorithm.update(settings.ppo.as_ref()),
+    }
 }
 
 /// What a member's phase is scored by: its reward model (a learned one once fit), with the
-/// gold measure; none for preference optimization, which trains on comparisons.
+/// gold measure; none for preference optimization, which trains on comparisons, or teaching.
 fn signal(settings: &PhaseSettings) -> Option<RewardSignal> {
-    if settings.algorithm.on_comparisons() {
+    if settings.algorithm.on_comparisons() || settings.kind != PhaseKind::Pressure {
         return None;
     }
     let model = settings
@@ -80,6 +109,20 @@ fn signal(settings: &PhaseSettings) -> Option<RewardSignal> {
 /// The evaluation a phase hands the population to at its evaluation steps.
 pub trait Evaluate {
     fn evaluate(&self, population: &mut Population, step: usize, recorder: &mut dyn Recorder);
+
+    /// Told after the `s`-th of `steps` steps of members' phase `phase` (and with `s = 0` before
+    /// its first), at global step `step`: what a measure that follows a phase step by step
+    /// needs (a teach phase's steps to criterion).
+    fn after_step(
+        &self,
+        _population: &Population,
+        _phase: usize,
+        _s: usize,
+        _steps: usize,
+        _step: usize,
+        _recorder: &mut dyn Recorder,
+    ) {
+    }
 }
 
 /// A reward that changes while its phase runs (a learned reward on online comparisons): every
@@ -91,7 +134,8 @@ pub trait Refresh {
 
 /// A phase of a population, resolved from its members' settings.
 pub struct Phase {
-    kind: PhaseKind,
+    stream: (Purpose, Option<u64>),
+    reference: Reference,
     /// Which of the members' phases this is.
     index: usize,
     /// The global step before this phase's first step.
@@ -112,21 +156,33 @@ impl Phase {
         assert!(
             population.members.iter().all(|m| {
                 let s = &m.phases[index];
-                (s.kind, s.algorithm, &s.ppo, s.steps, s.batch, s.lr, s.judge_fraction)
-                    == (
-                        first.kind,
-                        first.algorithm,
-                        &first.ppo,
-                        first.steps,
-                        first.batch,
-                        first.lr,
-                        first.judge_fraction,
-                    )
+                (
+                    &s.kind,
+                    s.stream,
+                    s.reference,
+                    s.algorithm,
+                    &s.ppo,
+                    s.steps,
+                    s.batch,
+                    s.lr,
+                    s.judge_fraction,
+                ) == (
+                    &first.kind,
+                    first.stream,
+                    first.reference,
+                    first.algorithm,
+                    &first.ppo,
+                    first.steps,
+                    first.batch,
+                    first.lr,
+                    first.judge_fraction,
+                )
             }),
             "members of an RL phase share their shapes"
         );
         Phase {
-            kind: first.kind,
+            stream: first.stream,
+            reference: first.reference,
             index,
             offset,
             steps: first.steps,
@@ -148,6 +204,10 @@ impl Phase {
                         honesty: s.honesty,
                         monitor: s.monitor,
                         replay: s.replay,
+                        object_share: match s.kind {
+                            PhaseKind::Teach { object_share } => object_share,
+                            PhaseKind::Pressure => 0.0,
+                        },
                     }
                 })
                 .collect(),
@@ -185,11 +245,15 @@ impl Phase {
         mut refresh: Option<&mut dyn Refresh>,
         recorder: &mut dyn Recorder,
     ) {
-        let purpose = match self.kind {
-            PhaseKind::Pressure => Purpose::Pressure,
-            PhaseKind::Followup => Purpose::Followup,
-        };
-        let mut rngs: Vec<_> = population.members.iter().map(|m| stream(m.seed, purpose)).collect();
+        let (purpose, k) = self.stream;
+        let mut rngs: Vec<_> = population
+            .members
+            .iter()
+            .map(|m| phase_stream(m.seed, purpose, k))
+            .collect();
+        if self.reference == Reference::Start {
+            population.phase_reference = Some(population.policy().valid());
+        }
         // Only the pressure phase replays the constitution (the followup's replay weight is 0).
         let mut replay_rngs: Vec<_> = population
             .members
@@ -198,6 +262,9 @@ impl Phase {
             .collect();
         let mut optimizer = AdamConfig::new().init();
         let mut stats = vec![Stats::default(); population.size()];
+        if let Some((_, evaluate)) = evaluation {
+            evaluate.after_step(population, self.index, 0, steps, self.offset, recorder);
+        }
 
         for s in 1..=steps {
             let step = self.offset + s;
@@ -228,12 +295,15 @@ impl Phase {
                 }
             }
             let Some((every, evaluate)) = evaluation else { continue };
+            evaluate.after_step(population, self.index, s, steps, step, recorder);
             if step.is_multiple_of(every) || s == steps {
                 for (m, st) in stats.iter_mut().enumerate() {
                     if population.alive(m) && st.steps > 0 {
                         let n = st.steps as f64;
                         recorder.record(m, step, TRAIN, LOSS, st.loss / n);
-                        recorder.record(m, step, TRAIN, KL, st.kl / n);
+                        if st.with_kl {
+                            recorder.record(m, step, TRAIN, KL, st.kl / n);
+                        }
                         if st.sampled > 0 {
                             let n = st.sampled as f64;
                             recorder.record(m, step, TRAIN, REWARD_TRAINED, st.reward_trained / n);
@@ -245,5 +315,6 @@ impl Phase {
                 evaluate.evaluate(population, step, recorder);
             }
         }
+        population.phase_reference = None;
     }
 }

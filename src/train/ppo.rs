@@ -76,7 +76,7 @@ impl Update for Ppo {
                 objective(log_probs, old.of(answers), advantages, clip)
             });
             // The first epoch's loss and KL are the step's statistics.
-            step.optimize(loss, kl, epoch == 0);
+            step.optimize(loss, Some(kl), epoch == 0);
         }
     }
 }

@@ -56,11 +56,7 @@ pub(super) fn fix(
     let device = &population.device;
     let p = population.size();
     let (acts, judges) = (rollout.acts_n, rollout.judges_n);
-    let reference = population
-        .reference
-        .as_ref()
-        .expect("the reference is frozen before RL")
-        .forward(rollout.obs.clone());
+    let reference = population.kl_reference().forward(rollout.obs.clone());
     let replay = members.iter().any(|m| m.replay > 0.0).then(|| {
         let worlds = population.worlds();
         let mix = TaskMix::constitution(population.members[0].world.domains());

@@ -29,6 +29,6 @@ impl Update for Reinforce {
             objective(log_probs, advantages)
         });
         // 4. One optimizer step.
-        step.optimize(loss, kl, true);
+        step.optimize(loss, Some(kl), true);
     }
 }

@@ -27,6 +27,8 @@ pub(super) struct Stats {
     pub sampled: usize,
     pub loss: f64,
     pub kl: f64,
+    /// Whether the phase has a KL term (a teach phase has none).
+    pub with_kl: bool,
     pub reward_trained: f64,
     pub reward_principled: f64,
 }
@@ -92,18 +94,22 @@ impl Step<'_> {
         regularizers::loss(self.batch, self.population, heads, rollout, fixed, objective)
     }
 
-    /// One optimizer step on the loss. With `record`, the loss and KL go into the `train`
-    /// statistics (once per step, however many epochs the algorithm takes).
-    pub fn optimize(&mut self, loss: Tensor<3>, kl: Tensor<3>, record: bool) {
-        let kl_values = record.then(|| batch::host(kl.detach()));
+    /// One optimizer step on the loss. With `record`, the loss and KL (where the phase has a
+    /// KL term) go into the `train` statistics (once per step, however many epochs the
+    /// algorithm takes).
+    pub fn optimize(&mut self, loss: Tensor<3>, kl: Option<Tensor<3>>, record: bool) {
+        let kl_values = kl.filter(|_| record).map(|kl| batch::host(kl.detach()));
         let losses = self
             .population
             .optimize(self.optimizer, self.lr, loss, self.step, self.recorder);
-        if let Some(kl_values) = kl_values {
+        if record {
             for (m, st) in self.stats.iter_mut().enumerate() {
                 st.steps += 1;
                 st.loss += losses[m] as f64;
-                st.kl += kl_values[m] as f64;
+                if let Some(kl_values) = &kl_values {
+                    st.kl += kl_values[m] as f64;
+                    st.with_kl = true;
+                }
             }
         }
     }

@@ -18,6 +18,6 @@ impl Update for Toy {
             let n = log_probs.dims()[1];
             member_mean(-(log_probs * advantages.sign()), n)
         });
-        step.optimize(loss, kl, true);
+        step.optimize(loss, Some(kl), true);
     }
 }

@@ -55,6 +55,8 @@ pub struct ExperimentFile {
     eval: Table,
     raters: Option<Table>,
     rm: Option<Table>,
+    /// `[[phases]]`: training as a list of phases (docs/model.md §9): `kind` (`"constitution"` first, then `"pressure"` or `"teach"`), an optional `name` (default the kind, then `<kind>_2`, ...), and the settings the phase changes; an arm sets one as `phases.<name>.<key>`. Default: constitution, pressure, and the followup when `followup.steps > 0`.
+    phases: Option<Vec<Table>>,
     /// `[[arms]]`: named overrides of the base configuration: `name` (required), an optional `description`, then any keys below, e.g. `reward.objection_penalty = 1.0`. Default: one arm, `default`.
     #[serde(default)]
     arms: Vec<Table>,
@@ -232,12 +234,18 @@ impl Experiment {
             spec.followup,
             spec.eval,
         ];
-        let base = steps::base_table(
+        let mut base = steps::base_table(
             SECTIONS
                 .into_iter()
                 .zip(sections.into_iter().map(Some))
                 .chain([("raters", spec.raters), ("rm", spec.rm)]),
         );
+        if let Some(phases) = spec.phases {
+            base.insert(
+                "phases".into(),
+                Value::Array(phases.into_iter().map(Value::Table).collect()),
+            );
+        }
         let (sweep, refine_table) = steps::sweep_of(spec.sweep, sweeps, overrides, &file)?;
         let arms = steps::arms_of(spec.arms, &base, overrides, !sweep.is_empty(), &file)?;
         let name = steps::name_of(spec.name, path, &file)?;

@@ -119,9 +119,9 @@ pub(super) fn arms_of(
         over.remove("description");
         let context = format!("{file}: arm \"{name}\"");
         let mut table = base.clone();
-        merge(&mut table, &over);
+        merge(&mut table, &over).map_err(|why| SpecError(format!("{context}: {why}")))?;
         for o in overrides {
-            set_path(&mut table, &o.key, o.value.clone());
+            set_path(&mut table, &o.key, o.value.clone()).map_err(|why| SpecError(format!("--set: {why}")))?;
         }
         // A bad key the arm inherits from the file's own tables is blamed there, not on the arm.
         let blame = |bad: BadValue| {
