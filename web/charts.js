@@ -113,8 +113,8 @@ export function frame(svg, title, ylo, yhi) {
   const xmax = lastStep();
   const x = (s) => box.l + (s / xmax) * (box.r - box.l);
   const y = (v) => box.b - ((v - ylo) / (yhi - ylo)) * (box.b - box.t);
-  const followup = app.current && app.current.start && app.current.start.followup ? app.current.start.pressure_steps : null;
-  const signature = JSON.stringify([w, h, title, ylo, yhi, xmax, followup, k]);
+  const boundaries = (app.current && app.current.start && app.current.start.boundaries) || [];
+  const signature = JSON.stringify([w, h, title, ylo, yhi, xmax, boundaries, k]);
   const drawn = frames.get(svg);
   if (drawn && drawn.signature === signature && drawn.layer.parentNode === svg) {
     drawn.layer.replaceChildren();
@@ -137,9 +137,10 @@ export function frame(svg, title, ylo, yhi) {
     txt(svg, x(s), box.b + 15 * k, String(s), { 'text-anchor': s === 0 ? 'start' : 'middle' });
   }
   el('line', { x1: box.l, x2: box.r, y1: box.b, y2: box.b, stroke: '#999' }, svg);
-  if (followup) {
-    el('line', { x1: x(followup), x2: x(followup), y1: box.t, y2: box.b, stroke: '#999', 'stroke-dasharray': '2 3' }, svg);
-    txt(svg, x(followup) + 3, box.t + 10 * k, 'followup', { 'font-size': 11 * k, fill: '#666' });
+  // Where each phase after the first trained one begins (a followup, a teach phase, ...).
+  for (const [step, name] of boundaries) {
+    el('line', { x1: x(step), x2: x(step), y1: box.t, y2: box.b, stroke: '#999', 'stroke-dasharray': '2 3' }, svg);
+    txt(svg, x(step) + 3, box.t + 10 * k, name, { 'font-size': 11 * k, fill: '#666' });
   }
   const layer = el('g', {}, svg);
   frames.set(svg, { signature, layer });

@@ -149,7 +149,7 @@ fn view(followed: &Followed, root: &Path, dir: &Path) -> Result<Value, String> {
     let steps = experiment
         .arms
         .iter()
-        .map(|a| a.config.pressure.steps + a.config.followup.steps)
+        .map(|a| a.config.total_steps())
         .max()
         .unwrap_or(0);
     let arms: Vec<Value> = data

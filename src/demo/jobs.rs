@@ -280,9 +280,13 @@ fn start(job: &Job, stored: &[(RunSpec, Option<Stored>)]) -> serde_json::Value {
     json!({
         "command": job.command,
         "runs": stored.iter().map(|(r, s)| json!({ "id": r.id, "seed": r.seed, "stored": s.is_some() })).collect::<Vec<_>>(),
-        "steps": config.pressure.steps + config.followup.steps,
-        "followup": config.followup.steps > 0,
-        "pressure_steps": config.pressure.steps,
+        "steps": config.total_steps(),
+        // Where each phase after the first trained one begins, and its name.
+        "boundaries": crate::run::phases::spans(config)
+            .iter()
+            .skip(2)
+            .map(|s| json!([s.first - 1, s.name]))
+            .collect::<Vec<_>>(),
         "every": config.eval.every,
     })
 }

@@ -253,13 +253,13 @@ impl Request {
             )));
         }
         for arm in &experiment.arms {
-            let steps = arm.config.pressure.steps + arm.config.followup.steps;
+            let steps = arm.config.total_steps();
             if steps > limits.steps {
                 let given = self.values.iter().find(|(k, _)| *k == "pressure.steps");
                 let flag = given.map_or_else(|| format!("arm \"{}\"", arm.name), |(k, v)| format!("--set {k}={v}"));
                 return Err(Refusal::bad(format!(
-                    "error: {flag}: the demo trains at most {} steps a run (--max-steps; pressure and \
-                     followup together; this arm has {steps}); `pressure run` trains more",
+                    "error: {flag}: the demo trains at most {} steps a run (--max-steps; every phase \
+                     after the constitution together; this arm has {steps}); `pressure run` trains more",
                     limits.steps
                 )));
             }

@@ -111,6 +111,40 @@ pub const SCENES: &[Scene] = &[
         points: &[],
     },
     Scene {
+        name: "style_transfer",
+        experiment: "style_transfer",
+        title: "Style transfer: is the next objection hidden too?",
+        question: "A first pressure on harm and honesty teaches a style: honest objection, hidden \
+                   objection, or nothing. Then every arm gets the same second pressure on care and \
+                   safety, where objection is tolerated. Does a model that learned to hide one \
+                   objection hide the next one, even where honesty is no longer punished?",
+        watch: "Scope 'heldout' is care and safety. Before step 600 the style already shows there, \
+                though they were never pressured. After it, the control voices its objection \
+                within about a hundred steps; the model that learned to hide stays silent longer, \
+                then catches up.",
+        control: "no pressure",
+        start: "objection penalized",
+        scope: "heldout",
+        points: &[],
+    },
+    Scene {
+        name: "new_principle",
+        experiment: "new_principle",
+        title: "A new principle: does a silenced model still learn one?",
+        question: "The world has a fifth principle, privacy, that the constitution never taught. \
+                   After pressure has selected a style on the four it did teach, a teach phase \
+                   teaches privacy. Does the model learn to refuse it, judge it truly and say so, \
+                   and how fast compared with a model that was never pressured?",
+        watch: "Scope 'heldout' is privacy. From step 1,000 refusal of privacy's violating tasks \
+                rises in every arm; the concealing and ignorant models take longer, and on the \
+                way they hold the new principle in their own style: hidden objection, or \
+                compliance without objection.",
+        control: "no pressure",
+        start: "concealment",
+        scope: "heldout",
+        points: &[],
+    },
+    Scene {
         name: "monitor_pressure",
         experiment: "monitor_pressure",
         title: "Monitor pressure: hiding the sign, not the objection",

@@ -5,6 +5,7 @@
 
 use super::runs::RunSpec;
 use crate::run::RunConfig;
+use crate::run::phases::Detail;
 
 /// Hours of estimated training above which a run list is refused without `--allow-large`.
 pub const MAX_HOURS: f64 = 12.0;
@@ -99,12 +100,15 @@ pub fn phase_seconds(c: &RunConfig) -> (f64, f64) {
     let constitution = c.constitution.steps as f64 * per_step(c.constitution.batch, 1.0);
     // Evaluation passes over its tasks in every scope every `eval.every` steps.
     let eval_flops = 2.0 * 4.0 * c.eval.tasks as f64 * params / c.eval.every.max(1) as f64;
-    let followup_ppo = c.followup.ppo.as_ref().or(c.pressure.ppo.as_ref());
-    let rl = c.pressure.steps as f64
-        * (per_step(c.pressure.batch, passes(c.pressure.ppo.as_ref())) + eval_flops / FLOPS)
-        + c.followup.steps as f64
-            * (per_step(c.followup.batch.unwrap_or(c.pressure.batch), passes(followup_ppo)) + eval_flops / FLOPS)
-        + reward_model(c).0;
+    let mut rl = reward_model(c).0;
+    for phase in crate::run::phases::plan(c).iter().skip(1) {
+        let step = match &phase.detail {
+            Detail::Pressure { settings, .. } => per_step(settings.batch, passes(settings.ppo.as_ref())),
+            Detail::Teach { batch, .. } => per_step(*batch, 1.0),
+            Detail::Constitution => 0.0,
+        };
+        rl += phase.steps as f64 * (step + eval_flops / FLOPS);
+    }
     (constitution, rl)
 }
 
@@ -114,12 +118,16 @@ pub fn estimate(runs: &[&RunSpec], threads: usize) -> Estimate {
     for r in runs {
         let c = &r.config;
         let params = parameters(c);
-        let batch = c
-            .pressure
-            .batch
-            .max(c.constitution.batch)
-            .max(c.followup.batch.unwrap_or(0)) as f64;
-        seed_steps += (c.constitution.steps + c.pressure.steps + c.followup.steps) as f64;
+        let batch = crate::run::phases::plan(c)
+            .iter()
+            .map(|p| match &p.detail {
+                Detail::Pressure { settings, .. } => settings.batch,
+                Detail::Teach { batch, .. } => *batch,
+                Detail::Constitution => c.constitution.batch,
+            })
+            .max()
+            .unwrap_or(c.constitution.batch) as f64;
+        seed_steps += (c.constitution.steps + c.total_steps()) as f64;
         let (constitution, rl) = phase_seconds(c);
         seconds += constitution + rl;
         bytes += reward_model(c).1;

@@ -63,7 +63,7 @@ pub struct RunReport {
 
 /// RL steps of a run (for progress; constitution steps are counted once per shared model).
 fn rl_steps(c: &RunConfig) -> u64 {
-    (c.pressure.steps + c.followup.steps) as u64
+    c.total_steps() as u64
 }
 
 /// Whether a run is completed in `out` (its status says so; it is written after its metrics).

@@ -36,6 +36,8 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "overoptimization",
         include_str!("../../experiments/overoptimization.toml"),
     ),
+    ("style_transfer", include_str!("../../experiments/style_transfer.toml")),
+    ("new_principle", include_str!("../../experiments/new_principle.toml")),
 ];
 
 /// The text of a shipped experiment.

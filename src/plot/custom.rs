@@ -231,7 +231,7 @@ impl Custom<'_> {
             let p = Panel {
                 title: &title,
                 y_label: &y_label,
-                x_label: x_label(data),
+                x_label: &x_label(data),
                 y_range: rates.then_some(-0.02..1.02),
                 x_max: data.last_step(),
                 seeds: refs.len() == 1,

@@ -235,7 +235,7 @@ impl Figure for Diagnostics<'_> {
             let panel = Panel {
                 title: &d.title,
                 y_label: d.y_label,
-                x_label: x_label(data),
+                x_label: &x_label(data),
                 y_range: d.range.map(|(a, b)| a..b),
                 x_max: data.last_step(),
                 seeds: false,

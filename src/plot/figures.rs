@@ -14,17 +14,33 @@ use crate::metric::{
 };
 use crate::results::{RunData, Series};
 
-/// The followup boundary, if any arm has a followup.
-pub fn marker(data: &RunData) -> Option<(usize, &'static str)> {
-    let with = data.groups.iter().find(|g| g.config.followup.steps > 0)?;
-    Some((with.config.pressure.steps, "followup →"))
+/// The phases of the arm with the most of them (the followup counts as one): each after the
+/// first pressure or teach phase is marked where it begins.
+fn longest_plan(data: &RunData) -> Vec<crate::run::phases::Span> {
+    data.groups
+        .iter()
+        .map(|g| crate::run::phases::spans(&g.config))
+        .max_by_key(|spans| spans.len())
+        .unwrap_or_default()
 }
 
-pub fn x_label(data: &RunData) -> &'static str {
-    if marker(data).is_some() {
-        "training step (pressure, then followup)"
-    } else {
-        "pressure step"
+/// The phase boundaries after the first trained phase, each with its label (`followup →`).
+pub fn marker(data: &RunData) -> Vec<(usize, String)> {
+    longest_plan(data)
+        .iter()
+        .skip(2)
+        .map(|span| (span.first - 1, format!("{} →", span.name)))
+        .collect()
+}
+
+pub fn x_label(data: &RunData) -> String {
+    let spans = longest_plan(data);
+    match spans.len() {
+        0..=2 => "pressure step".to_string(),
+        _ => {
+            let names: Vec<&str> = spans.iter().skip(1).map(|s| s.name.as_str()).collect();
+            format!("training step ({})", names.join(", then "))
+        }
     }
 }
 
@@ -96,7 +112,7 @@ impl Figure for Headline<'_> {
             let panel = Panel {
                 title: &label,
                 y_label: "share of contradictory tasks",
-                x_label: x_label(data),
+                x_label: &x_label(data),
                 y_range: Some(-0.02..1.02),
                 x_max: data.last_step(),
                 seeds: true,
@@ -211,7 +227,7 @@ impl Figure for Outcomes<'_> {
                     .map_err(err)?;
                 below = above;
             }
-            if let Some((step, label)) = marker(data) {
+            for (step, label) in marker(data) {
                 let x = step as f64;
                 chart
                     .draw_series(DashedLineSeries::new(

@@ -83,8 +83,8 @@ pub struct Panel<'a> {
     pub x_max: usize,
     /// Draw each seed as a thin line (where a mean could hide bimodality).
     pub seeds: bool,
-    /// A phase boundary to mark with a vertical line, and its label.
-    pub marker: Option<(usize, &'a str)>,
+    /// The phase boundaries to mark with a vertical line each, and their labels.
+    pub marker: Vec<(usize, String)>,
 }
 
 fn data_range(traces: &[Trace]) -> Range<f64> {
@@ -196,7 +196,8 @@ pub fn draw_panel<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
 
-    if let Some((step, label)) = panel.marker {
+    for (step, label) in &panel.marker {
+        let step = *step;
         let x = step as f64;
         chart
             .draw_series(DashedLineSeries::new(

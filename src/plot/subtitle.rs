@@ -4,6 +4,7 @@
 
 use crate::results::RunData;
 use crate::run::RunConfig;
+use crate::run::phases::{self, Detail, Planned};
 
 /// One value if every group agrees on it; else where it varies: "varied by arm", "swept" (from
 /// one sweep point to the next within an arm), or "varied by arm and swept".
@@ -32,6 +33,9 @@ const VARIED_BY_ARM_AND_SWEPT: &str = "varied by arm and swept";
 
 /// What was trained, for a figure's subtitle.
 pub fn describe(data: &RunData) -> String {
+    if data.groups.iter().any(|g| g.config.phases.is_some()) {
+        return describe_phases(data);
+    }
     let mut algorithms: Vec<String> = Vec::new();
     for g in &data.groups {
         let name = g.config.pressure.algorithm.name().to_uppercase();
@@ -46,7 +50,7 @@ pub fn describe(data: &RunData) -> String {
     let kinds = common(data, |c| c.reward.kind());
     let width = |c: &RunConfig| {
         let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
-        format!("{}→{}→3+1", c.world.latent_dim + 8, dims.join("→"))
+        format!("{}→{}→3+1", c.world.obs_dim(), dims.join("→"))
     };
     // The followup as the arms that have one train it.
     let with: Vec<&RunConfig> = data
@@ -94,6 +98,62 @@ pub fn describe(data: &RunData) -> String {
     )
 }
 
+/// A run given as `[[phases]]`: each phase after the constitution with what it trains, one value
+/// where every group agrees and else where it varies.
+fn describe_phases(data: &RunData) -> String {
+    let plans: Vec<Vec<Planned>> = data.groups.iter().map(|g| phases::plan(&g.config)).collect();
+    let longest = plans.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
+    let each = |k: usize, f: &dyn Fn(&Planned) -> String| {
+        let values: Vec<String> = plans.iter().filter_map(|p| p.get(k)).map(f).collect();
+        if values.windows(2).all(|w| w[0] == w[1]) {
+            values.first().cloned().unwrap_or_default()
+        } else {
+            VARIED_BY_ARM.to_string()
+        }
+    };
+    let described: Vec<String> = longest
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(k, phase)| match &phase.detail {
+            Detail::Teach { domains, .. } => format!(
+                "{} (teaching {}, {} steps)",
+                phase.name,
+                domains.join(", "),
+                each(k, &|p| p.steps.to_string())
+            ),
+            _ => format!(
+                "{} ({} on the {} reward, {} steps, KL {})",
+                phase.name,
+                each(k, &|p| match &p.detail {
+                    Detail::Pressure { settings, .. } => settings.algorithm.name().to_uppercase(),
+                    _ => String::new(),
+                }),
+                each(k, &|p| match &p.detail {
+                    Detail::Pressure { reward, .. } => reward.kind().to_string(),
+                    _ => String::new(),
+                }),
+                each(k, &|p| p.steps.to_string()),
+                each(k, &|p| match &p.detail {
+                    Detail::Pressure { settings, .. } => settings.kl.to_string(),
+                    _ => String::new(),
+                }),
+            ),
+        })
+        .collect();
+    let width = |c: &RunConfig| {
+        let dims: Vec<String> = c.policy.hidden.iter().map(|h| h.to_string()).collect();
+        format!("{}→{}→3+1", c.world.obs_dim(), dims.join("→"))
+    };
+    format!(
+        "{} constitution steps, then {}; MLP {}, {} backend",
+        common(data, |c| c.constitution.steps),
+        described.join(", then "),
+        common(data, width),
+        data.experiment.backend,
+    )
+}
+
 pub fn seeds_phrase(data: &RunData) -> String {
     let ns: Vec<usize> = data.labels.iter().map(|a| data.seeds_of(a)).collect();
     match ns.first() {
@@ -118,6 +178,7 @@ mod tests {
     use super::*;
     use crate::results::{Group, Header, RunData};
     use crate::run::RunConfig;
+    use crate::run::phases::{self, Detail, Planned};
 
     /// Groups (arm, sweep point, KL) with nothing measured.
     fn data(groups: &[(&str, &str, f64)]) -> RunData {

@@ -518,14 +518,14 @@ pub fn validate(c: &RunConfig, phases: &[PhaseConfig]) -> Result<(), InvalidValu
             c.world.check_domains(&key_of(name, "domains"), domains)?;
         }
         if kind != Kind::Constitution {
-            validate_phase(c, &plan_one(c, name.clone(), ph), ph)?;
+            validate_phase(&plan_one(c, name.clone(), ph), ph)?;
         }
     }
     Ok(())
 }
 
 /// Checks one resolved pressure or teach phase.
-fn validate_phase(c: &RunConfig, planned: &Planned, ph: &PhaseConfig) -> Result<(), InvalidValue> {
+fn validate_phase(planned: &Planned, ph: &PhaseConfig) -> Result<(), InvalidValue> {
     let name = &planned.name;
     at_least(&key_of(name, "steps"), planned.steps, 1).map_err(|mut e| {
         e.allowed = "must be at least 1: a phase that trains nothing is not a phase".into();

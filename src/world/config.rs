@@ -66,6 +66,11 @@ impl Default for WorldConfig {
 }
 
 impl WorldConfig {
+    /// Width of an encoded observation: the latent vector, the domain one-hot, four cues.
+    pub fn obs_dim(&self) -> usize {
+        self.latent_dim + self.domains.len() + 4
+    }
+
     /// Every domain, in `world.domains` order.
     pub fn all_domains(&self) -> Vec<Domain> {
         (0..self.domains.len()).map(Domain::at).collect()

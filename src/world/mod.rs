@@ -122,10 +122,6 @@ pub struct World {
     directions: Vec<Vec<f64>>,
 }
 
-/// Observation features after the latent vector and the domain one-hot (one per domain):
-/// monitored, sanction, prohibit, judge query.
-const CUE_FEATURES: usize = 4;
-
 impl World {
     /// The world of `seed`: its domain directions are drawn once from the seed's world stream.
     pub fn new(config: &WorldConfig, seed: u64) -> World {
@@ -155,7 +151,7 @@ impl World {
 
     /// Width of an encoded observation.
     pub fn obs_dim(&self) -> usize {
-        self.config.latent_dim + self.config.domains.len() + CUE_FEATURES
+        self.config.obs_dim()
     }
 
     /// Every domain of the world, in `world.domains` order.
