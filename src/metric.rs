@@ -164,8 +164,7 @@ pub const RM_METRICS: [Metric; 2] = [
     ),
 ];
 
-/// The metrics of the `criterion` scope, recorded at the last step of each `teach` phase: how
-/// fast the principles it teaches were learned (docs/model.md §9).
+/// Scope `criterion`, at each teach phase's last step: how fast it taught (docs/model.md §9).
 pub const CRITERION_METRICS: [Metric; 2] = [
     Metric {
         name: STEPS_TO_CRITERION,
@@ -174,7 +173,7 @@ pub const CRITERION_METRICS: [Metric; 2] = [
     },
     rate(
         CRITERION_REACHED,
-        "1 if the criterion was reached before the phase ended, else 0 (then the steps to it are censored at the phase's length)",
+        "1 if the criterion was reached before the phase ended, else 0 (then censored)",
     ),
 ];
 
@@ -246,8 +245,7 @@ pub fn accuracy_name(kind: &str, domain: Option<&str>) -> String {
     }
 }
 
-/// The metrics of the `constitution` scope (step 0) in a world of the essay's four principles:
-/// overall, then per domain (a world that names more has one pair more for each).
+/// Scope `constitution` (step 0), overall then per domain of the essay's four (a world may name more).
 pub fn constitution_metrics() -> Vec<String> {
     let mut out = vec![ACT_ACCURACY.to_string(), JUDGMENT_ACCURACY.to_string()];
     for d in ESSAY_DOMAINS {
@@ -287,7 +285,7 @@ pub const TRAIN: &str = "train";
 pub const CONSTITUTION: &str = "constitution";
 /// The scope of the learned reward model's accuracy (step 0).
 pub const RM: &str = "rm";
-/// The scope of a teach phase's steps to criterion (at its last step).
+/// The scope of a teach phase's steps to criterion.
 pub const CRITERION: &str = "criterion";
 /// The scope of the best-of-n policies against the learned reward model (step 0).
 pub const BEST_OF_N: &str = "best_of_n";
@@ -356,13 +354,8 @@ pub fn bounds(metric: &str) -> Option<(f64, f64)> {
 fn metrics_of(scope: &str, metric: &str) -> Option<Vec<String>> {
     Some(match scope {
         TRAIN => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
-        CONSTITUTION => {
-            let mut names = constitution_metrics();
-            if is_constitution_metric(metric) && !names.iter().any(|m| m == metric) {
-                names.push(metric.to_string());
-            }
-            names
-        }
+        CONSTITUTION if is_constitution_metric(metric) => vec![metric.to_string()],
+        CONSTITUTION => constitution_metrics(),
         RM => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
         CRITERION => CRITERION_METRICS.iter().map(|m| m.name.to_string()).collect(),
         BEST_OF_N if parse_best_of_n(metric).is_some() => vec![metric.to_string()],

@@ -77,6 +77,10 @@ pub struct RunRecord {
     pub wall_seconds: f64,
     /// The run's resolved configuration.
     pub config: crate::run::RunConfig,
+    /// The global steps each of its phases spans, in order (derived from `config`; absent in
+    /// folders of older versions): the phase an evaluation's step belongs to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<crate::run::phases::Span>,
     /// Rows and SHA-256 of the run's `metrics.csv` as written (absent in folders of older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Fingerprint>,

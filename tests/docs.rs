@@ -4,13 +4,13 @@
 //! metric, regenerate them with `UPDATE_DOCS=1 cargo test --release --test docs`.
 
 use pressure::experiment::shipped::SHIPPED;
-use pressure::metric::{DERIVED_METRICS, EVAL_METRICS, Metric, RM_METRICS, TRAIN_METRICS};
+use pressure::metric::{CRITERION_METRICS, DERIVED_METRICS, EVAL_METRICS, Metric, RM_METRICS, TRAIN_METRICS};
 use pressure::reward::RewardConfig;
 use pressure::run::keys::schema;
 use toml::{Table, Value};
 
 /// The files that define settings structs, in the order their docs are searched.
-const SOURCES: [&str; 13] = [
+const SOURCES: [&str; 14] = [
     include_str!("../src/experiment/spec/mod.rs"),
     include_str!("../src/world/config.rs"),
     include_str!("../src/policy/mod.rs"),
@@ -24,6 +24,7 @@ const SOURCES: [&str; 13] = [
     include_str!("../src/reward/raters.rs"),
     include_str!("../src/eval/mod.rs"),
     include_str!("../src/run/config.rs"),
+    include_str!("../src/run/phase_config.rs"),
 ];
 
 /// The `///` line(s) of every field of every struct: (struct, field, doc).
@@ -104,6 +105,10 @@ fn metric_table() -> String {
         "\nIn the `rm` scope (a learned reward's model, at step 0):\n\n| metric | range | meaning |\n|---|---|---|\n",
     );
     out.push_str(&metric_rows(&RM_METRICS));
+    out.push_str(
+        "\nIn the `criterion` scope (at the last step of each `teach` phase, §9):\n\n| metric | range | meaning |\n|---|---|---|\n",
+    );
+    out.push_str(&metric_rows(&CRITERION_METRICS));
     out
 }
 
@@ -207,6 +212,13 @@ fn generate_config() -> String {
                 doc_of(structs, key)
             ));
         }
+    }
+    out.push_str(
+        "\n## `[[phases]]`\n\nEach phase sets only what differs from the tables above (docs/model.md §9); an arm,\n\
+         `--set` or a sweep sets one as `phases.<name>.<key>`.\n\n| key | meaning |\n|---|---|\n",
+    );
+    for key in pressure::run::phases::keys() {
+        out.push_str(&format!("| `{key}` | {} |\n", doc_of(&["PhaseConfig"], &key)));
     }
     out
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::format::{Align, Format, TextTable, csv, finite_or_none, json, with_interval};
 use super::print_out;
-use crate::metric::MetricRef;
+use crate::metric::{CRITERION, CRITERION_REACHED, MetricRef};
 use crate::results::select::{at_phrase, check_recorded, check_scope, check_step, chosen_metrics};
 use crate::results::{RunData, Series};
 use crate::stats::{Bootstrap, Estimate, Estimator};
@@ -133,6 +133,9 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
         text => table.text(args.format == Format::Markdown).render(text),
     };
     print_out(&text)?;
+    if scope == CRITERION && matches!(args.format, Format::Markdown | Format::Table) {
+        print_out(&censoring(&data))?;
+    }
     // The claims after the table; beside CSV, JSON or LaTeX on stderr, which keeps stdout parseable.
     let readable = matches!(args.format, Format::Markdown | Format::Table);
     // Claims belong to one experiment: checked when one folder is read.
@@ -145,6 +148,25 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What the `criterion` scope's table cannot show: `steps_to_criterion` is over the seeds that
+/// reached the criterion, and the others are censored at their phase's end, not counted there.
+fn censoring(data: &RunData) -> String {
+    let per_arm: Vec<String> = data
+        .labels
+        .iter()
+        .filter_map(|arm| {
+            let reached = data.series(arm, CRITERION, CRITERION_REACHED)?;
+            let last = |seed: &Vec<f64>| seed.iter().rev().find(|v| v.is_finite()).copied();
+            let censored = reached.seeds.iter().filter(|s| last(s) == Some(0.0)).count();
+            Some(format!("{arm} {censored} of {}", reached.seeds.len()))
+        })
+        .collect();
+    format!(
+        "\nsteps_to_criterion is over the seeds that reached the criterion; censored (the phase ended first): {}\n",
+        per_arm.join(", ")
+    )
 }
 
 /// The final values of `metrics` in `scope` per arm, with their intervals, as `summary` prints

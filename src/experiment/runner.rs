@@ -181,6 +181,7 @@ fn train_population(
                 finished: finished.clone(),
                 wall_seconds: wall,
                 config: run.config.clone(),
+                phases: crate::run::phases::spans(&run.config),
                 data: None,
             };
             // Metrics first, status last: a status that says completed vouches for the metrics,
@@ -225,6 +226,7 @@ pub fn not_trained(run: &RunSpec, message: String) -> RunRecord {
         finished: String::new(),
         wall_seconds: 0.0,
         config: run.config.clone(),
+        phases: crate::run::phases::spans(&run.config),
         data: None,
     }
 }

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::phases::{self, Detail, PhaseConfig};
+use super::phase_config::PhaseConfig;
 use crate::eval::EvalConfig;
 use crate::policy::PolicyConfig;
 use crate::reward::{RatersConfig, RewardConfig, RmConfig};
@@ -142,8 +142,8 @@ impl RunConfig {
                 "followup.judge_fraction",
             )?;
         }
-        if let Some(list) = &self.phases {
-            phases::validate(self, list)?;
+        if self.phases.is_some() {
+            self.validate_phases()?;
             if f.steps > 0 {
                 return Err(idle(
                     "followup.steps",
@@ -246,43 +246,6 @@ impl RunConfig {
             }
         }
         Ok(())
-    }
-
-    /// Whether a phase trains on a learned reward (then `[raters]` and `[rm]` configure it).
-    pub fn learned(&self) -> bool {
-        phases::plan(self).iter().any(|p| {
-            matches!(
-                &p.detail,
-                Detail::Pressure {
-                    reward: RewardConfig::Learned(_),
-                    ..
-                }
-            )
-        })
-    }
-
-    /// The steps of each phase after the constitution, as an error names them
-    /// (`pressure.steps = 1000, followup.steps = 500`).
-    fn phase_steps(&self) -> String {
-        phases::plan(self)
-            .into_iter()
-            .skip(1)
-            .map(|p| match &self.phases {
-                None => format!("{}.steps = {}", p.name, p.steps),
-                Some(_) => format!("phases.{}.steps = {}", p.name, p.steps),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// The steps of each phase after the constitution, in order.
-    pub fn rl_steps(&self) -> Vec<usize> {
-        phases::plan(self).into_iter().skip(1).map(|p| p.steps).collect()
-    }
-
-    /// Every optimizer step after the constitution's: the run's last step.
-    pub fn total_steps(&self) -> usize {
-        self.rl_steps().iter().sum()
     }
 
     /// How many evaluations a run records after step 0: every `eval.every` global steps, and

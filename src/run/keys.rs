@@ -22,6 +22,20 @@ pub fn schema() -> Table {
     }
     if let Some(Value::Table(e)) = t.get_mut("eval") {
         e.insert("best_of_n".into(), Value::Array(Vec::new()));
+        e.insert("costs".into(), Value::Boolean(false));
+    }
+    // Written only where they differ from every domain of the essay's four.
+    let essays = Value::Array(
+        crate::world::ESSAY_DOMAINS
+            .iter()
+            .map(|d| Value::String(d.to_string()))
+            .collect(),
+    );
+    if let Some(Value::Table(w)) = t.get_mut("world") {
+        w.insert("domains".into(), essays.clone());
+    }
+    if let Some(Value::Table(c)) = t.get_mut("constitution") {
+        c.insert("domains".into(), essays);
     }
     t.insert("reward".into(), reward.clone());
     t.insert(

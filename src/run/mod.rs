@@ -5,6 +5,8 @@
 mod backend;
 pub mod config;
 pub mod keys;
+mod phase_check;
+mod phase_config;
 pub mod phases;
 
 pub use backend::Backend;
