@@ -16,7 +16,7 @@ use crate::metric::{CRITERION, CRITERION_REACHED, STEPS_TO_CRITERION};
 use crate::policy::Action;
 use crate::rng::{Purpose, substream};
 use crate::train::batch::{self, encode};
-use crate::train::{PhaseKind, Population, Recorder};
+use crate::train::{PhaseKind, PhaseStep, Population, Recorder};
 use crate::world::{Cues, Frame, Query, Sample};
 
 /// Steps between two checks of the criterion.
@@ -43,16 +43,8 @@ struct Progress {
 impl Criterion {
     /// After the `s`-th of `steps` steps of members' phase `phase`: checks a teach phase's
     /// criterion on its schedule, and records the outcome at its last step.
-    pub fn after_step(
-        &self,
-        population: &Population,
-        phase: usize,
-        s: usize,
-        steps: usize,
-        step: usize,
-        tasks: usize,
-        recorder: &mut dyn Recorder,
-    ) {
+    pub fn after_step(&self, population: &Population, at: PhaseStep, tasks: usize, recorder: &mut dyn Recorder) {
+        let PhaseStep { phase, s, steps, step } = at;
         if !matches!(population.members[0].phases[phase].kind, PhaseKind::Teach { .. }) {
             return;
         }

@@ -253,17 +253,8 @@ impl Evaluator {
 }
 
 impl Evaluate for Evaluator {
-    fn after_step(
-        &self,
-        population: &Population,
-        phase: usize,
-        s: usize,
-        steps: usize,
-        step: usize,
-        recorder: &mut dyn Recorder,
-    ) {
-        self.criterion
-            .after_step(population, phase, s, steps, step, self.n, recorder);
+    fn after_step(&self, population: &Population, at: crate::train::PhaseStep, recorder: &mut dyn Recorder) {
+        self.criterion.after_step(population, at, self.n, recorder);
     }
 
     /// Evaluates the current policy and records every metric of every scope at `step`. A member

@@ -178,7 +178,6 @@ mod tests {
     use super::*;
     use crate::results::{Group, Header, RunData};
     use crate::run::RunConfig;
-    use crate::run::phases::{self, Detail, Planned};
 
     /// Groups (arm, sweep point, KL) with nothing measured.
     fn data(groups: &[(&str, &str, f64)]) -> RunData {

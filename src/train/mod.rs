@@ -29,7 +29,7 @@ mod toy;
 pub use batch::judge_count;
 pub use config::{Algorithm, Contexts, FollowupConfig, PressureConfig};
 pub use constitution::ConstitutionConfig;
-pub use phase::{Evaluate, Phase, PhaseKind, PhaseSettings, Reference, Refresh};
+pub use phase::{Evaluate, Phase, PhaseKind, PhaseSettings, PhaseStep, Reference, Refresh};
 pub use step::{Step, Update};
 
 use burn::module::Module;

@@ -106,23 +106,23 @@ fn signal(settings: &PhaseSettings) -> Option<RewardSignal> {
     Some(RewardSignal::new(model, settings.gold.clone()))
 }
 
+/// Where a phase stands: the `s`-th of its `steps` steps (0 before its first) of the members'
+/// phase `phase`, at global step `step`.
+#[derive(Debug, Clone, Copy)]
+pub struct PhaseStep {
+    pub phase: usize,
+    pub s: usize,
+    pub steps: usize,
+    pub step: usize,
+}
+
 /// The evaluation a phase hands the population to at its evaluation steps.
 pub trait Evaluate {
     fn evaluate(&self, population: &mut Population, step: usize, recorder: &mut dyn Recorder);
 
-    /// Told after the `s`-th of `steps` steps of members' phase `phase` (and with `s = 0` before
-    /// its first), at global step `step`: what a measure that follows a phase step by step
-    /// needs (a teach phase's steps to criterion).
-    fn after_step(
-        &self,
-        _population: &Population,
-        _phase: usize,
-        _s: usize,
-        _steps: usize,
-        _step: usize,
-        _recorder: &mut dyn Recorder,
-    ) {
-    }
+    /// Told after each step of a phase, and before its first: what a measure that follows a
+    /// phase step by step needs (a teach phase's steps to criterion).
+    fn after_step(&self, _population: &Population, _at: PhaseStep, _recorder: &mut dyn Recorder) {}
 }
 
 /// A reward that changes while its phase runs (a learned reward on online comparisons): every
@@ -263,7 +263,13 @@ impl Phase {
         let mut optimizer = AdamConfig::new().init();
         let mut stats = vec![Stats::default(); population.size()];
         if let Some((_, evaluate)) = evaluation {
-            evaluate.after_step(population, self.index, 0, steps, self.offset, recorder);
+            let at = PhaseStep {
+                phase: self.index,
+                s: 0,
+                steps,
+                step: self.offset,
+            };
+            evaluate.after_step(population, at, recorder);
         }
 
         for s in 1..=steps {
@@ -295,7 +301,13 @@ impl Phase {
                 }
             }
             let Some((every, evaluate)) = evaluation else { continue };
-            evaluate.after_step(population, self.index, s, steps, step, recorder);
+            let at = PhaseStep {
+                phase: self.index,
+                s,
+                steps,
+                step,
+            };
+            evaluate.after_step(population, at, recorder);
             if step.is_multiple_of(every) || s == steps {
                 for (m, st) in stats.iter_mut().enumerate() {
                     if population.alive(m) && st.steps > 0 {
