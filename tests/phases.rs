@@ -183,3 +183,78 @@ fn bad_lists_get_one_line_and_exit_2() {
         );
     }
 }
+
+/// Pressure, then a phase with a strong KL term and a reward that pays refusal back: taken
+/// against the constitution it pulls refusal back up; taken against the policy at the phase's
+/// start it holds refusal where the first pressure left it.
+#[test]
+fn a_phase_takes_its_kl_against_the_policy_at_its_start_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |reference: &str| {
+        format!(
+            r#"
+name = "reference_{reference}"
+seeds = 2
+
+[constitution]
+steps = 200
+
+[pressure]
+steps = 150
+lr = 1e-3
+
+[reward]
+kind = "institutional"
+refusal_penalty = 2.0
+
+[eval]
+every = 50
+tasks = 32
+
+[[phases]]
+kind = "constitution"
+
+[[phases]]
+kind = "pressure"
+
+[[phases]]
+kind = "pressure"
+name = "back"
+steps = 150
+kl = 5.0
+reference = "{reference}"
+reward = {{ kind = "principled" }}
+"#
+        )
+    };
+    let mut moved = Vec::new();
+    for reference in ["constitution", "start"] {
+        let file = write(dir.path(), &format!("{reference}.toml"), &text(reference));
+        let out = format!("out_{reference}");
+        let o = pressure(
+            &["run", file.to_str().unwrap(), "--out", &out, "--no-plots"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rows = rows(&dir.path().join(&out));
+        let refusal = |step: usize| -> f64 {
+            let v: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.2 == step && r.3 == "trained" && r.4 == "refusal")
+                .map(|r| r.5)
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        assert!(
+            refusal(150) < 0.3,
+            "{reference}: the first pressure drove refusal down: {}",
+            refusal(150)
+        );
+        moved.push(refusal(300) - refusal(150));
+    }
+    let (to_constitution, to_start) = (moved[0], moved[1]);
+    assert!(
+        to_constitution > to_start + 0.1,
+        "against the constitution refusal comes back further ({to_constitution:.3}) than against the phase's start ({to_start:.3})"
+    );
+}
