@@ -258,3 +258,28 @@ reward = {{ kind = "principled" }}
         "against the constitution refusal comes back further ({to_constitution:.3}) than against the phase's start ({to_start:.3})"
     );
 }
+
+#[test]
+fn a_followup_written_as_a_phase_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let followup = TINY.replace(
+        "[eval]",
+        "[followup]\nsteps = 30\nreward = { kind = \"principled\" }\n\n[eval]",
+    );
+    let phased = TINY.replace(
+        "[eval]",
+        "[[phases]]\nkind = \"constitution\"\n\n[[phases]]\nkind = \"pressure\"\n\n[[phases]]\nkind = \"pressure\"\nname = \"followup\"\nsteps = 30\nreward = { kind = \"principled\" }\nhonesty = 0.0\njudge_fraction = 1.0\n\n[eval]",
+    );
+    for (text, out) in [(followup, "a"), (phased, "b")] {
+        let file = write(dir.path(), &format!("{out}.toml"), &text);
+        let o = pressure(
+            &["run", file.to_str().unwrap(), "--out", out, "--no-plots", "--no-cache"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let a = std::fs::read(dir.path().join("a/metrics.csv")).unwrap();
+    let b = std::fs::read(dir.path().join("b/metrics.csv")).unwrap();
+    assert!(a.len() > 1000);
+    assert_eq!(a, b, "the followup is one more pressure phase");
+}
