@@ -23,7 +23,8 @@ pub struct ExperimentArgs {
     /// An experiment file, or the name of a shipped experiment (see `pressure list`).
     pub experiment: String,
     /// Override a setting in every arm, as TOML: `--set pressure.steps=500`,
-    /// `--set policy.hidden=[32,32]`, `--set reward.kind=mixture`. Repeatable.
+    /// `--set policy.hidden=[32,32]`, `--set reward.kind=mixture`; a phase of `[[phases]]` by its
+    /// name: `--set phases.teach.steps=200`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Add or replace a sweep axis: `--sweep world.contradiction_rate=0,0.25,0.5`. Repeatable;

@@ -27,7 +27,7 @@ pub struct SummaryArgs {
     /// differ in the last bits; the table's header says so).
     #[arg(long)]
     pub mixed: bool,
-    /// The scope: trained, heldout, unobserved, framed (or train, constitution, rm).
+    /// The scope: trained, heldout, unobserved, framed (or train, constitution, rm, criterion).
     #[arg(long, default_value = "trained")]
     pub scope: String,
     /// Metrics to show, `metric` in `--scope` or `scope:metric`, comma-separated or repeated
@@ -151,22 +151,51 @@ pub fn summary(args: &SummaryArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// What the `criterion` scope's table cannot show: `steps_to_criterion` is over the seeds that
-/// reached the criterion, and the others are censored at their phase's end, not counted there.
+/// reached the criterion, and the others are censored at their phase's end, not counted there;
+/// one line per teach phase (each records at its last step).
 fn censoring(data: &RunData) -> String {
-    let per_arm: Vec<String> = data
+    let spans = data
+        .groups
+        .first()
+        .map(|g| crate::run::phases::spans(&g.config))
+        .unwrap_or_default();
+    let mut steps: Vec<usize> = data
         .labels
         .iter()
-        .filter_map(|arm| {
-            let reached = data.series(arm, CRITERION, CRITERION_REACHED)?;
-            let last = |seed: &Vec<f64>| seed.iter().rev().find(|v| v.is_finite()).copied();
-            let censored = reached.seeds.iter().filter(|s| last(s) == Some(0.0)).count();
-            Some(format!("{arm} {censored} of {}", reached.seeds.len()))
-        })
+        .filter_map(|arm| data.series(arm, CRITERION, CRITERION_REACHED))
+        .flat_map(|s| s.steps.clone())
         .collect();
-    format!(
-        "\nsteps_to_criterion is over the seeds that reached the criterion; censored (the phase ended first): {}\n",
-        per_arm.join(", ")
-    )
+    steps.sort_unstable();
+    steps.dedup();
+    let several = steps.len() > 1;
+    let mut out = String::from(
+        "\nsteps_to_criterion is over the seeds that reached the criterion; the others are censored (their phase ended first):\n",
+    );
+    for step in steps {
+        let phase = spans
+            .iter()
+            .find(|s| s.last == step)
+            .map_or(String::new(), |s| format!(" (phase `{}`)", s.name));
+        let per_arm: Vec<String> = data
+            .labels
+            .iter()
+            .filter_map(|arm| {
+                let reached = data.series(arm, CRITERION, CRITERION_REACHED)?;
+                let at = reached.steps.iter().position(|&s| s == step)?;
+                let measured = reached.seeds.iter().filter(|s| s[at].is_finite());
+                let censored = measured.clone().filter(|s| s[at] == 0.0).count();
+                Some(format!("{arm} {censored} of {}", measured.count()))
+            })
+            .collect();
+        out.push_str(&format!(
+            "  at step {step}{phase}: censored in {}\n",
+            per_arm.join(", ")
+        ));
+    }
+    if several {
+        out.push_str("  (a final value averages across the teach phases: `--step` names one)\n");
+    }
+    out
 }
 
 /// The final values of `metrics` in `scope` per arm, with their intervals, as `summary` prints

@@ -83,8 +83,12 @@ impl BadValue {
 
 /// Deserializes `T` from a TOML table.
 pub(super) fn deserialize_at<T: serde::de::DeserializeOwned>(table: Table) -> Result<T, BadValue> {
+    let phase_names = match table.get("phases") {
+        Some(Value::Array(items)) => crate::run::phases::names_in(items),
+        _ => Vec::new(),
+    };
     serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
-        let path = e.path().to_string();
+        let path = by_phase_name(&e.path().to_string(), &phase_names);
         let message = readable(&e.inner().message().trim().replace('\n', " "));
         if path.is_empty() || path == "." {
             BadValue {
@@ -100,6 +104,21 @@ pub(super) fn deserialize_at<T: serde::de::DeserializeOwned>(table: Table) -> Re
             }
         }
     })
+}
+
+/// A path into the list of phases by its place (`phases[1].reference`) written as the phase's
+/// name, as keys name it (`phases.first.reference`).
+fn by_phase_name(path: &str, names: &[String]) -> String {
+    let Some(rest) = path.strip_prefix("phases[") else {
+        return path.to_string();
+    };
+    let Some((index, after)) = rest.split_once(']') else {
+        return path.to_string();
+    };
+    match index.parse::<usize>().ok().and_then(|i| names.get(i)) {
+        Some(name) => format!("phases.{name}{after}"),
+        None => path.to_string(),
+    }
 }
 
 /// serde's type errors said as a person would: `invalid value: integer `-5`, expected usize`

@@ -122,6 +122,9 @@ pub fn set_path(table: &mut Table, key: &str, value: Value) -> Result<(), String
             level.insert(part.to_string(), value);
             return Ok(());
         }
+        if part == "phases" && !level.contains_key(part) {
+            return Err(no_list(key));
+        }
         let entry = level
             .entry(part.to_string())
             .or_insert_with(|| Value::Table(Table::new()));
@@ -140,6 +143,13 @@ pub fn set_path(table: &mut Table, key: &str, value: Value) -> Result<(), String
         level = entry.as_table_mut().expect("just made a table");
     }
     Ok(())
+}
+
+/// The error for a phase's key where the configuration lists no phases.
+fn no_list(key: &str) -> String {
+    format!(
+        "`{key}`: this configuration has no [[phases]] list; without one its phases are set by [pressure] and [followup] (`pressure.steps`, `followup.steps`)"
+    )
 }
 
 /// The error for a key that names a phase the list does not have.
@@ -171,6 +181,10 @@ pub fn merge(base: &mut Table, over: &Table) -> Result<(), String> {
     for (k, v) in over {
         match (base.get_mut(k), v) {
             (Some(Value::Table(b)), Value::Table(o)) => merge(b, o)?,
+            (None, Value::Table(o)) if k == "phases" => {
+                let first = o.keys().next().cloned().unwrap_or_default();
+                return Err(no_list(&format!("phases.{first}")));
+            }
             (Some(Value::Array(items)), Value::Table(o)) => {
                 let names = crate::run::phases::names_in(items);
                 for (name, sub) in o {

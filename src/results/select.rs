@@ -28,7 +28,8 @@ pub fn chosen_metrics(scope: &str, metrics: &[String]) -> anyhow::Result<Vec<Str
         (true, TRAIN) => TRAIN_METRICS.iter().map(|m| m.name.to_string()).collect(),
         (true, CONSTITUTION) => vec![ACT_ACCURACY.to_string(), JUDGMENT_ACCURACY.to_string()],
         (true, RM) => RM_METRICS.iter().map(|m| m.name.to_string()).collect(),
-        (true, CRITERION) => CRITERION_METRICS.iter().map(|m| m.name.to_string()).collect(),
+        // Whether it was reached first: it is recorded even where every seed was censored.
+        (true, CRITERION) => CRITERION_METRICS.iter().rev().map(|m| m.name.to_string()).collect(),
         (true, _) => HEADLINE.iter().map(|m| m.to_string()).collect(),
     })
 }

@@ -270,6 +270,7 @@ impl RunConfig {
         self.validate()?;
         self.pressure.resolve();
         self.followup.resolve(&self.pressure);
+        self.write_out_phases();
         if self.learned() {
             self.raters.get_or_insert_with(RatersConfig::default);
             self.rm.get_or_insert_with(RmConfig::default);

@@ -7,8 +7,9 @@ use super::phase_config::{Kind, PRESSURE_ONLY, PhaseConfig, names};
 use super::phases::{Detail, Planned, plan_one};
 use crate::reward::RewardConfig;
 use crate::settings::{InvalidValue, at_least, check, positive, unit, within};
-use crate::train::PressureConfig;
 use crate::train::batch::{MAX_BATCH, judge_count};
+use crate::train::{Algorithm, Contexts, PressureConfig, Reference};
+use crate::world::Frame;
 
 impl RunConfig {
     /// Checks `[[phases]]`, if given, against the rest of the configuration.
@@ -83,7 +84,7 @@ pub fn validate(c: &RunConfig, phases: &[PhaseConfig]) -> Result<(), InvalidValu
             &format!("{at}.name"),
             format!("\"{name}\""),
             !names[..i].contains(name),
-            "is the name of an earlier phase; give each phase its own `name`",
+            "is the name of an earlier phase (one without a `name` is called by its kind, then `<kind>_2`, `<kind>_3`, ... for the second, third of that kind); give each phase its own `name`",
         )?;
         check(
             &format!("{at}.kind"),
@@ -107,7 +108,7 @@ pub fn validate(c: &RunConfig, phases: &[PhaseConfig]) -> Result<(), InvalidValu
                     return Err(crate::settings::idle(
                         &key_of(name, key),
                         &table[key],
-                        "on a teach phase (it teaches the truth, supervised, with no reward); make it kind = \"pressure\" or remove the key",
+                        "on a teach phase (it teaches the truth, supervised, with no reward or KL term); for those make it kind = \"pressure\"",
                     ));
                 }
             }
@@ -119,6 +120,7 @@ pub fn validate(c: &RunConfig, phases: &[PhaseConfig]) -> Result<(), InvalidValu
                         "on a pressure phase (it sets a teach phase's targets)",
                     ));
                 }
+                idle_in_pressure(c, name, ph, &table)?;
             }
         }
         if let Some(domains) = &ph.domains {
@@ -127,6 +129,36 @@ pub fn validate(c: &RunConfig, phases: &[PhaseConfig]) -> Result<(), InvalidValu
         if kind != Kind::Constitution {
             validate_phase(&plan_one(c, name.clone(), ph), ph)?;
         }
+    }
+    Ok(())
+}
+
+/// Refuses a pressure phase's setting that cannot change it given the rest of it.
+fn idle_in_pressure(c: &RunConfig, name: &str, ph: &PhaseConfig, table: &toml::Table) -> Result<(), InvalidValue> {
+    let algorithm = ph.algorithm.unwrap_or(c.pressure.algorithm);
+    let frame = ph.frame.unwrap_or(c.world.frame);
+    let kl = ph.kl.unwrap_or(c.pressure.kl);
+    let all = ph.contexts == Some(Contexts::All);
+    let with_algorithm = format!("with algorithm = \"{}\"", algorithm.name());
+    let idle = |key: &str, why: &str| Err(crate::settings::idle(&key_of(name, key), &table[key], why));
+    if ph.ppo.is_some() && algorithm != Algorithm::Ppo {
+        return idle("ppo", &with_algorithm);
+    }
+    if ph.dpo_beta.is_some() && !algorithm.on_comparisons() {
+        return idle("dpo_beta", &with_algorithm);
+    }
+    if all {
+        for key in ["domains", "frame", "frame_rate"] {
+            if table.contains_key(key) {
+                return idle(key, "with contexts = \"all\" (every domain and cue)");
+            }
+        }
+    }
+    if ph.frame_rate.is_some() && frame == Frame::None {
+        return idle("frame_rate", "with frame = \"none\"");
+    }
+    if ph.reference == Some(Reference::Start) && kl == 0.0 && !algorithm.on_comparisons() {
+        return idle("reference", "with kl = 0 (the phase has no KL term)");
     }
     Ok(())
 }
@@ -278,5 +310,69 @@ mod tests {
             assert!(e.to_string().contains(needle), "{text}: {e}");
         }
         assert!(toml::from_str::<RunConfig>("[[phases]]\nkind = \"train\"").is_err());
+    }
+
+    #[test]
+    fn a_phase_setting_that_cannot_matter_is_refused() {
+        let c = RunConfig::default();
+        let head = "[[phases]]\nkind = \"constitution\"\n[[phases]]\nkind = \"pressure\"\n";
+        let cases = [
+            (
+                "ppo = { clip = 0.1 }",
+                "phases.pressure.ppo",
+                "algorithm = \"reinforce\"",
+            ),
+            (
+                "dpo_beta = 0.2",
+                "phases.pressure.dpo_beta",
+                "algorithm = \"reinforce\"",
+            ),
+            ("frame_rate = 0.5", "phases.pressure.frame_rate", "frame = \"none\""),
+            (
+                "kl = 0.0\nreference = \"start\"",
+                "phases.pressure.reference",
+                "no KL term",
+            ),
+            (
+                "contexts = \"all\"\ndomains = [\"harm\"]",
+                "phases.pressure.domains",
+                "every domain",
+            ),
+        ];
+        for (line, key, why) in cases {
+            let list = phases(&format!("{head}{line}"));
+            let e = validate(&c, &list).unwrap_err();
+            assert_eq!(e.key, key, "{line}: {e}");
+            assert!(e.to_string().contains(why), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn resolving_writes_out_what_each_phase_inherits() {
+        let text = |extra: &str| {
+            format!(
+                "[[phases]]\nkind = \"constitution\"\n[[phases]]\nkind = \"pressure\"\nsteps = 300\n{extra}\n[[phases]]\nkind = \"teach\"\ndomains = [\"care\"]\n"
+            )
+        };
+        let resolve = |extra: &str| {
+            let c = RunConfig {
+                phases: Some(phases(&text(extra))),
+                ..RunConfig::default()
+            };
+            c.resolve().unwrap()
+        };
+        let plain = resolve("");
+        // Restating inherited values is the same configuration (hence the same run id).
+        assert_eq!(
+            plain,
+            resolve("kl = 0.05\nreference = \"constitution\"\nname = \"pressure\"")
+        );
+        // Resolving again changes nothing, and what it wrote out is valid.
+        assert_eq!(plain.clone().resolve().unwrap(), plain);
+        let written = plain.phases.as_ref().unwrap();
+        assert_eq!(written[1].lr, Some(RunConfig::default().pressure.lr));
+        assert_eq!(written[2].steps, Some(RunConfig::default().constitution.steps));
+        assert_eq!(written[1].frame_rate, None, "no frame, so no rate");
+        assert_eq!(plan(&plain), plan(&resolve("")));
     }
 }

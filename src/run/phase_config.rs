@@ -38,8 +38,8 @@ impl Kind {
 pub struct PhaseConfig {
     /// `constitution`, `pressure` or `teach`.
     pub kind: Option<Kind>,
-    /// Its name in figures and in arms' keys (`phases.<name>.steps`); default: its kind, then
-    /// `<kind>_2`, `<kind>_3`, ... for repeats.
+    /// Its name in figures and in arms' keys (`phases.<name>.steps`); default: its kind for the
+    /// first phase of that kind, `<kind>_2` for the second, ... (named phases count too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Optimizer steps (default: `pressure.steps`, or `constitution.steps` for a teach phase).

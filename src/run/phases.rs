@@ -247,7 +247,80 @@ pub fn spans(c: &RunConfig) -> Vec<Span> {
         .collect()
 }
 
+/// `[[phases]]` with everything each phase inherits written out, as a resolved configuration
+/// keeps it: a value restated as it would be inherited gives the same configuration, and so the
+/// same run id. What cannot matter (PPO's settings for another algorithm, a frame's rate
+/// without a frame, domains and frames where every context is trained) is left out.
+fn written_out(c: &RunConfig, phases: &[PhaseConfig]) -> Vec<PhaseConfig> {
+    names(phases)
+        .into_iter()
+        .zip(phases)
+        .map(|(name, ph)| {
+            let planned = plan_one(c, name.clone(), ph);
+            let base = PhaseConfig {
+                kind: ph.kind,
+                name: Some(name),
+                ..PhaseConfig::default()
+            };
+            match planned.detail {
+                Detail::Constitution => base,
+                Detail::Pressure {
+                    settings,
+                    reward,
+                    reference,
+                    ..
+                } => {
+                    let all = ph.contexts == Some(Contexts::All);
+                    let frame = ph.frame.unwrap_or(c.world.frame);
+                    PhaseConfig {
+                        steps: Some(settings.steps),
+                        lr: Some(settings.lr),
+                        batch: Some(settings.batch),
+                        judge_fraction: Some(settings.judge_fraction),
+                        domains: (!all).then(|| ph.domains.clone().unwrap_or_else(|| c.world.train_domains.clone())),
+                        algorithm: Some(settings.algorithm),
+                        reward: Some(reward),
+                        kl: Some(settings.kl),
+                        reference: Some(reference),
+                        honesty: Some(settings.honesty),
+                        replay: Some(settings.replay),
+                        monitor: Some(settings.monitor),
+                        ppo: settings.ppo,
+                        dpo_beta: settings.dpo_beta,
+                        frame: (!all).then_some(frame),
+                        frame_rate: (!all && frame != Frame::None).then(|| ph.frame_rate.unwrap_or(c.world.frame_rate)),
+                        contexts: Some(ph.contexts.unwrap_or(Contexts::Pressure)),
+                        ..base
+                    }
+                }
+                Detail::Teach {
+                    lr,
+                    batch,
+                    judge_fraction,
+                    object_share,
+                    domains,
+                } => PhaseConfig {
+                    steps: Some(planned.steps),
+                    lr: Some(lr),
+                    batch: Some(batch),
+                    judge_fraction: Some(judge_fraction),
+                    object_share: Some(object_share),
+                    domains: Some(domains),
+                    ..base
+                },
+            }
+        })
+        .collect()
+}
+
 impl RunConfig {
+    /// Writes out what each phase of `[[phases]]` inherits ([`written_out`]).
+    pub(super) fn write_out_phases(&mut self) {
+        if let Some(list) = &self.phases {
+            self.phases = Some(written_out(self, list));
+        }
+    }
+
     /// Whether a phase trains on a learned reward (then `[raters]` and `[rm]` configure it).
     pub fn learned(&self) -> bool {
         plan(self).iter().any(|p| {
