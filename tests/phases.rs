@@ -24,28 +24,29 @@ fn rows(dir: &std::path::Path) -> Vec<(String, u64, usize, String, String, f64)>
         .collect()
 }
 
+/// The `metrics.csv` bytes of each experiment text, trained in a fresh folder without the cache.
+fn metrics_of(texts: [&str; 2]) -> [Vec<u8>; 2] {
+    let dir = tempfile::tempdir().unwrap();
+    texts.map(|text| {
+        let out = format!("out{}", text.len());
+        let file = write(dir.path(), &format!("{out}.toml"), text);
+        let o = pressure(
+            &["run", file.to_str().unwrap(), "--out", &out, "--no-plots", "--no-cache"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(dir.path().join(out).join("metrics.csv")).unwrap()
+    })
+}
+
 #[test]
 fn a_list_equal_to_the_default_reproduces_the_run_byte_for_byte() {
-    let dir = tempfile::tempdir().unwrap();
-    let plain = write(dir.path(), "plain.toml", TINY);
     let listed = TINY.replace(
         "[eval]",
         "[[phases]]\nkind = \"constitution\"\n\n[[phases]]\nkind = \"pressure\"\n\n[eval]",
     );
-    let listed = write(
-        dir.path(),
-        "listed.toml",
-        &listed.replace("name = \"tiny\"", "name = \"tiny_listed\""),
-    );
-    for (file, out) in [(&plain, "a"), (&listed, "b")] {
-        let o = pressure(
-            &["run", file.to_str().unwrap(), "--out", out, "--no-plots", "--no-cache"],
-            dir.path(),
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
-    }
-    let a = std::fs::read(dir.path().join("a/metrics.csv")).unwrap();
-    let b = std::fs::read(dir.path().join("b/metrics.csv")).unwrap();
+    let [a, b] = metrics_of([TINY, &listed]);
+    assert!(a.len() > 1000);
     assert_eq!(a, b, "the default list written out must give the same bytes");
 }
 
@@ -261,7 +262,6 @@ reward = {{ kind = "principled" }}
 
 #[test]
 fn a_followup_written_as_a_phase_gives_the_same_bytes() {
-    let dir = tempfile::tempdir().unwrap();
     let followup = TINY.replace(
         "[eval]",
         "[followup]\nsteps = 30\nreward = { kind = \"principled\" }\n\n[eval]",
@@ -270,16 +270,7 @@ fn a_followup_written_as_a_phase_gives_the_same_bytes() {
         "[eval]",
         "[[phases]]\nkind = \"constitution\"\n\n[[phases]]\nkind = \"pressure\"\n\n[[phases]]\nkind = \"pressure\"\nname = \"followup\"\nsteps = 30\nreward = { kind = \"principled\" }\nhonesty = 0.0\njudge_fraction = 1.0\n\n[eval]",
     );
-    for (text, out) in [(followup, "a"), (phased, "b")] {
-        let file = write(dir.path(), &format!("{out}.toml"), &text);
-        let o = pressure(
-            &["run", file.to_str().unwrap(), "--out", out, "--no-plots", "--no-cache"],
-            dir.path(),
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
-    }
-    let a = std::fs::read(dir.path().join("a/metrics.csv")).unwrap();
-    let b = std::fs::read(dir.path().join("b/metrics.csv")).unwrap();
+    let [a, b] = metrics_of([&followup, &phased]);
     assert!(a.len() > 1000);
     assert_eq!(a, b, "the followup is one more pressure phase");
 }

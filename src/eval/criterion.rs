@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 
 use burn::module::Module;
-use burn::tensor::activation;
+use burn::tensor::{Tensor, activation};
 
 use crate::metric::{CRITERION, CRITERION_REACHED, STEPS_TO_CRITERION};
 use crate::policy::Action;
@@ -33,8 +33,8 @@ pub struct Criterion {
 
 struct Progress {
     phase: usize,
-    /// `rows[m]`: member m's tasks as act queries, then the same tasks as judge queries.
-    rows: Vec<Vec<Sample>>,
+    /// Each member's tasks as act queries, then the same tasks as judge queries, encoded once.
+    obs: Tensor<3>,
     tasks: usize,
     /// The phase step at which each member first met the criterion.
     met: Vec<Option<usize>>,
@@ -101,18 +101,17 @@ impl Progress {
                 }));
                 rows
             })
-            .collect();
+            .collect::<Vec<Vec<Sample>>>();
         Progress {
             phase,
-            rows,
+            obs: encode(&population.worlds(), &rows, &population.device),
             tasks,
             met: vec![None; population.size()],
         }
     }
 
     fn check(&mut self, population: &Population, s: usize) {
-        let obs = encode(&population.worlds(), &self.rows, &population.device);
-        let heads = population.policy().valid().forward(obs);
+        let heads = population.policy().valid().forward(self.obs.clone());
         let act = batch::host(activation::softmax(heads.action, 2));
         let judge = batch::host(activation::sigmoid(heads.judgment));
         let per_member = 4 * self.tasks;
