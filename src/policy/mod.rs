@@ -6,10 +6,11 @@
 //! from its own random stream and nothing in a forward pass mixes members, so a member's results
 //! do not depend on which others share its population.
 
+pub mod dense;
 pub mod probe;
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, TensorData, activation};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -112,7 +113,12 @@ impl PopLinear {
     }
 
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        x.matmul(self.weight.val()) + self.bias.val()
+        dense::pop_dense(x, self.weight.val(), self.bias.val(), false)
+    }
+
+    /// `relu(x W + b)`, as one fused operation.
+    pub fn forward_relu(&self, x: Tensor<3>) -> Tensor<3> {
+        dense::pop_dense(x, self.weight.val(), self.bias.val(), true)
     }
 }
 
@@ -225,7 +231,7 @@ impl Policy {
     pub fn forward(&self, x: Tensor<3>) -> Heads {
         let mut h = x;
         for layer in &self.trunk {
-            h = activation::relu(layer.forward(h));
+            h = layer.forward_relu(h);
         }
         Heads {
             action: self.action.forward(h.clone()),
