@@ -173,6 +173,17 @@ fn the_benchmark_prints_a_table_and_writes_json() {
     let rows = report["throughput"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r["seed_steps_per_second"].as_f64().unwrap() > 0.0));
+    // The floor: per population, the products' and Adam's cost. A seed's products on the
+    // default network (24 → 64 → 64 → 4 outputs, batch 256), counted by hand: two forwards,
+    // every weight gradient, and the input gradients past the first layer,
+    // 2·256·(24·64·3 + 64·64·4 + 64·4·4) = 11,272,192 operations.
+    assert!(stdout(&o).contains("| population | products (µs) |"), "{}", stdout(&o));
+    let floor = report["floor"].as_array().unwrap();
+    assert_eq!(floor.len(), 2);
+    for f in floor {
+        assert_eq!(f["product_flop"].as_f64().unwrap(), 11_272_192.0);
+        assert!(f["products_us"].as_f64().unwrap() > 0.0 && f["adam_us"].as_f64().unwrap() > 0.0);
+    }
     let o = pressure(&["bench", "--experiments", "nonesuch"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not a shipped experiment"), "{}", stderr(&o));

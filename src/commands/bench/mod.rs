@@ -10,6 +10,7 @@
 //! yardsticks as it had cores. It prints a table and can write JSON, to compare commits. It is a
 //! benchmark, not a test: nothing here asserts a speed.
 
+mod floor;
 mod reference;
 pub mod scaling;
 
@@ -104,6 +105,8 @@ pub struct Report {
     pub batch: usize,
     pub reference: ReferenceThroughput,
     pub throughput: Vec<Throughput>,
+    /// Per population size: what the products and the optimizer alone cost (`floor.rs`).
+    pub floor: Vec<floor::Floor>,
     pub reward_model: RewardModelCost,
     pub experiments: Vec<ExperimentTiming>,
 }
@@ -280,6 +283,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         batch: config.pressure.batch,
         reference: reference_throughput(options.steps.max(1), (options.steps / 10).max(5)),
         throughput: Vec::new(),
+        floor: Vec::new(),
         reward_model: RewardModelCost {
             fit_seconds: 0.0,
             pressure_seconds: 0.0,
@@ -305,6 +309,33 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
             t.population, t.seed_steps_per_second, t.ratio_to_reference, t.steps_per_second, t.eval_seconds
         ))?;
         report.throughput.push(t);
+    }
+    let widths: Vec<usize> = std::iter::once(config.world.obs_dim())
+        .chain(config.policy.hidden.iter().copied())
+        .chain([4])
+        .collect();
+    let device = options.backend.device()?;
+    say("\nthe floor: a step's matrix products alone (bare gemm, one thread) and burn's Adam alone, per seed:".into())?;
+    say("| population | products (µs) | product GFLOP/s | Adam (µs) | at most seed-steps/s | measured above ÷ at most |".into())?;
+    say("|---|---|---|---|---|---|".into())?;
+    for t in &report.throughput {
+        let f = floor::measure(
+            &widths,
+            config.pressure.batch,
+            t.population,
+            options.steps.clamp(20, 400),
+            &device,
+        );
+        say(format!(
+            "| {} | {:.0} | {:.0} | {:.1} | {:.0} | {:.2} |",
+            f.population,
+            f.products_us,
+            f.product_flop / f.products_us / 1e3,
+            f.adam_us,
+            f.ceiling(),
+            t.seed_steps_per_second / f.ceiling()
+        ))?;
+        report.floor.push(f);
     }
     report.reward_model = reward_model_cost(options.backend)?;
     let r = &report.reward_model;
