@@ -182,7 +182,9 @@ fn the_benchmark_prints_a_table_and_writes_json() {
     assert_eq!(floor.len(), 2);
     for f in floor {
         assert_eq!(f["product_flop"].as_f64().unwrap(), 11_272_192.0);
-        assert!(f["products_us"].as_f64().unwrap() > 0.0 && f["adam_us"].as_f64().unwrap() > 0.0);
+        for key in ["products_us", "adam_us", "draws_us"] {
+            assert!(f[key].as_f64().unwrap() > 0.0, "{key}: {f}");
+        }
     }
     let o = pressure(&["bench", "--experiments", "nonesuch"], dir.path());
     assert_eq!(o.status.code(), Some(2));

@@ -10,8 +10,11 @@
 //!   gradients prepared before the clock starts.
 //!
 //! Their sum bounds how fast any step of this network can go on this machine while it trains
-//! with burn's optimizer; everything else a step does (drawing tasks, sampling answers, scoring,
-//! the loss) comes on top.
+//! with burn's optimizer; everything else a step does comes on top. The largest of the rest is
+//! timed beside them: **the task draws**, a batch of tasks drawn and encoded as the sandbox
+//! draws them (`Batch::draw`: each task's latent vector, its direction and its noise from the
+//! member's ChaCha stream). A faster stream or sampler would lower that one, and change every
+//! number the sandbox has produced.
 
 use std::time::Instant;
 
@@ -23,6 +26,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::policy::Policy;
+use crate::train::batch::Batch;
+use crate::world::{TaskMix, World, WorldConfig};
 
 /// What the floor measured for one population size.
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +39,8 @@ pub struct Floor {
     pub products_us: f64,
     /// Microseconds of burn's Adam step, per seed.
     pub adam_us: f64,
+    /// Microseconds to draw and encode one seed's batch of tasks.
+    pub draws_us: f64,
 }
 
 impl Floor {
@@ -167,14 +174,39 @@ fn adam(widths: &[usize], population: usize, steps: usize, device: &Device) -> f
     clock.elapsed().as_secs_f64() * 1e6 / (steps * population) as f64
 }
 
+/// Times drawing and encoding a batch of `acts` act and `judges` judge tasks of the default
+/// world's pressure mix for each of `population` members; microseconds per seed.
+fn draws(acts: usize, judges: usize, population: usize, steps: usize, device: &Device) -> f64 {
+    let config = WorldConfig::default();
+    let worlds: Vec<World> = (0..population as u64).map(|seed| World::new(&config, seed)).collect();
+    let worlds: Vec<&World> = worlds.iter().collect();
+    let mix = TaskMix::pressure(&config);
+    let mixes = vec![&mix; population];
+    let mut rngs: Vec<ChaCha8Rng> = (0..population as u64).map(ChaCha8Rng::seed_from_u64).collect();
+    let clock = Instant::now();
+    for _ in 0..steps {
+        std::hint::black_box(Batch::draw(&worlds, &mixes, &mut rngs, acts, judges, device));
+    }
+    clock.elapsed().as_secs_f64() * 1e6 / (steps * population) as f64
+}
+
 /// The floor of a step of the network `widths` (observation, hidden layers, then the 4 head
 /// outputs) on a batch of `rows`, for `population` members.
-pub fn measure(widths: &[usize], rows: usize, population: usize, steps: usize, device: &Device) -> Floor {
+/// `judges` of the `rows` are judge queries.
+pub fn measure(
+    widths: &[usize],
+    rows: usize,
+    judges: usize,
+    population: usize,
+    steps: usize,
+    device: &Device,
+) -> Floor {
     let (product_flop, products_us) = products(widths, rows, population, steps);
     Floor {
         population,
         product_flop,
         products_us,
         adam_us: adam(widths, population, steps, device),
+        draws_us: draws(rows - judges, judges, population, steps, device),
     }
 }

@@ -315,25 +315,32 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
         .chain([4])
         .collect();
     let device = options.backend.device()?;
-    say("\nthe floor: a step's matrix products alone (bare gemm, one thread) and burn's Adam alone, per seed:".into())?;
-    say("| population | products (µs) | product GFLOP/s | Adam (µs) | at most seed-steps/s | measured above ÷ at most |".into())?;
-    say("|---|---|---|---|---|---|".into())?;
+    say(
+        "\nthe floor: what a step's matrix products (bare gemm) and burn's Adam cost alone, one thread, per seed,"
+            .into(),
+    )?;
+    say("and the most seed-steps/s they leave; beside them, drawing and encoding the batch's tasks as the sandbox does:".into())?;
+    say("| population | products (µs) | product GFLOP/s | Adam (µs) | at most seed-steps/s | measured ÷ at most | task draws (µs) |".into())?;
+    say("|---|---|---|---|---|---|---|".into())?;
     for t in &report.throughput {
+        let judges = crate::train::judge_count(config.pressure.batch, config.pressure.judge_fraction);
         let f = floor::measure(
             &widths,
             config.pressure.batch,
+            judges,
             t.population,
             options.steps.clamp(20, 400),
             &device,
         );
         say(format!(
-            "| {} | {:.0} | {:.0} | {:.1} | {:.0} | {:.2} |",
+            "| {} | {:.0} | {:.0} | {:.1} | {:.0} | {:.2} | {:.0} |",
             f.population,
             f.products_us,
             f.product_flop / f.products_us / 1e3,
             f.adam_us,
             f.ceiling(),
-            t.seed_steps_per_second / f.ceiling()
+            t.seed_steps_per_second / f.ceiling(),
+            f.draws_us
         ))?;
         report.floor.push(f);
     }
