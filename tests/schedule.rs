@@ -111,3 +111,40 @@ fn robustness_of_pressure_plans_five_times_faster_on_16_threads_than_on_2() {
     );
     assert!(two / sixteen >= 5.0, "{:.2}×", two / sixteen);
 }
+
+/// A demo scene, one arm of `pressure` at five seeds with its constitutions kept: on two
+/// threads the plan's own choice is one population of five (batching's efficient size is 4,
+/// and the group has five), which leaves a thread idle; the demo spreads the five as
+/// populations of three and two, which the cost model says ends sooner.
+#[test]
+fn a_scene_too_small_for_every_thread_is_spread_over_them() {
+    use pressure::experiment::schedule::spread;
+    let (_, text) = SHIPPED[0];
+    let runs = expand(&Experiment::parse(text, Path::new("pressure"), &[]).unwrap());
+    let first = runs[0].arm.clone();
+    let runs: Vec<RunSpec> = runs.into_iter().filter(|r| r.arm == first).collect();
+    assert_eq!(runs.len(), 5, "one arm at the default seeds");
+    let refs: Vec<&RunSpec> = runs.iter().collect();
+    let sizes = |size: Option<usize>| -> (f64, Vec<usize>) {
+        let p = plan(&refs, 2, size, |_| true);
+        let mut sizes: Vec<usize> = p
+            .tasks
+            .iter()
+            .filter(|t| t.kind == Kind::Pressure)
+            .map(|t| t.members.len())
+            .collect();
+        sizes.sort_unstable();
+        (p.makespan, sizes)
+    };
+    let (own, own_sizes) = sizes(None);
+    assert_eq!(own_sizes, vec![5]);
+    assert_eq!(spread(5, 2), Some(3));
+    let (spread_end, spread_sizes) = sizes(spread(5, 2));
+    assert_eq!(spread_sizes, vec![2, 3]);
+    assert!(spread_end < 0.8 * own, "spread {spread_end:.2} s against {own:.2} s");
+    // Nothing to spread: one thread, one run, or enough runs for efficient populations on each.
+    assert_eq!(spread(5, 1), None);
+    assert_eq!(spread(1, 2), None);
+    assert_eq!(spread(8, 2), None);
+    assert_eq!(spread(12, 4), Some(3));
+}

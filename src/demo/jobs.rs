@@ -23,6 +23,7 @@ use super::live::{Live, Message, Sender, Watcher, send};
 use super::request::{Limits, Refusal};
 use crate::experiment::constitutions::keep_constitutions;
 use crate::experiment::runner::run_list;
+use crate::experiment::schedule::spread;
 use crate::experiment::{Constitutions, Experiment, RunOptions, RunSpec, run_experiment};
 use crate::records::{Row, Status, run_dir};
 
@@ -99,8 +100,7 @@ impl Trainer {
         trainer
     }
 
-    /// Queues a job; returns how many trainings are ahead of it, or refuses it when the queue
-    /// is full.
+    /// Queues a job; returns how many trainings are ahead of it, or refuses it if the queue is full.
     pub fn submit(&self, job: Job) -> Result<usize, Refusal> {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         q.waiting.retain(|j| !j.tx.is_closed());
@@ -122,8 +122,7 @@ impl Trainer {
         Ok(ahead)
     }
 
-    /// Whether it is training (or training constitutions ahead), how many wait, and how many
-    /// constitutions it keeps.
+    /// Whether it trains (or trains constitutions ahead), how many wait, and its constitutions.
     pub fn status(&self) -> serde_json::Value {
         let q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         json!({
@@ -199,7 +198,7 @@ impl Trainer {
         }
         let options = RunOptions {
             jobs: self.jobs,
-            population: None,
+            population: spread(stored.iter().filter(|(_, rows)| rows.is_none()).count(), self.jobs),
             out: job.out.clone(),
             progress: false,
             shard: None,

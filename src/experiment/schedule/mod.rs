@@ -57,6 +57,14 @@ pub fn efficient_population() -> usize {
     BATCHING.iter().find(|&&(_, f)| f >= 0.95 * best).map_or(1, |&(n, _)| n)
 }
 
+/// The population size for `runs` runs on `threads` threads when they are too few for
+/// [`efficient_population`]-sized populations to fill every thread (a demo scene's five seeds
+/// on two): an even split over the threads, which ends sooner for some batching lost; `None`
+/// where the plan's own choice fills them. The numbers do not depend on it.
+pub fn spread(runs: usize, threads: usize) -> Option<usize> {
+    (threads > 1 && runs > 1 && runs < threads * efficient_population()).then(|| runs.div_ceil(threads))
+}
+
 /// What a task trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
