@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -148,16 +148,20 @@ impl ModuleVisitor for Shapes {
 
 /// Times burn's Adam on a population of `population` policies; microseconds per seed.
 fn adam(widths: &[usize], population: usize, steps: usize, device: &Device) -> f64 {
-    let device = device.clone().autodiff();
     let mut rngs: Vec<ChaCha8Rng> = (0..population as u64).map(ChaCha8Rng::seed_from_u64).collect();
     let hidden = &widths[1..widths.len() - 1];
-    let mut policy = Policy::init(widths[0], hidden, &mut rngs, &device);
+    // The policy on the autodiff device, its gradients on the plain one, as a backward gives them.
+    let mut policy = Policy::init(widths[0], hidden, &mut rngs, &device.clone().autodiff());
     let mut shapes = Shapes(Vec::new());
     policy.visit(&mut shapes);
+    // Contiguous gradients, as a backward pass gives (a filled tensor may be a broadcast view,
+    // which would time burn's strided kernels instead).
     let gradients = || {
         let mut g = GradientsParams::new();
         for (id, shape) in &shapes.0 {
-            g.register(*id, Tensor::<3>::full(*shape, 1e-3, &device));
+            let n = shape.iter().product();
+            let values: Vec<f32> = (0..n).map(|i| ((i * 7919) % 101) as f32 * 1e-5 - 5e-4).collect();
+            g.register(*id, Tensor::<3>::from_data(TensorData::new(values, *shape), device));
         }
         g
     };
