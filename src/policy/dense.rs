@@ -83,9 +83,9 @@ impl Dims {
     }
 }
 
-/// `dst [m×n] = lhs [m×k] · rhs [k×n]`, each operand given by its row and column strides.
-#[allow(clippy::too_many_arguments)]
-fn product(
+/// `dst [m×n] = lhs [m×k] · rhs [k×n]` on one thread, each operand given by its row and column
+/// strides, `dst` row-major (also the bench's floor).
+pub fn product(
     (m, n, k): (usize, usize, usize),
     dst: &mut [f32],
     lhs: &[f32],
@@ -93,9 +93,15 @@ fn product(
     rhs: &[f32],
     (rhs_rs, rhs_cs): (usize, usize),
 ) {
-    debug_assert!(dst.len() >= m * n);
-    debug_assert!(m == 0 || k == 0 || lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
-    debug_assert!(k == 0 || n == 0 || rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
+    assert!(dst.len() >= m * n, "product: dst holds {} of {m}×{n}", dst.len());
+    assert!(
+        m == 0 || k == 0 || lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs,
+        "product: lhs too short"
+    );
+    assert!(
+        k == 0 || n == 0 || rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs,
+        "product: rhs too short"
+    );
     // SAFETY: the asserts above keep every index gemm reads or writes inside the slices.
     unsafe {
         gemm::gemm(

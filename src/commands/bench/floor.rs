@@ -25,7 +25,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::policy::Policy;
+use crate::policy::{Policy, dense};
 use crate::train::batch::Batch;
 use crate::world::{TaskMix, World, WorldConfig};
 
@@ -53,33 +53,9 @@ impl Floor {
 /// `dst [m×n] = lhs [m×k] · rhs [k×n]`; `lhs_t`/`rhs_t` read a row-major operand transposed.
 #[allow(clippy::too_many_arguments)]
 fn product(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: &[f32], lhs_t: bool, rhs: &[f32], rhs_t: bool) {
-    assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n);
-    let (lhs_cs, lhs_rs) = if lhs_t { (m, 1) } else { (1, k) };
-    let (rhs_cs, rhs_rs) = if rhs_t { (k, 1) } else { (1, n) };
-    // SAFETY: the assert above keeps every index inside the slices.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        )
-    }
+    let lhs_strides = if lhs_t { (1, m) } else { (k, 1) };
+    let rhs_strides = if rhs_t { (1, k) } else { (n, 1) };
+    dense::product((m, n, k), dst, lhs, lhs_strides, rhs, rhs_strides);
 }
 
 /// Times a seed's products: `widths` from the observation through the trunk to the heads (4
