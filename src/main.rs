@@ -103,8 +103,9 @@ enum Command {
     List,
     /// Serve the teaching demo: one page that trains the scenes' runs and draws them live.
     Demo(DemoArgs),
-    /// Measure pressure-phase throughput per population size, evaluation time, and the wall time
-    /// and peak memory of shipped experiments; print a table, optionally write JSON.
+    /// Measure pressure-phase throughput per population size (against a hand-written yardstick
+    /// and the floor of the step's products and optimizer alone), evaluation time, and the wall
+    /// time and peak memory of shipped experiments; print a table, optionally write JSON.
     Bench {
         /// Population sizes to time, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
