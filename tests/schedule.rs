@@ -125,16 +125,9 @@ fn a_scene_too_small_for_every_thread_is_spread_over_them() {
     let runs: Vec<RunSpec> = runs.into_iter().filter(|r| r.arm == first).collect();
     assert_eq!(runs.len(), 5, "one arm at the default seeds");
     let refs: Vec<&RunSpec> = runs.iter().collect();
-    let sizes = |size: Option<usize>| -> (f64, Vec<usize>) {
+    let sizes = |size: Option<usize>| {
         let p = plan(&refs, 2, size, |_| true);
-        let mut sizes: Vec<usize> = p
-            .tasks
-            .iter()
-            .filter(|t| t.kind == Kind::Pressure)
-            .map(|t| t.members.len())
-            .collect();
-        sizes.sort_unstable();
-        (p.makespan, sizes)
+        (p.makespan, p.sizes(Kind::Pressure))
     };
     let (own, own_sizes) = sizes(None);
     assert_eq!(own_sizes, vec![5]);

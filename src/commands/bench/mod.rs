@@ -322,8 +322,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     say("and the most seed-steps/s they leave; beside them, drawing and encoding the batch's tasks as the sandbox does:".into())?;
     say("| population | products (µs) | product GFLOP/s | Adam (µs) | at most seed-steps/s | measured ÷ at most | task draws (µs) |".into())?;
     say("|---|---|---|---|---|---|---|".into())?;
+    let judges = crate::train::judge_count(config.pressure.batch, config.pressure.judge_fraction);
     for t in &report.throughput {
-        let judges = crate::train::judge_count(config.pressure.batch, config.pressure.judge_fraction);
         let f = floor::measure(
             &widths,
             config.pressure.batch,

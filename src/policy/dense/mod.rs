@@ -212,7 +212,7 @@ fn backward(
 
 /// A CPU backend whose float tensors the fused layer reads as host slices and writes from host
 /// vectors.
-pub trait Host: Backend {
+trait Host: Backend {
     /// Calls `f` with the tensor's shape and its values in row-major order.
     fn view<R>(t: &FloatTensor<Self>, f: impl FnOnce(&[usize], &[f32]) -> R) -> R;
     /// A tensor of `shape` holding `values`, on the device of `like`.
